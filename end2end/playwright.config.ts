@@ -1,0 +1,37 @@
+import { defineConfig } from "@playwright/test";
+
+// The server under test: started by `cargo leptos end-to-end` (or by hand) at
+// LEPTOS_SITE_ADDR; global-setup waits until it answers.
+const siteAddr = process.env.LEPTOS_SITE_ADDR ?? "127.0.0.1:3000";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  // One server, one demo user: run the files one after another.
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  forbidOnly: true,
+  reporter: [["list"], ["json", { outputFile: "test-results/results.json" }]],
+  globalSetup: "./global-setup.ts",
+  use: {
+    baseURL: `http://${siteAddr}`,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      // Debian's Chromium; `npx playwright install` cannot download browsers here.
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  projects: [{ name: "chromium", use: { browserName: "chromium" } }],
+});

@@ -1,0 +1,67 @@
+import { expect, type Page, type APIRequestContext } from "@playwright/test";
+
+export const DEMO = { code: "ACME", username: "demo", password: "demo-password", name: "Dana Demo" };
+
+/** Waits until the app has hydrated (an Effect sets the attribute in the browser). */
+export async function hydrated(page: Page) {
+  await expect(page.locator('.app[data-hydrated="true"]')).toBeAttached();
+}
+
+export const login = {
+  code: (page: Page) => page.getByLabel("Customer code"),
+  username: (page: Page) => page.getByLabel("Username"),
+  password: (page: Page) => page.locator("#password"),
+  submit: (page: Page) => page.getByRole("button", { name: /sign in/i }),
+};
+
+/** Fills the login form (already on /login) and submits it with Enter. */
+export async function submitLogin(page: Page, password = DEMO.password) {
+  await hydrated(page);
+  await login.code(page).fill(DEMO.code);
+  await login.username(page).fill(DEMO.username);
+  await login.password(page).fill(password);
+  await login.password(page).press("Enter");
+}
+
+/** Logs the demo user in and waits for the dashboard. */
+export async function logIn(page: Page) {
+  await page.goto("/login");
+  await submitLogin(page);
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator("#panel-profile [data-loaded]")).toBeVisible();
+}
+
+/** Counts requests to `path` from now on. */
+export function countRequests(page: Page, path: string) {
+  const seen: string[] = [];
+  page.on("request", (request) => {
+    if (new URL(request.url()).pathname === path) seen.push(request.method());
+  });
+  return () => seen.length;
+}
+
+/** Records whether the global loading bar ever becomes active, however briefly. */
+export async function watchSpinner(page: Page) {
+  await page.evaluate(() => {
+    const bar = document.querySelector(".loading-bar");
+    const w = window as unknown as { spinnerSeen: boolean };
+    w.spinnerSeen = false;
+    new MutationObserver(() => {
+      if (bar?.classList.contains("active")) w.spinnerSeen = true;
+    }).observe(bar!, { attributes: true });
+  });
+  return () => page.evaluate(() => (window as unknown as { spinnerSeen: boolean }).spinnerSeen);
+}
+
+/** The server's counters for this browser's session (cookies of the page's context). */
+export async function sessionCounters(request: APIRequestContext) {
+  const response = await request.get("/api/demo/counters");
+  const body = await response.json();
+  expect(body.errcode).toBe(0);
+  return body.data.session as { refreshes: number; rotations: number; reuse_detections: number };
+}
+
+/** Error toasts shown since the page loaded. */
+export async function errorToastsShown(page: Page) {
+  return Number(await page.locator(".toaster").getAttribute("data-errors-shown"));
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs everything building, serving and testing painless needs, pinned and
+# idempotent: a second run on a prepared machine only checks versions.
+#
+#   scripts/setup.sh          build tools (wasm target, cargo-leptos, wasm-bindgen, wasm-opt)
+#   scripts/setup.sh --e2e    also Chromium and the end-to-end npm packages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.10
+# Must equal the wasm-bindgen crate in Cargo.lock (pinned with `=` in Cargo.toml).
+WASM_BINDGEN_VERSION=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p}' Cargo.lock)
+
+log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+fi
+
+if [[ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]]; then
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (one-off, several minutes)"
+    # no_downloads: a missing tool is a clear error instead of a GitHub download that
+    # cannot work offline. Thin LTO and parallel codegen make this build about twice as
+    # fast as the crate's own fat-LTO release profile; the tool itself stays fast.
+    CARGO_PROFILE_RELEASE_LTO=thin CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+        cargo install --locked --force cargo-leptos --version "$CARGO_LEPTOS_VERSION" \
+        --features no_downloads
+fi
+
+if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
+    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+    # Not --locked: one dependency in its lock file is gone from the registry.
+    cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# wasm-opt (binaryen) and nothing else come from the root package.json; cargo-leptos
+# puts ./node_modules/.bin on PATH by itself.
+npm_ci_if_stale() {
+    local dir=$1 stamp="$1/node_modules/.lock-sha256" want
+    want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+        log "npm ci in $dir"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+        echo "$want" >"$stamp"
+    fi
+}
+npm_ci_if_stale .
+
+if [[ "${1:-}" == "--e2e" ]]; then
+    if [[ ! -x /usr/bin/chromium ]]; then
+        log "installing Debian's chromium"
+        sudo_cmd=""
+        [[ $(id -u) -eq 0 ]] || sudo_cmd=sudo
+        $sudo_cmd apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+    fi
+    npm_ci_if_stale end2end
+fi
+log "ready"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting and lints for both targets, native unit and API
+# tests, the end-to-end tests in Chromium against a freshly built release server, the
+# single-binary check and the size report. Installs what it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+started=$SECONDS
+
+step "tools"
+scripts/setup.sh --e2e
+
+step "format"
+cargo fmt --check
+
+step "lints: server (ssr) and browser (hydrate, wasm32)"
+cargo clippy --features ssr --all-targets -- -D warnings
+cargo clippy --features hydrate --target wasm32-unknown-unknown --lib -- -D warnings
+
+step "unit and API tests"
+cargo test --features ssr
+
+step "end-to-end tests (release build, Chromium)"
+e2e_data=$(mktemp -d)
+trap 'rm -rf "$e2e_data"' EXIT
+results=end2end/test-results/results.json
+rm -f "$results"
+# cargo-leptos builds, starts the server with this environment, and runs Playwright.
+# It exits 0 without running anything when the build fails, hence the results check.
+LEPTOS_SITE_ADDR=127.0.0.1:3100 \
+    PAINLESS_SERVER__DATA_DIR="$e2e_data" \
+    PAINLESS_TOKENS__ACCESS_TTL_SECS=10 \
+    cargo leptos end-to-end --release --precompress
+if [[ ! -s "$results" ]]; then
+    echo "end-to-end tests did not run (did the build fail?)" >&2
+    exit 1
+fi
+
+step "single deployable binary"
+scripts/check-single-binary.sh target/release/painless
+
+step "size report"
+scripts/size-report.sh
+
+printf '\nall checks passed in %d s\n' $((SECONDS - started))

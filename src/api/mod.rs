@@ -1,0 +1,29 @@
+//! The wire contract shared by the server and the browser: the `{errcode, errmsg, data}`
+//! envelope, the errcode table and every request and response body of `/api`.
+
+mod envelope;
+mod errcode;
+mod models;
+mod redirect;
+
+pub use envelope::{Envelope, RawEnvelope};
+pub use errcode::ErrCode;
+pub use models::*;
+pub use redirect::RedirectPath;
+
+/// Paths of the endpoints, named once so the client and the server cannot drift apart.
+pub mod paths {
+    pub const LOGIN: &str = "/api/auth/login";
+    pub const REFRESH: &str = "/api/auth/refresh";
+    pub const LOGOUT: &str = "/api/auth/logout";
+    pub const ME: &str = "/api/me";
+    pub const ORDERS: &str = "/api/orders";
+    pub const STATS: &str = "/api/stats";
+    pub const DEMO_EXPIRE: &str = "/api/demo/expire";
+    pub const DEMO_REVOKE: &str = "/api/demo/revoke";
+    pub const DEMO_LIFETIME: &str = "/api/demo/lifetime";
+    pub const DEMO_COUNTERS: &str = "/api/demo/counters";
+}
+
+/// Name of the HttpOnly cookie that carries the refresh token.
+pub const REFRESH_COOKIE: &str = "painless_refresh";

@@ -1,0 +1,101 @@
+//! The HTML shell and the root component with its routes.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ProtectedRoute, Route, Router, Routes};
+use leptos_router::hooks::use_location;
+use leptos_router::{path, SsrMode};
+
+use crate::api::{BootInfo, RedirectPath};
+use crate::components::header::Header;
+use crate::components::loading::LoadingBar;
+use crate::components::toasts::{provide_toasts, Toaster};
+use crate::pages::{DashboardPage, LabPage, LoginPage, NotFoundPage, OrdersPage};
+use crate::session::{provide_session, use_session};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Who is logged in and how the client is configured, decided by the server from the
+/// refresh cookie. Blocking, so a protected page redirects before any HTML is sent.
+#[cfg(feature = "ssr")]
+async fn load_boot() -> BootInfo {
+    crate::server::ssr::boot_info().await
+}
+
+/// In the browser the value comes with the page and this never runs.
+#[cfg(not(feature = "ssr"))]
+async fn load_boot() -> BootInfo {
+    BootInfo::default()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_toasts();
+    let boot = Resource::new_blocking(|| (), |_| load_boot());
+    provide_session(boot);
+    // The end-to-end tests wait for this instead of retrying clicks.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/painless.css"/>
+        <Title formatter=|title: String| {
+            if title.is_empty() { "painless".to_owned() } else { format!("{title} · painless") }
+        }/>
+        <Router>
+            <div class="app" data-hydrated=move || hydrated.get().then_some("true")>
+                <LoadingBar/>
+                <Header/>
+                <main class="content">
+                    <AppRoutes/>
+                </main>
+                <Toaster/>
+            </div>
+        </Router>
+    }
+}
+
+/// The routes; protected ones send visitors without a session to the login page, on the
+/// server (a 302 before any HTML) as well as in the browser.
+#[component]
+fn AppRoutes() -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    let logged_in = move || session.logged_in();
+    let to_login = move || {
+        let search = location.search.get_untracked();
+        let here = match search.as_str() {
+            "" => location.pathname.get_untracked(),
+            s if s.starts_with('?') => format!("{}{s}", location.pathname.get_untracked()),
+            s => format!("{}?{s}", location.pathname.get_untracked()),
+        };
+        RedirectPath::parse_or_home(Some(&here)).login_url(session.customer_code().as_deref())
+    };
+    view! {
+        <Routes fallback=|| view! { <NotFoundPage/> }>
+            <Route path=path!("/login") view=LoginPage/>
+            <ProtectedRoute path=path!("/") view=DashboardPage condition=logged_in redirect_path=to_login ssr=SsrMode::Async/>
+            <ProtectedRoute path=path!("/orders") view=OrdersPage condition=logged_in redirect_path=to_login ssr=SsrMode::Async/>
+            <ProtectedRoute path=path!("/lab") view=LabPage condition=logged_in redirect_path=to_login ssr=SsrMode::Async/>
+        </Routes>
+    }
+}

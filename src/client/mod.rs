@@ -1,0 +1,81 @@
+//! Browser-only glue (feature `hydrate`): the coordinator's transport over gloo-net, its
+//! clock and its spawner.
+
+use std::future::Future;
+
+use futures::future::LocalBoxFuture;
+use gloo_net::http::{Request, RequestBuilder};
+
+use crate::api::RawEnvelope;
+use crate::refresh::{ApiRequest, Clock, Method, Spawn, Transport, TransportError};
+
+/// Sends requests with `fetch` and decodes the envelope whatever the HTTP status.
+pub struct GlooTransport;
+
+impl Transport for GlooTransport {
+    fn send(
+        &self,
+        request: &ApiRequest,
+        access_token: Option<&str>,
+    ) -> impl Future<Output = Result<RawEnvelope, TransportError>> {
+        let builder = match request.method {
+            Method::Get => Request::get(&request.path),
+            Method::Post => Request::post(&request.path),
+        };
+        let builder = builder.header("Accept", "application/json");
+        let builder = match access_token {
+            Some(token) => builder.header("Authorization", &format!("Bearer {token}")),
+            None => builder,
+        };
+        let body = request.body.clone();
+        async move { send(builder, body).await }
+    }
+}
+
+async fn send(
+    builder: RequestBuilder,
+    body: Option<String>,
+) -> Result<RawEnvelope, TransportError> {
+    let request = match body {
+        Some(body) => builder
+            .header("Content-Type", "application/json")
+            .body(body),
+        None => builder.build(),
+    }
+    .map_err(|e| TransportError {
+        status: 0,
+        message: e.to_string(),
+    })?;
+    let response = request.send().await.map_err(|e| TransportError {
+        status: 0,
+        message: format!("network error: {e}"),
+    })?;
+    let status = response.status();
+    response
+        .json::<RawEnvelope>()
+        .await
+        .map_err(|_| TransportError {
+            status,
+            message: match response.status_text() {
+                text if text.is_empty() => format!("HTTP {status}: not an API response"),
+                text => format!("HTTP {status} {text}"),
+            },
+        })
+}
+
+pub struct BrowserClock;
+
+impl Clock for BrowserClock {
+    fn now_ms(&self) -> i64 {
+        js_sys::Date::now() as i64
+    }
+}
+
+/// Runs the refresh on the browser's microtask queue.
+pub struct BrowserSpawner;
+
+impl Spawn for BrowserSpawner {
+    fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
+        wasm_bindgen_futures::spawn_local(task);
+    }
+}

@@ -1,0 +1,25 @@
+//! The global loading indicator: visible while any request is in flight, driven only by
+//! the coordinator's in-flight count (a guard per request, so it cannot get stuck).
+
+use leptos::prelude::*;
+
+use crate::session::use_session;
+
+#[component]
+pub fn LoadingBar() -> impl IntoView {
+    let session = use_session();
+    let busy = move || session.in_flight.get() > 0;
+    view! {
+        <div
+            class="loading-bar"
+            class:active=busy
+            role="progressbar"
+            aria-label="Loading"
+            aria-hidden=move || (!busy()).to_string()
+            data-in-flight=move || session.in_flight.get()
+        >
+            <div class="loading-bar-fill"></div>
+        </div>
+        <div class="loading-spinner" class:active=busy aria-hidden="true"></div>
+    }
+}

@@ -1,0 +1,29 @@
+//! **painless** — silent access-token refresh done right, as a Leptos SSR app.
+//!
+//! # Layout
+//! - [`api`]: the wire contract shared by server and browser (envelope, errcodes, bodies).
+//! - [`refresh`]: the target-independent single-flight refresh coordinator.
+//! - `session`: the coordinator wired to Leptos signals, and the typed API calls pages use.
+//! - `client` (feature `hydrate`): browser-only glue — gloo-net transport, clock, spawner.
+//! - [`app`], `pages`, `components`: the UI, rendered on the server and hydrated.
+//! - [`server`] (feature `ssr`): config, tokens, SQLite store, `/api` handlers, assets.
+
+pub mod api;
+pub mod app;
+mod components;
+mod pages;
+pub mod refresh;
+mod session;
+
+#[cfg(feature = "hydrate")]
+mod client;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Entry point of the WASM bundle: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

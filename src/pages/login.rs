@@ -1,0 +1,123 @@
+//! `/login`: customer code, username, password. Goes back to `?redirect=` (same-origin
+//! paths only) after a successful login; a bad login shows the server's errmsg.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+
+use crate::api::{LoginRequest, RedirectPath};
+use crate::components::toasts::use_toasts;
+use crate::session::use_session;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let session = use_session();
+    let toasts = use_toasts();
+    let query = use_query_map();
+    let navigate = use_navigate();
+
+    let customer_code = RwSignal::new(query.with_untracked(|q| q.get("code")).unwrap_or_default());
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let show_password = RwSignal::new(false);
+    // Until the page is hydrated a submit would be a plain form post: keep it disabled.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    let login = Action::new_local(move |request: &LoginRequest| {
+        let request = request.clone();
+        async move { session.login(request).await }
+    });
+    Effect::new(move |_| match login.value().get() {
+        Some(Ok(_)) => {
+            let target =
+                RedirectPath::parse_or_home(query.with_untracked(|q| q.get("redirect")).as_deref());
+            navigate(target.as_str(), NavigateOptions::default());
+        }
+        Some(Err(error)) => toasts.error(error.to_string()),
+        None => {}
+    });
+
+    let on_submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        if login.pending().get_untracked() {
+            return;
+        }
+        login.dispatch(LoginRequest {
+            customer_code: customer_code.get_untracked(),
+            username: username.get_untracked(),
+            password: password.get_untracked(),
+        });
+    };
+
+    view! {
+        <Title text="Log in"/>
+        <section class="login">
+            <form class="card login-card" method="post" on:submit=on_submit>
+                <h1>"Log in"</h1>
+                <p class="muted">"Your session refreshes itself silently while you work."</p>
+                <label for="customer_code">"Customer code"</label>
+                <input
+                    id="customer_code"
+                    name="customer_code"
+                    autocomplete="organization"
+                    required
+                    bind:value=customer_code
+                />
+                <label for="username">"Username"</label>
+                <input id="username" name="username" autocomplete="username" required bind:value=username/>
+                <label for="password">"Password"</label>
+                <div class="password-row">
+                    <input
+                        id="password"
+                        name="password"
+                        type=move || if show_password.get() { "text" } else { "password" }
+                        autocomplete="current-password"
+                        required
+                        bind:value=password
+                    />
+                    <button
+                        type="button"
+                        class="button ghost small"
+                        aria-pressed=move || show_password.get().to_string()
+                        on:click=move |_| show_password.update(|shown| *shown = !*shown)
+                    >
+                        {move || if show_password.get() { "Hide" } else { "Show" }}
+                    </button>
+                </div>
+                <button
+                    type="submit"
+                    class="button primary wide"
+                    disabled=move || !hydrated.get() || login.pending().get()
+                >
+                    {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
+                </button>
+                <DemoHint/>
+            </form>
+        </section>
+    }
+}
+
+/// The demo credentials, while demo mode is on.
+#[component]
+fn DemoHint() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                session
+                    .boot()
+                    .and_then(|boot| boot.demo_hint)
+                    .map(|(code, user, password)| {
+                        view! {
+                            <p class="demo-hint">
+                                "Demo: " <code>{code}</code> " / " <code>{user}</code> " / " <code>{password}</code>
+                            </p>
+                        }
+                    })
+            }}
+        </Transition>
+    }
+}

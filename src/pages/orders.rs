@@ -1,0 +1,75 @@
+//! `/orders?page=N`: the paged order list.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::OrdersQuery;
+use crate::components::panels::{OrdersTable, PanelError};
+use crate::session::use_session;
+
+const PAGE_SIZE: u32 = 10;
+
+#[component]
+pub fn OrdersPage() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let page = Memo::new(move |_| {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<u32>().ok())
+            .filter(|p| *p >= 1)
+            .unwrap_or(1)
+    });
+    let orders = LocalResource::new(move || {
+        let page = page.get();
+        async move {
+            session.reported(
+                session
+                    .orders(OrdersQuery {
+                        page,
+                        page_size: PAGE_SIZE,
+                    })
+                    .await,
+            )
+        }
+    });
+
+    view! {
+        <Title text="Orders"/>
+        <div class="page-head">
+            <h1>"Orders"</h1>
+        </div>
+        <section class="card" id="orders-list">
+            <Transition fallback=|| view! { <div class="skeleton tall"></div> }>
+                {move || Suspend::new(async move {
+                    match orders.await {
+                        Ok(list) => {
+                            let pages = list.page_count();
+                            let current = list.page;
+                            view! {
+                                <OrdersTable orders=list.items/>
+                                <nav class="pager" aria-label="Pages">
+                                    <span class="muted">
+                                        {format!("Page {current} of {pages} · {} orders", list.total)}
+                                    </span>
+                                    <span class="pager-links">
+                                        {(current > 1).then(|| view! {
+                                            <A href=format!("/orders?page={}", current - 1) attr:class="button ghost small">"← Previous"</A>
+                                        })}
+                                        {(current < pages).then(|| view! {
+                                            <A href=format!("/orders?page={}", current + 1) attr:class="button ghost small">"Next →"</A>
+                                        })}
+                                    </span>
+                                </nav>
+                            }.into_any()
+                        }
+                        Err(error) => view! { <PanelError error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}

@@ -1,0 +1,37 @@
+//! What the coordinator needs from its surroundings.
+
+use std::future::Future;
+
+use futures::future::LocalBoxFuture;
+
+use super::ApiRequest;
+use crate::api::RawEnvelope;
+
+/// A response that never became an envelope: the network failed (`status` 0), or the
+/// server answered something that is not JSON of the envelope's shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportError {
+    pub status: u16,
+    pub message: String,
+}
+
+/// Sends one request and decodes the envelope, whatever the HTTP status.
+pub trait Transport {
+    fn send(
+        &self,
+        request: &ApiRequest,
+        access_token: Option<&str>,
+    ) -> impl Future<Output = Result<RawEnvelope, TransportError>>;
+}
+
+/// Wall-clock time in Unix milliseconds (token expiry is a Unix timestamp).
+pub trait Clock {
+    fn now_ms(&self) -> i64;
+}
+
+/// Runs the refresh to completion on the caller's single-threaded executor, even if the
+/// request that started it is dropped: a refresh cut off halfway could leave the browser
+/// holding a refresh token that the server already rotated.
+pub trait Spawn {
+    fn spawn(&self, task: LocalBoxFuture<'static, ()>);
+}

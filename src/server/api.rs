@@ -1,0 +1,340 @@
+//! The `/api` router and its handlers. Every answer is the envelope.
+
+use std::time::Instant;
+
+use axum::routing::{get, post};
+use axum::Router;
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::auth::{Authenticated, RefreshCookie};
+use super::db::{bump, counter, read_counters};
+use super::demo_data;
+use super::error::{ApiError, ApiJson, ApiQuery, ApiResult, Data};
+use super::sessions::{self, RefreshError, SessionWithUser};
+use super::state::AppState;
+use super::unix_now_ms;
+use super::users::{self, Identity};
+use crate::api::{
+    AccessGrant, CountersReport, Lifetime, LifetimeRequest, LoginRequest, OrdersPage, OrdersQuery,
+    Profile, Stats,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/auth/login", post(login))
+        .route("/auth/refresh", post(refresh))
+        .route("/auth/logout", post(logout))
+        .route("/me", get(me))
+        .route("/orders", get(orders))
+        .route("/stats", get(stats))
+        .route("/demo/expire", post(demo_expire))
+        .route("/demo/revoke", post(demo_revoke))
+        .route("/demo/lifetime", post(demo_lifetime))
+        .route("/demo/counters", get(demo_counters))
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+}
+
+async fn health() -> ApiResult<&'static str> {
+    Ok(Data("ok"))
+}
+
+/// Upper bounds on login fields: generous for people, small for attackers.
+const MAX_FIELD: usize = 64;
+const MAX_PASSWORD: usize = 256;
+
+fn check_login_input(request: &LoginRequest) -> Result<(), ApiError> {
+    for (name, value, max) in [
+        ("customer_code", &request.customer_code, MAX_FIELD),
+        ("username", &request.username, MAX_FIELD),
+        ("password", &request.password, MAX_PASSWORD),
+    ] {
+        if value.trim().is_empty() {
+            return Err(ApiError::InvalidInput(format!("{name} must not be empty")));
+        }
+        if value.len() > max {
+            return Err(ApiError::InvalidInput(format!(
+                "{name} must be at most {max} bytes"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Mints an access token for the session and shapes the login/refresh answer.
+fn grant(state: &AppState, found: &SessionWithUser, now_ms: i64) -> AccessGrant {
+    let now_s = now_ms / 1000;
+    let ttl = found
+        .session
+        .access_ttl_secs
+        .unwrap_or(state.settings.tokens.access_ttl_secs as i64);
+    let expires_at = (now_s + ttl).min(found.session.expires_at);
+    let access_token = state.tokens.mint(
+        found.user.id,
+        &found.session.id,
+        found.session.access_version,
+        now_s,
+        expires_at,
+    );
+    AccessGrant {
+        access_token,
+        expires_at,
+        user: found.user.to_api(),
+    }
+}
+
+async fn login(
+    state: axum::extract::State<AppState>,
+    cookie: RefreshCookie,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<(CookieJar, Data<AccessGrant>), ApiError> {
+    check_login_input(&request)?;
+    let identity = Identity::new(&request.customer_code, &request.username);
+    let key = identity.throttle_key();
+    if !state.throttle.allows(&key, Instant::now()) {
+        return Err(ApiError::RateLimited);
+    }
+    let found = state
+        .db
+        .call(move |connection| users::find_for_login(connection, &identity))
+        .await?;
+    let (user, stored_hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, state.dummy_password_hash.to_string()),
+    };
+    let password = request.password;
+    let verified =
+        tokio::task::spawn_blocking(move || users::verify_password(&stored_hash, &password))
+            .await
+            .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
+    let user = match user {
+        Some(user) if verified => user,
+        _ => {
+            state.throttle.record_failure(&key, Instant::now());
+            state
+                .db
+                .call(|connection| bump(connection, counter::FAILED_LOGINS, None))
+                .await?;
+            return Err(ApiError::BadLogin);
+        }
+    };
+    state.throttle.record_success(&key);
+    let now_ms = unix_now_ms();
+    let ttl = state.session_ttl_secs();
+    let (found, refresh_token) = state
+        .db
+        .call(move |connection| sessions::start(connection, user.id, now_ms, ttl))
+        .await?;
+    tracing::info!(user = %found.user.username, customer = %found.user.customer_code, session = %found.session.id, "login");
+    let max_age = found.session.expires_at - now_ms / 1000;
+    let jar = cookie.with_token(refresh_token, max_age);
+    Ok((jar, Data(grant(&state, &found, now_ms))))
+}
+
+async fn refresh(
+    state: axum::extract::State<AppState>,
+    cookie: RefreshCookie,
+) -> Result<(CookieJar, Data<AccessGrant>), (CookieJar, ApiError)> {
+    let presented = cookie.token();
+    let now_ms = unix_now_ms();
+    let grace_ms = state.reuse_grace_ms();
+    let outcome = state
+        .db
+        .call(move |connection| {
+            Ok(sessions::rotate(
+                connection,
+                presented.as_deref(),
+                now_ms,
+                grace_ms,
+            ))
+        })
+        .await
+        .map_err(|e| (CookieJar::new(), ApiError::from(e)))?;
+    match outcome {
+        Ok(refreshed) => {
+            let answer = Data(grant(&state, &refreshed.found, now_ms));
+            let jar = match refreshed.new_refresh_token {
+                Some(token) => {
+                    let max_age = refreshed.found.session.expires_at - now_ms / 1000;
+                    cookie.with_token(token, max_age)
+                }
+                // A grace answer: the cookie already holds the successor.
+                None => cookie.jar,
+            };
+            Ok((jar, answer))
+        }
+        Err(RefreshError::Db(e)) => Err((CookieJar::new(), ApiError::from(e))),
+        Err(error) => {
+            if matches!(error, RefreshError::Reused) {
+                tracing::warn!("refresh token reuse detected; session revoked");
+            }
+            Err((
+                cookie.cleared(),
+                ApiError::SessionOver(error.public_reason()),
+            ))
+        }
+    }
+}
+
+async fn logout(
+    state: axum::extract::State<AppState>,
+    cookie: RefreshCookie,
+) -> Result<(CookieJar, Data<()>), ApiError> {
+    if let Some(token) = cookie.token() {
+        let now_s = unix_now_ms() / 1000;
+        state
+            .db
+            .call(move |connection| {
+                if let Some(found) = sessions::by_refresh_token(connection, &token, now_s)? {
+                    sessions::revoke(connection, &found.session.id, now_s, "logout")?;
+                }
+                Ok(())
+            })
+            .await?;
+    }
+    Ok((cookie.cleared(), Data(())))
+}
+
+async fn me(auth: Authenticated) -> ApiResult<Profile> {
+    Ok(Data(Profile {
+        user: auth.found.user.to_api(),
+        session_started_at: auth.found.session.created_at,
+        session_expires_at: auth.found.session.expires_at,
+        access_expires_at: auth.claims.exp,
+    }))
+}
+
+#[derive(Deserialize)]
+struct PageParams {
+    page: Option<u32>,
+    page_size: Option<u32>,
+}
+
+async fn orders(
+    auth: Authenticated,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> ApiResult<OrdersPage> {
+    let query = OrdersQuery {
+        page: params.page.unwrap_or(1),
+        page_size: params.page_size.unwrap_or(OrdersQuery::DEFAULT_PAGE_SIZE),
+    };
+    if query.page == 0 {
+        return Err(ApiError::InvalidInput("page must be at least 1".into()));
+    }
+    if !(1..=OrdersQuery::MAX_PAGE_SIZE).contains(&query.page_size) {
+        return Err(ApiError::InvalidInput(format!(
+            "page_size must be between 1 and {}",
+            OrdersQuery::MAX_PAGE_SIZE
+        )));
+    }
+    Ok(Data(demo_data::orders_page(
+        &auth.found.user.customer_code,
+        query,
+    )))
+}
+
+async fn stats(auth: Authenticated) -> ApiResult<Stats> {
+    Ok(Data(demo_data::stats(&auth.found.user.customer_code)))
+}
+
+/// The live session of the request's refresh cookie, for the demo controls (which act
+/// even when the access token is long expired), or why there is none.
+async fn demo_session(
+    state: &AppState,
+    cookie: &RefreshCookie,
+) -> Result<SessionWithUser, ApiError> {
+    if !state.settings.demo.enabled {
+        return Err(ApiError::DemoDisabled);
+    }
+    let token = cookie
+        .token()
+        .ok_or(ApiError::SessionOver("no refresh token"))?;
+    let now_s = unix_now_ms() / 1000;
+    state
+        .db
+        .call(move |connection| sessions::by_refresh_token(connection, &token, now_s))
+        .await?
+        .ok_or(ApiError::SessionOver("session not found or ended"))
+}
+
+async fn demo_expire(
+    state: axum::extract::State<AppState>,
+    cookie: RefreshCookie,
+) -> ApiResult<()> {
+    let found = demo_session(&state, &cookie).await?;
+    state
+        .db
+        .call(move |connection| sessions::supersede_access_tokens(connection, &found.session.id))
+        .await?;
+    Ok(Data(()))
+}
+
+async fn demo_revoke(
+    state: axum::extract::State<AppState>,
+    cookie: RefreshCookie,
+) -> ApiResult<()> {
+    let found = demo_session(&state, &cookie).await?;
+    let now_s = unix_now_ms() / 1000;
+    state
+        .db
+        .call(move |connection| {
+            sessions::revoke(
+                connection,
+                &found.session.id,
+                now_s,
+                "revoked in the refresh lab",
+            )
+        })
+        .await?;
+    Ok(Data(()))
+}
+
+async fn demo_lifetime(
+    state: axum::extract::State<AppState>,
+    cookie: RefreshCookie,
+    ApiJson(request): ApiJson<LifetimeRequest>,
+) -> ApiResult<Lifetime> {
+    let found = demo_session(&state, &cookie).await?;
+    let seconds = request.seconds;
+    if !(LifetimeRequest::MIN_SECONDS..=LifetimeRequest::MAX_SECONDS).contains(&seconds) {
+        return Err(ApiError::InvalidInput(format!(
+            "seconds must be between {} and {}",
+            LifetimeRequest::MIN_SECONDS,
+            LifetimeRequest::MAX_SECONDS
+        )));
+    }
+    state
+        .db
+        .call(move |connection| sessions::set_access_ttl(connection, &found.session.id, seconds))
+        .await?;
+    Ok(Data(Lifetime { seconds }))
+}
+
+async fn demo_counters(
+    state: axum::extract::State<AppState>,
+    cookie: RefreshCookie,
+) -> ApiResult<CountersReport> {
+    if !state.settings.demo.enabled {
+        return Err(ApiError::DemoDisabled);
+    }
+    let token = cookie.token();
+    let now_s = unix_now_ms() / 1000;
+    let report = state
+        .db
+        .call(move |connection| {
+            let session = match token {
+                Some(token) => sessions::by_refresh_token(connection, &token, now_s)?,
+                None => None,
+            };
+            Ok(CountersReport {
+                server: read_counters(connection, None)?,
+                session: session
+                    .map(|found| read_counters(connection, Some(&found.session.id)))
+                    .transpose()?,
+            })
+        })
+        .await?;
+    Ok(Data(report))
+}

@@ -1,0 +1,232 @@
+//! Builds the app from settings: store, secret, demo users, router, listener; and runs it
+//! until a shutdown signal, letting requests in flight finish.
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use super::config::Settings;
+use super::db::{self, bump, counter, Db, DbError};
+use super::error::{ApiError, Rejected};
+use super::state::AppState;
+use super::throttle::LoginThrottle;
+use super::tokens::{load_or_create_secret, random_token, AccessTokens};
+use super::{api, assets, unix_now_ms, users};
+use crate::app::{shell, App};
+
+/// The name cargo-leptos gives the WASM and JS bundle (`output-name` in Cargo.toml).
+pub const OUTPUT_NAME: &str = "painless";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("signing secret: {0}")]
+    Secret(std::io::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A built app bound to its listener; `local_addr` tells where (port 0 picks one).
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    shutdown_grace: Duration,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let state = prepare_state(settings).await?;
+        let addr = state.settings.server.site_addr;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        let mut state = state;
+        state.leptos_options = leptos_options(local_addr);
+        let shutdown_grace = Duration::from_secs(state.settings.server.shutdown_grace_secs);
+        Ok(Self {
+            listener,
+            router: router(state),
+            shutdown_grace,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and lets requests in flight
+    /// finish for at most `server.shutdown_grace_secs`.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down, finishing requests in flight");
+            let _ = stopping.send(true);
+        };
+        let server = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(signal)
+            .into_future();
+        let grace = self.shutdown_grace;
+        let deadline = async move {
+            let _ = stopped.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = server => result,
+            _ = deadline => {
+                tracing::warn!(?grace, "requests still in flight after the grace period; stopping anyway");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Opens the store, loads the secret, seeds demo users.
+async fn prepare_state(settings: Settings) -> Result<AppState, StartupError> {
+    let settings = Arc::new(settings);
+    let db = Db::open(&settings.database_path())?;
+    let secret = load_or_create_secret(
+        settings.tokens.jwt_secret.expose(),
+        &settings.server.data_dir,
+    )
+    .map_err(StartupError::Secret)?;
+    let demo = settings.demo.clone();
+    let now_s = unix_now_ms() / 1000;
+    let dummy_password_hash = db
+        .call(move |connection| {
+            let pruned = db::prune_ended_sessions(connection, now_s)?;
+            if pruned > 0 {
+                tracing::info!(pruned, "removed sessions that ended more than a day ago");
+            }
+            if demo.enabled {
+                for user in &demo.users {
+                    users::upsert_demo_user(connection, user)?;
+                }
+                tracing::warn!(
+                    users = demo.users.len(),
+                    "demo mode is on: demo users and /api/demo/* are enabled"
+                );
+            }
+            users::hash_password(&random_token(16))
+        })
+        .await?;
+    Ok(AppState {
+        tokens: Arc::new(AccessTokens::new(&secret, &settings.tokens)),
+        throttle: Arc::new(LoginThrottle::new(
+            settings.login.max_failures,
+            Duration::from_secs(settings.login.failure_window_secs),
+        )),
+        leptos_options: leptos_options(settings.server.site_addr),
+        dummy_password_hash: dummy_password_hash.into(),
+        settings,
+        db,
+    })
+}
+
+/// Leptos' options, from our settings rather than cargo-leptos' environment, so the binary
+/// runs the same anywhere. `LEPTOS_ENV=DEV` (set by `cargo leptos watch`) turns on live reload.
+fn leptos_options(site_addr: SocketAddr) -> LeptosOptions {
+    let dev = std::env::var("LEPTOS_ENV").is_ok_and(|env| env.eq_ignore_ascii_case("dev"));
+    let reload_port = std::env::var("LEPTOS_RELOAD_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3001);
+    LeptosOptions::builder()
+        .output_name(OUTPUT_NAME)
+        .site_pkg_dir("pkg")
+        .site_addr(site_addr)
+        .reload_port(reload_port)
+        .env(if dev {
+            leptos::config::Env::DEV
+        } else {
+            leptos::config::Env::PROD
+        })
+        .build()
+}
+
+/// The whole app: `/api`, the Leptos pages, static files; usable without a socket.
+pub fn router(state: AppState) -> Router {
+    if !assets::embedded_site_is_complete(OUTPUT_NAME) && state.settings.server.site_root.is_empty()
+    {
+        tracing::warn!("the site is missing (no pkg/{OUTPUT_NAME}.wasm): build with `cargo leptos build`; pages will not hydrate");
+    }
+    let api = api::router()
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_rejections,
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal("handler panicked".into()).into_response()
+        }))
+        .layer(DefaultBodyLimit::max(state.settings.server.max_body_bytes));
+    let routes = generate_route_list(App);
+    let leptos_state = state.clone();
+    Router::new()
+        .nest("/api", api)
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(leptos_state.clone()),
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(assets::static_file_or_not_found)
+        .layer(CatchPanicLayer::custom(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()))
+        .layer(
+            TraceLayer::new_for_http()
+                // Only the path: query strings may carry `?token=`, which must never be logged.
+                .make_span_with(|request: &Request| {
+                    tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Counts refused requests per errcode and logs internal causes once.
+async fn count_rejections(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if let Some(rejected) = response.extensions().get::<Rejected>() {
+        if let Some(cause) = &rejected.cause {
+            tracing::error!(%cause, "internal error");
+        }
+        let name = format!("{}{}", counter::REJECTED_PREFIX, rejected.code.code());
+        if let Err(error) = state
+            .db
+            .call(move |connection| bump(connection, &name, None))
+            .await
+        {
+            tracing::error!(%error, "could not count a rejection");
+        }
+    }
+    response
+}

@@ -1,0 +1,405 @@
+//! Typed runtime settings: embedded defaults, then `Leptos.toml`, then environment
+//! variables (`PAINLESS_<SECTION>__<KEY>`, plus `LEPTOS_SITE_ADDR`), validated once.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+use crate::api::ErrCode;
+
+/// Default name of the configuration file, looked up in the working directory.
+pub const CONFIG_FILE: &str = "Leptos.toml";
+/// Environment variable naming another configuration file.
+pub const CONFIG_ENV: &str = "PAINLESS_CONFIG";
+/// Prefix of the per-key environment overrides.
+pub const ENV_PREFIX: &str = "PAINLESS_";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub tokens: TokenSettings,
+    pub login: LoginSettings,
+    pub client: ClientSettings,
+    pub demo: DemoSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Listen address. `LEPTOS_SITE_ADDR` overrides it, as in every cargo-leptos app.
+    pub site_addr: SocketAddr,
+    /// Serve static files from this directory; empty serves the copy embedded in the binary.
+    pub site_root: String,
+    /// Directory for the database and the generated signing secret; created if missing.
+    pub data_dir: PathBuf,
+    /// SQLite file, relative to `data_dir` unless absolute.
+    pub database: PathBuf,
+    /// `auto` marks cookies `Secure` when the request came over HTTPS (directly or as told
+    /// by `X-Forwarded-Proto`); `always` and `never` force it.
+    pub secure_cookies: SecureCookies,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// How long shutdown waits for requests in flight.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecureCookies {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSettings {
+    pub issuer: String,
+    pub audience: String,
+    /// Lifetime of an access token.
+    pub access_ttl_secs: u64,
+    /// Absolute lifetime of a login (a refresh-token family), however often it is refreshed.
+    pub session_ttl_secs: u64,
+    /// How long the refresh token just spent may still be presented (by a second tab that
+    /// raced the first) without counting as reuse.
+    pub reuse_grace_secs: u64,
+    /// HS256 signing secret, at least 32 bytes. Empty: generated once and kept in `data_dir`.
+    pub jwt_secret: Secret,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginSettings {
+    /// Failed logins per account allowed within `failure_window_secs`.
+    pub max_failures: u32,
+    pub failure_window_secs: u64,
+}
+
+/// Settings the browser's refresh coordinator gets with the first page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSettings {
+    /// Errcodes that make the client refresh and replay.
+    pub refresh_errcodes: Vec<i32>,
+    /// Refresh before sending when the token expires within this margin.
+    pub refresh_margin_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    /// Demo users and the `/api/demo/*` controls. Switch off in any real deployment.
+    pub enabled: bool,
+    pub users: Vec<DemoUser>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoUser {
+    pub customer_code: String,
+    pub username: String,
+    pub password: Secret,
+    pub display_name: String,
+}
+
+/// A string that never shows up in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "Secret(empty)"
+        } else {
+            "Secret(***)"
+        })
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings {
+                site_addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+                site_root: String::new(),
+                data_dir: PathBuf::from("data"),
+                database: PathBuf::from("painless.db"),
+                secure_cookies: SecureCookies::Auto,
+                max_body_bytes: 16 * 1024,
+                shutdown_grace_secs: 10,
+            },
+            tokens: TokenSettings {
+                issuer: "painless".into(),
+                audience: "painless-web".into(),
+                access_ttl_secs: 30,
+                session_ttl_secs: 7 * 24 * 3600,
+                reuse_grace_secs: 10,
+                jwt_secret: Secret::default(),
+            },
+            login: LoginSettings {
+                max_failures: 5,
+                failure_window_secs: 300,
+            },
+            client: ClientSettings {
+                refresh_errcodes: ErrCode::DEFAULT_REFRESH_SET.to_vec(),
+                refresh_margin_secs: 5,
+            },
+            demo: DemoSettings {
+                enabled: false,
+                users: Vec::new(),
+            },
+        }
+    }
+}
+
+/// Why the settings could not be loaded; the message names the key and the reason.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {path}: {reason}")]
+    File { path: PathBuf, reason: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    #[error("invalid configuration: `{key}` {reason}")]
+    Key { key: &'static str, reason: String },
+}
+
+impl Settings {
+    /// Loads `path` (or `Leptos.toml`, or `$PAINLESS_CONFIG`) over the defaults, then the
+    /// environment. A missing default file is fine; a missing file that was asked for is not.
+    pub fn load(explicit_path: Option<&Path>) -> Result<Self, ConfigError> {
+        let from_env = std::env::var_os(CONFIG_ENV).map(PathBuf::from);
+        let (path, required) = match explicit_path.map(Path::to_path_buf).or(from_env) {
+            Some(path) => (path, true),
+            None => (PathBuf::from(CONFIG_FILE), false),
+        };
+        if required && !path.is_file() {
+            return Err(ConfigError::File {
+                path,
+                reason: "not found".into(),
+            });
+        }
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if path.is_file() {
+            figment = figment.merge(Toml::file_exact(&path));
+        }
+        let figment = figment
+            .merge(
+                Env::raw()
+                    .only(&["LEPTOS_SITE_ADDR"])
+                    .map(|_| "server.site_addr".into()),
+            )
+            .merge(
+                Env::prefixed(ENV_PREFIX)
+                    .ignore(&["CONFIG", "LOG"])
+                    .split("__"),
+            );
+        Self::from_figment(figment)
+    }
+
+    /// Defaults overlaid with a TOML string only (for tests).
+    pub fn from_toml(toml: &str) -> Result<Self, ConfigError> {
+        Self::from_figment(
+            Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(toml)),
+        )
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(describe(e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks what types cannot say.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let key_error = |key, reason: &str| {
+            Err(ConfigError::Key {
+                key,
+                reason: reason.to_owned(),
+            })
+        };
+        let tokens = &self.tokens;
+        if !(1..=86_400).contains(&tokens.access_ttl_secs) {
+            return key_error(
+                "tokens.access_ttl_secs",
+                "must be between 1 and 86400 seconds",
+            );
+        }
+        if tokens.session_ttl_secs <= tokens.access_ttl_secs {
+            return key_error(
+                "tokens.session_ttl_secs",
+                "must be longer than tokens.access_ttl_secs",
+            );
+        }
+        if tokens.reuse_grace_secs > 300 {
+            return key_error("tokens.reuse_grace_secs", "must be at most 300 seconds");
+        }
+        if !tokens.jwt_secret.is_empty() && tokens.jwt_secret.expose().len() < 32 {
+            return key_error(
+                "tokens.jwt_secret",
+                "must be at least 32 bytes (or empty to generate one)",
+            );
+        }
+        if tokens.issuer.is_empty() || tokens.audience.is_empty() {
+            return key_error("tokens.issuer", "issuer and audience must not be empty");
+        }
+        if self.login.max_failures == 0 {
+            return key_error("login.max_failures", "must be at least 1");
+        }
+        if self.login.failure_window_secs == 0 {
+            return key_error("login.failure_window_secs", "must be at least 1");
+        }
+        if self
+            .client
+            .refresh_errcodes
+            .contains(&ErrCode::SessionOver.code())
+        {
+            return key_error(
+                "client.refresh_errcodes",
+                "must not contain 42002 (session over): refreshing on it would loop",
+            );
+        }
+        if self.client.refresh_errcodes.contains(&0) {
+            return key_error("client.refresh_errcodes", "must not contain 0 (success)");
+        }
+        if !(256..=10 * 1024 * 1024).contains(&self.server.max_body_bytes) {
+            return key_error("server.max_body_bytes", "must be between 256 and 10485760");
+        }
+        for user in &self.demo.users {
+            if user.customer_code.trim().is_empty() || user.username.trim().is_empty() {
+                return key_error("demo.users", "customer_code and username must not be empty");
+            }
+            if user.password.expose().len() < 8 {
+                return key_error("demo.users", "passwords must be at least 8 characters");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.server.data_dir.join(&self.server.database)
+    }
+
+    pub fn access_ttl(&self) -> Duration {
+        Duration::from_secs(self.tokens.access_ttl_secs)
+    }
+}
+
+/// Figment's error names the key and where the value came from; keep all of it.
+fn describe(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let key = if e.path.is_empty() {
+                String::new()
+            } else {
+                format!("`{}` ", e.path.join("."))
+            };
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| match &m.source {
+                    Some(source) => format!(" (from {} {source})", m.name),
+                    None => format!(" (from {})", m.name),
+                })
+                .unwrap_or_default();
+            format!("{key}{}{source}", e.kind)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_leptos_toml_is_valid_and_has_the_demo_user() {
+        let shipped = include_str!("../../Leptos.toml");
+        let settings = Settings::from_toml(shipped).expect("shipped config is valid");
+        assert!(settings.demo.enabled);
+        let demo = &settings.demo.users[0];
+        assert_eq!(
+            (demo.customer_code.as_str(), demo.username.as_str()),
+            ("ACME", "demo")
+        );
+        assert_eq!(demo.password.expose(), "demo-password");
+    }
+
+    #[test]
+    fn defaults_switch_demo_mode_off() {
+        assert!(!Settings::default().demo.enabled);
+        Settings::default().validate().expect("defaults are valid");
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_key() {
+        let error = Settings::from_toml("[tokens]\naccess_ttl_secs = \"soon\"")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("tokens.access_ttl_secs"), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_not_silently_ignored() {
+        let error = Settings::from_toml("[tokens]\naccess_tll_secs = 10")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("access_tll_secs"), "{error}");
+    }
+
+    #[test]
+    fn out_of_range_values_name_the_key_and_the_reason() {
+        for (toml, key) in [
+            ("[tokens]\naccess_ttl_secs = 0", "tokens.access_ttl_secs"),
+            ("[tokens]\njwt_secret = \"short\"", "tokens.jwt_secret"),
+            (
+                "[tokens]\naccess_ttl_secs = 600\nsession_ttl_secs = 60",
+                "tokens.session_ttl_secs",
+            ),
+            (
+                "[client]\nrefresh_errcodes = [42001, 42002]",
+                "client.refresh_errcodes",
+            ),
+            ("[login]\nmax_failures = 0", "login.max_failures"),
+        ] {
+            let error = Settings::from_toml(toml).unwrap_err().to_string();
+            assert!(error.contains(key), "{toml:?} gave {error}");
+        }
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let secret = Secret::new("super-secret-value");
+        assert!(!format!("{secret:?}").contains("super"));
+        let user = DemoUser {
+            customer_code: "ACME".into(),
+            username: "demo".into(),
+            password: Secret::new("demo-password"),
+            display_name: "Demo".into(),
+        };
+        assert!(!format!("{user:?}").contains("demo-password"));
+    }
+}

@@ -1,0 +1,166 @@
+//! One error type for every `/api` handler, mapped to the envelope in one place, and the
+//! extractors whose rejections become that error (so malformed input answers the envelope).
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+
+use crate::api::{Envelope, ErrCode};
+
+/// Everything an `/api` handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("missing access token")]
+    MissingToken,
+    #[error("invalid access token")]
+    InvalidToken,
+    #[error("access token expired")]
+    TokenExpired,
+    #[error("session superseded")]
+    SessionSuperseded,
+    #[error("session over: {0}")]
+    SessionOver(&'static str),
+    #[error("bad login")]
+    BadLogin,
+    #[error("too many failed logins")]
+    RateLimited,
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("no such endpoint")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("demo controls are disabled")]
+    DemoDisabled,
+    /// The cause is logged by the middleware, never sent to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Put on error responses so middleware can count and log them without parsing bodies.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    pub code: ErrCode,
+    /// For internal errors only: what went wrong, for the log.
+    pub cause: Option<String>,
+}
+
+impl ApiError {
+    /// HTTP status, errcode and public message. Business errors answer 200 as the original
+    /// backend did; protocol errors carry a fitting status too.
+    fn parts(&self) -> (StatusCode, ErrCode, String) {
+        use ApiError::*;
+        let (status, code) = match self {
+            MissingToken => (StatusCode::OK, ErrCode::InvalidCredential),
+            InvalidToken => (StatusCode::OK, ErrCode::InvalidAccessToken),
+            TokenExpired => (StatusCode::OK, ErrCode::AccessTokenExpired),
+            SessionSuperseded => (StatusCode::OK, ErrCode::SessionSuperseded),
+            SessionOver(_) => (StatusCode::OK, ErrCode::SessionOver),
+            BadLogin => (StatusCode::OK, ErrCode::BadLogin),
+            DemoDisabled => (StatusCode::OK, ErrCode::DemoDisabled),
+            RateLimited => (StatusCode::TOO_MANY_REQUESTS, ErrCode::RateLimited),
+            InvalidInput(_) => (StatusCode::BAD_REQUEST, ErrCode::InvalidInput),
+            PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrCode::PayloadTooLarge),
+            NotFound => (StatusCode::NOT_FOUND, ErrCode::NotFound),
+            MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrCode::MethodNotAllowed),
+            Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrCode::Internal),
+        };
+        let message = match self {
+            InvalidInput(detail) => format!("invalid input: {detail}"),
+            SessionOver(detail) => format!("{}: {detail}", code.default_message()),
+            _ => code.default_message().to_owned(),
+        };
+        (status, code, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = self.parts();
+        let cause = match self {
+            ApiError::Internal(cause) => Some(cause),
+            _ => None,
+        };
+        let mut response = (status, Json(Envelope::<()>::error(code, message))).into_response();
+        response.extensions_mut().insert(Rejected { code, cause });
+        response
+    }
+}
+
+impl From<crate::server::db::DbError> for ApiError {
+    fn from(error: crate::server::db::DbError) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+}
+
+/// What every successful handler returns: `{"errcode": 0, "errmsg": "ok", "data": …}`.
+pub struct Data<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Data<T> {
+    fn into_response(self) -> Response {
+        Json(Envelope::ok(self.0)).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<Data<T>, ApiError>;
+
+/// `Json<T>` whose rejection is an [`ApiError`].
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge
+        }
+        JsonRejection::MissingJsonContentType(_) => ApiError::InvalidInput(
+            "expected a JSON body with Content-Type: application/json".into(),
+        ),
+        JsonRejection::JsonSyntaxError(_) => {
+            ApiError::InvalidInput("body is not valid JSON".into())
+        }
+        JsonRejection::JsonDataError(e) => ApiError::InvalidInput(e.body_text().replace(
+            "Failed to deserialize the JSON body into the target type: ",
+            "",
+        )),
+        other => ApiError::InvalidInput(other.body_text()),
+    }
+}
+
+/// `Query<T>` whose rejection is an [`ApiError`].
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(query_rejection(rejection)),
+        }
+    }
+}
+
+fn query_rejection(rejection: QueryRejection) -> ApiError {
+    ApiError::InvalidInput(
+        rejection
+            .body_text()
+            .replace("Failed to deserialize query string: ", "query string: "),
+    )
+}

@@ -1,0 +1,241 @@
+//! Access tokens: HS256 JWTs with the algorithm pinned, no leeway, and checked issuer and
+//! audience; plus the opaque refresh tokens and their hashes.
+
+use std::io::Write;
+use std::path::Path;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::config::TokenSettings;
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    /// User id.
+    pub sub: String,
+    /// Session (refresh-token family) id.
+    pub sid: String,
+    /// The session's access version when minted; a forced expiry raises the session's.
+    pub ver: i64,
+    /// Token id.
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("access token expired")]
+    Expired,
+    #[error("access token invalid")]
+    Invalid,
+}
+
+/// Signs and verifies access tokens.
+#[derive(Clone)]
+pub struct AccessTokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+}
+
+impl AccessTokens {
+    pub fn new(secret: &[u8], settings: &TokenSettings) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        // Only HS256 is accepted, whatever the header claims (no `none`, no RS/HS confusion).
+        validation.algorithms = vec![Algorithm::HS256];
+        // The default 60 s leeway would let a 20 s demo token live three times as long.
+        validation.leeway = 0;
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+        }
+    }
+
+    /// Mints a token for `user_id` in `session_id`, valid from `now_s` to `expires_at`.
+    pub fn mint(
+        &self,
+        user_id: i64,
+        session_id: &str,
+        version: i64,
+        now_s: i64,
+        expires_at: i64,
+    ) -> String {
+        let claims = AccessClaims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: user_id.to_string(),
+            sid: session_id.to_owned(),
+            ver: version,
+            jti: random_token(16),
+            iat: now_s,
+            exp: expires_at,
+        };
+        // HS256 over plain claims cannot fail.
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .unwrap_or_default()
+    }
+
+    /// Verifies signature, algorithm, issuer, audience and expiry (in that order of
+    /// precedence: a tampered expired token is reported as invalid, not expired).
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })
+    }
+}
+
+/// `bytes` random bytes, base64url without padding.
+pub fn random_token(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buffer);
+    URL_SAFE_NO_PAD.encode(buffer)
+}
+
+/// A new refresh token: 256 random bits.
+pub fn new_refresh_token() -> String {
+    random_token(32)
+}
+
+/// What is stored instead of the refresh token. `None` for anything that is not one of
+/// ours, so garbage never reaches the database.
+pub fn refresh_token_hash(token: &str) -> Option<Vec<u8>> {
+    let raw = URL_SAFE_NO_PAD.decode(token).ok()?;
+    (raw.len() == 32).then(|| Sha256::digest(&raw).to_vec())
+}
+
+/// The signing secret: the configured one, or one generated on first start and kept in
+/// `data_dir/jwt-secret` (mode 0600) so restarts keep every session.
+pub fn load_or_create_secret(configured: &str, data_dir: &Path) -> std::io::Result<Vec<u8>> {
+    if !configured.is_empty() {
+        return Ok(configured.as_bytes().to_vec());
+    }
+    let path = data_dir.join("jwt-secret");
+    match std::fs::read_to_string(&path) {
+        Ok(stored) if stored.trim().len() >= 43 => return Ok(stored.trim().as_bytes().to_vec()),
+        Ok(_) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{} is too short to be a signing secret", path.display()),
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let secret = random_token(32);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(&path)?.write_all(secret.as_bytes())?;
+    Ok(secret.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::config::Settings;
+
+    fn tokens() -> AccessTokens {
+        AccessTokens::new(
+            b"0123456789abcdef0123456789abcdef",
+            &Settings::default().tokens,
+        )
+    }
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(NOW)
+    }
+
+    #[test]
+    fn a_fresh_token_verifies_with_its_claims() {
+        let t = tokens();
+        let token = t.mint(7, "s1", 3, now(), now() + 30);
+        let claims = t.verify(&token).expect("valid");
+        assert_eq!(
+            (claims.sub.as_str(), claims.sid.as_str(), claims.ver),
+            ("7", "s1", 3)
+        );
+    }
+
+    #[test]
+    fn a_token_one_second_past_exp_is_expired_without_leeway() {
+        let t = tokens();
+        let token = t.mint(7, "s1", 0, now() - 31, now() - 1);
+        assert_eq!(t.verify(&token), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn another_secret_issuer_or_audience_is_invalid() {
+        let token = tokens().mint(7, "s1", 0, now(), now() + 30);
+        let other = AccessTokens::new(
+            b"another-secret-another-secret-xx",
+            &Settings::default().tokens,
+        );
+        assert_eq!(other.verify(&token), Err(TokenError::Invalid));
+        let mut settings = Settings::default().tokens;
+        settings.audience = "someone-else".into();
+        let other_audience = AccessTokens::new(b"0123456789abcdef0123456789abcdef", &settings);
+        assert_eq!(other_audience.verify(&token), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn refresh_tokens_are_256_bits_and_hash_only_when_well_formed() {
+        let token = new_refresh_token();
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(&token).map(|b| b.len()).ok(),
+            Some(32)
+        );
+        assert_eq!(refresh_token_hash(&token).map(|h| h.len()), Some(32));
+        assert_ne!(new_refresh_token(), token);
+        assert_eq!(refresh_token_hash("garbage!"), None);
+        assert_eq!(refresh_token_hash(&random_token(16)), None);
+    }
+
+    #[test]
+    fn a_generated_secret_is_kept_and_reused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = load_or_create_secret("", dir.path()).expect("created");
+        let second = load_or_create_secret("", dir.path()).expect("read back");
+        assert_eq!(first, second);
+        assert!(first.len() >= 43);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("jwt-secret"))
+                .expect("file")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(
+            load_or_create_secret("configured-secret", dir.path()).expect("configured"),
+            b"configured-secret"
+        );
+    }
+}

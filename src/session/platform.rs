@@ -1,0 +1,56 @@
+//! The coordinator's transport, clock and spawner for the build at hand: gloo-net in the
+//! browser; inert stand-ins during server rendering, where no request is ever made.
+
+#[cfg(feature = "hydrate")]
+pub use crate::client::{
+    BrowserClock as PlatformClock, BrowserSpawner as PlatformSpawner,
+    GlooTransport as PlatformTransport,
+};
+#[cfg(not(feature = "hydrate"))]
+pub use server_side::{
+    NoSpawner as PlatformSpawner, OfflineTransport as PlatformTransport,
+    SystemClock as PlatformClock,
+};
+
+#[cfg(not(feature = "hydrate"))]
+mod server_side {
+    use std::future::Future;
+
+    use futures::future::LocalBoxFuture;
+
+    use crate::api::RawEnvelope;
+    use crate::refresh::{ApiRequest, Clock, Spawn, Transport, TransportError};
+
+    /// Pages fetch their data in the browser only; on the server a call fails at once.
+    pub struct OfflineTransport;
+
+    impl Transport for OfflineTransport {
+        fn send(
+            &self,
+            _: &ApiRequest,
+            _: Option<&str>,
+        ) -> impl Future<Output = Result<RawEnvelope, TransportError>> {
+            std::future::ready(Err(TransportError {
+                status: 0,
+                message: "API calls are made from the browser".into(),
+            }))
+        }
+    }
+
+    pub struct SystemClock;
+
+    impl Clock for SystemClock {
+        fn now_ms(&self) -> i64 {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or_default()
+        }
+    }
+
+    pub struct NoSpawner;
+
+    impl Spawn for NoSpawner {
+        fn spawn(&self, _: LocalBoxFuture<'static, ()>) {}
+    }
+}

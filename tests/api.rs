@@ -1,0 +1,982 @@
+//! The server through its HTTP API: the real app on a random loopback port with a
+//! temporary database, one `spawn_app()` per test.
+
+use std::collections::HashMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use painless::api::{ErrCode, REFRESH_COOKIE};
+use painless::server::config::{DemoUser, Secret};
+use painless::server::{Application, Settings};
+use reqwest::{header, Method, StatusCode};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+const SECRET: &str = "integration-test-secret-0123456789abcdef";
+
+struct TestApp {
+    base: String,
+    http: reqwest::Client,
+    data_dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// One HTTP answer, with the parts the tests look at.
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    body: Value,
+    /// The refresh cookie set by this answer: `Some("")` when it was cleared.
+    refresh_cookie: Option<String>,
+    set_cookie: Vec<String>,
+}
+
+impl Answer {
+    fn errcode(&self) -> i64 {
+        self.body["errcode"].as_i64().expect("errcode is a number")
+    }
+
+    fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    fn assert_envelope(&self) {
+        assert!(
+            self.content_type.starts_with("application/json"),
+            "JSON, got {}",
+            self.content_type
+        );
+        assert!(self.body["errmsg"].is_string(), "errmsg in {}", self.body);
+        if self.errcode() != 0 {
+            assert!(self.data().is_null(), "no data on errors: {}", self.body);
+        }
+    }
+
+    fn assert_error(&self, code: ErrCode) {
+        self.assert_envelope();
+        assert_eq!(self.errcode(), i64::from(code.code()), "{}", self.body);
+    }
+
+    fn access_token(&self) -> String {
+        self.data()["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
+    }
+}
+
+fn test_settings(data_dir: &std::path::Path) -> Settings {
+    let mut settings = Settings::default();
+    settings.server.site_addr = "127.0.0.1:0".parse().expect("addr");
+    settings.server.data_dir = data_dir.to_path_buf();
+    settings.tokens.jwt_secret = Secret::new(SECRET);
+    settings.tokens.reuse_grace_secs = 60;
+    settings.login.max_failures = 3;
+    settings.demo.enabled = true;
+    settings.demo.users = vec![
+        DemoUser {
+            customer_code: "ACME".into(),
+            username: "demo".into(),
+            password: Secret::new("demo-password"),
+            display_name: "Dana Demo".into(),
+        },
+        DemoUser {
+            customer_code: "GLOBEX".into(),
+            username: "hank".into(),
+            password: Secret::new("hank-password"),
+            display_name: "Hank".into(),
+        },
+    ];
+    settings
+}
+
+async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = test_settings(data_dir.path());
+    tweak(&mut settings);
+    start(settings, data_dir).await
+}
+
+async fn start(settings: Settings, data_dir: tempfile::TempDir) -> TestApp {
+    let app = Application::build(settings).await.expect("app builds");
+    let base = format!("http://{}", app.local_addr());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        base,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        data_dir,
+        stop: Some(stop),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        bearer: Option<&str>,
+        refresh: Option<&str>,
+    ) -> Answer {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        if let Some(token) = refresh {
+            request = request.header(header::COOKIE, format!("{REFRESH_COOKIE}={token}"));
+        }
+        self.send(request).await
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.expect("server answers");
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let set_cookie: Vec<String> = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        let refresh_cookie = set_cookie.iter().find_map(|c| {
+            c.strip_prefix(&format!("{REFRESH_COOKIE}="))
+                .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
+        });
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "not_json": text }));
+        Answer {
+            status,
+            content_type,
+            body,
+            refresh_cookie,
+            set_cookie,
+        }
+    }
+
+    async fn login(&self, code: &str, username: &str, password: &str) -> Answer {
+        let body = json!({ "customer_code": code, "username": username, "password": password });
+        self.request(Method::POST, "/api/auth/login", Some(body), None, None)
+            .await
+    }
+
+    /// Logs the demo user in: (access token, refresh token).
+    async fn login_demo(&self) -> (String, String) {
+        let answer = self.login("ACME", "demo", "demo-password").await;
+        answer.assert_error(ErrCode::Ok);
+        (
+            answer.access_token(),
+            answer.refresh_cookie.expect("refresh cookie"),
+        )
+    }
+
+    async fn refresh(&self, refresh_token: Option<&str>) -> Answer {
+        self.request(Method::POST, "/api/auth/refresh", None, None, refresh_token)
+            .await
+    }
+
+    async fn get(&self, path: &str, bearer: Option<&str>) -> Answer {
+        self.request(Method::GET, path, None, bearer, None).await
+    }
+
+    async fn demo(&self, action: &str, refresh_token: &str, body: Option<Value>) -> Answer {
+        self.request(
+            Method::POST,
+            &format!("/api/demo/{action}"),
+            body,
+            None,
+            Some(refresh_token),
+        )
+        .await
+    }
+
+    async fn counters(&self, refresh_token: Option<&str>) -> Value {
+        let answer = self
+            .request(Method::GET, "/api/demo/counters", None, None, refresh_token)
+            .await;
+        answer.assert_error(ErrCode::Ok);
+        answer.data().clone()
+    }
+
+    /// Stops the server (letting requests finish) and hands back its data directory.
+    async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("clean shutdown");
+        }
+        self.data_dir
+    }
+}
+
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("three parts");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64")).expect("json claims")
+}
+
+fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
+}
+
+/// A token signed with our secret from the claims of `like`, changed by `edit`.
+fn forge(like: &str, algorithm: Algorithm, secret: &[u8], edit: impl FnOnce(&mut Value)) -> String {
+    let mut claims = claims_of(like);
+    edit(&mut claims);
+    jsonwebtoken::encode(
+        &Header::new(algorithm),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .expect("encode")
+}
+
+// Login
+
+#[tokio::test]
+async fn login_returns_a_token_its_expiry_the_user_and_a_strict_httponly_cookie() {
+    let app = spawn_app().await;
+    let answer = app.login("acme", "Demo", "demo-password").await;
+    answer.assert_error(ErrCode::Ok);
+    assert_eq!(answer.status, StatusCode::OK);
+    let data = answer.data();
+    assert_eq!(
+        data["user"],
+        json!({"username": "demo", "display_name": "Dana Demo", "customer_code": "ACME"})
+    );
+    let expires_at = data["expires_at"].as_i64().expect("expires_at");
+    assert!(
+        (expires_at - now_s() - 30).abs() <= 2,
+        "default lifetime 30 s"
+    );
+    let cookie = answer
+        .set_cookie
+        .iter()
+        .find(|c| c.starts_with(REFRESH_COOKIE))
+        .expect("cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age="] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http: not Secure");
+    let refresh = answer.refresh_cookie.expect("token");
+    assert_eq!(
+        URL_SAFE_NO_PAD.decode(&refresh).map(|b| b.len()).ok(),
+        Some(32),
+        "256 random bits"
+    );
+}
+
+#[tokio::test]
+async fn the_cookie_is_secure_behind_an_https_proxy() {
+    let app = spawn_app().await;
+    let request = app
+        .http
+        .post(format!("{}/api/auth/login", app.base))
+        .header("x-forwarded-proto", "https")
+        .json(&json!({"customer_code": "ACME", "username": "demo", "password": "demo-password"}));
+    let answer = app.send(request).await;
+    assert!(answer.set_cookie.iter().any(|c| c.contains("Secure")));
+}
+
+#[tokio::test]
+async fn bad_logins_all_look_the_same() {
+    let app = spawn_app().await;
+    let wrong_password = app.login("ACME", "demo", "wrong-password").await;
+    let unknown_user = app.login("ACME", "nobody", "demo-password").await;
+    let unknown_customer = app.login("NOPE", "demo", "demo-password").await;
+    for answer in [&wrong_password, &unknown_user, &unknown_customer] {
+        answer.assert_error(ErrCode::BadLogin);
+        assert_eq!(answer.status, StatusCode::OK, "a business error");
+        assert_eq!(answer.refresh_cookie, None);
+    }
+    assert_eq!(wrong_password.body, unknown_user.body);
+    assert_eq!(wrong_password.body, unknown_customer.body);
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_for_a_while() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        app.login("ACME", "demo", "wrong-password")
+            .await
+            .assert_error(ErrCode::BadLogin);
+    }
+    let locked = app.login("ACME", "demo", "demo-password").await;
+    locked.assert_error(ErrCode::RateLimited);
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    app.login("GLOBEX", "hank", "hank-password")
+        .await
+        .assert_error(ErrCode::Ok);
+}
+
+// Protected endpoints
+
+#[tokio::test]
+async fn protected_endpoints_answer_with_a_valid_bearer_token() {
+    let app = spawn_app().await;
+    let (access, _) = app.login_demo().await;
+    let me = app.get("/api/me", Some(&access)).await;
+    me.assert_error(ErrCode::Ok);
+    assert_eq!(me.data()["user"]["customer_code"], "ACME");
+
+    let orders = app
+        .get("/api/orders?page=2&page_size=7", Some(&access))
+        .await;
+    orders.assert_error(ErrCode::Ok);
+    assert_eq!(orders.data()["items"].as_array().map(Vec::len), Some(7));
+    assert_eq!(orders.data()["page"], 2);
+    assert!(orders.data()["total"].as_u64().unwrap_or_default() >= 40);
+
+    let stats = app.get("/api/stats", Some(&access)).await;
+    stats.assert_error(ErrCode::Ok);
+    assert!(stats.data()["revenue_cents"].as_i64().unwrap_or_default() > 0);
+}
+
+#[tokio::test]
+async fn the_original_appkey_and_token_query_parameters_work_too() {
+    let app = spawn_app().await;
+    let (access, _) = app.login_demo().await;
+    let ok = app
+        .get(&format!("/api/me?appkey=ACME&token={access}"), None)
+        .await;
+    ok.assert_error(ErrCode::Ok);
+    let wrong_appkey = app
+        .get(&format!("/api/me?appkey=GLOBEX&token={access}"), None)
+        .await;
+    wrong_appkey.assert_error(ErrCode::InvalidAccessToken);
+    let paged = app
+        .get(
+            &format!("/api/orders?page=1&page_size=3&appkey=ACME&token={access}"),
+            None,
+        )
+        .await;
+    assert_eq!(paged.data()["items"].as_array().map(Vec::len), Some(3));
+}
+
+#[tokio::test]
+async fn every_kind_of_bad_access_token_gets_its_errcode() {
+    let app = spawn_app().await;
+    let (access, _) = app.login_demo().await;
+    let secret = SECRET.as_bytes();
+
+    let expired = forge(&access, Algorithm::HS256, secret, |c| {
+        c["iat"] = json!(now_s() - 120);
+        c["exp"] = json!(now_s() - 60);
+    });
+    let mut tampered = access.clone();
+    let last = tampered.pop().expect("non-empty");
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    let forged_claims = {
+        let mut parts: Vec<String> = access.split('.').map(str::to_owned).collect();
+        let mut claims = claims_of(&access);
+        claims["sub"] = json!("999");
+        parts[1] = URL_SAFE_NO_PAD.encode(claims.to_string());
+        parts.join(".")
+    };
+    let alg_none = {
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let payload = access.split('.').nth(1).expect("payload");
+        format!("{header}.{payload}.")
+    };
+    // HS512 with our secret, and "RS256" in the header over an HMAC signature: only HS256 passes.
+    let other_algorithm = forge(&access, Algorithm::HS512, secret, |_| {});
+    let rs_confusion = {
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT"}"#);
+        let payload = access.split('.').nth(1).expect("payload");
+        let good_signature = access.split('.').nth(2).expect("signature");
+        format!("{header}.{payload}.{good_signature}")
+    };
+    let wrong_secret = forge(
+        &access,
+        Algorithm::HS256,
+        b"another-secret-another-secret-another",
+        |_| {},
+    );
+    let wrong_audience = forge(&access, Algorithm::HS256, secret, |c| {
+        c["aud"] = json!("someone-else")
+    });
+    let wrong_issuer = forge(&access, Algorithm::HS256, secret, |c| {
+        c["iss"] = json!("someone-else")
+    });
+    let expired_and_tampered = format!("{}x", expired);
+
+    let cases = [
+        (
+            "expired",
+            Some(expired.as_str()),
+            ErrCode::AccessTokenExpired,
+        ),
+        (
+            "tampered signature",
+            Some(tampered.as_str()),
+            ErrCode::InvalidAccessToken,
+        ),
+        (
+            "changed claims",
+            Some(forged_claims.as_str()),
+            ErrCode::InvalidAccessToken,
+        ),
+        (
+            "alg none",
+            Some(alg_none.as_str()),
+            ErrCode::InvalidAccessToken,
+        ),
+        (
+            "HS512",
+            Some(other_algorithm.as_str()),
+            ErrCode::InvalidAccessToken,
+        ),
+        (
+            "RS256 header",
+            Some(rs_confusion.as_str()),
+            ErrCode::InvalidAccessToken,
+        ),
+        (
+            "wrong secret",
+            Some(wrong_secret.as_str()),
+            ErrCode::InvalidAccessToken,
+        ),
+        (
+            "wrong audience",
+            Some(wrong_audience.as_str()),
+            ErrCode::InvalidAccessToken,
+        ),
+        (
+            "wrong issuer",
+            Some(wrong_issuer.as_str()),
+            ErrCode::InvalidAccessToken,
+        ),
+        (
+            "expired and tampered",
+            Some(expired_and_tampered.as_str()),
+            ErrCode::InvalidAccessToken,
+        ),
+        ("garbage", Some("garbage"), ErrCode::InvalidAccessToken),
+        ("missing", None, ErrCode::InvalidCredential),
+    ];
+    for (name, token, code) in cases {
+        let answer = app.get("/api/me", token).await;
+        assert_eq!(
+            answer.errcode(),
+            i64::from(code.code()),
+            "{name}: {}",
+            answer.body
+        );
+        answer.assert_envelope();
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "{name}: business errors answer 200"
+        );
+    }
+    let basic = app
+        .send(
+            app.http
+                .get(format!("{}/api/me", app.base))
+                .header(header::AUTHORIZATION, "Basic ZGVtbzpkZW1v"),
+        )
+        .await;
+    basic.assert_error(ErrCode::InvalidAccessToken);
+}
+
+// Refresh
+
+#[tokio::test]
+async fn refresh_rotates_the_cookie_and_the_new_token_works() {
+    let app = spawn_app().await;
+    let (_, first) = app.login_demo().await;
+    let answer = app.refresh(Some(&first)).await;
+    answer.assert_error(ErrCode::Ok);
+    let second = answer.refresh_cookie.clone().expect("rotated cookie");
+    assert_ne!(first, second);
+    assert_eq!(answer.data()["user"]["username"], "demo");
+    app.get("/api/me", Some(&answer.access_token()))
+        .await
+        .assert_error(ErrCode::Ok);
+    app.refresh(Some(&second)).await.assert_error(ErrCode::Ok);
+    let counters = app.counters(Some(&second)).await;
+    assert_eq!(counters["session"]["rotations"], 2);
+}
+
+#[tokio::test]
+async fn a_spent_token_inside_the_grace_window_gets_an_access_token_but_no_new_cookie() {
+    let app = spawn_app().await; // grace window 60 s
+    let (_, first) = app.login_demo().await;
+    let rotated = app
+        .refresh(Some(&first))
+        .await
+        .refresh_cookie
+        .expect("rotated");
+    let racing_tab = app.refresh(Some(&first)).await;
+    racing_tab.assert_error(ErrCode::Ok);
+    assert_eq!(
+        racing_tab.refresh_cookie, None,
+        "the browser already holds the successor"
+    );
+    app.refresh(Some(&rotated)).await.assert_error(ErrCode::Ok);
+    let counters = app.counters(None).await;
+    assert_eq!(
+        (
+            counters["server"]["grace_refreshes"].as_u64(),
+            counters["server"]["reuse_detections"].as_u64()
+        ),
+        (Some(1), Some(0))
+    );
+}
+
+#[tokio::test]
+async fn a_spent_token_outside_the_grace_window_revokes_the_whole_family() {
+    let app = spawn_app_with(|s| s.tokens.reuse_grace_secs = 0).await;
+    let (access, first) = app.login_demo().await;
+    let second = app
+        .refresh(Some(&first))
+        .await
+        .refresh_cookie
+        .expect("rotated");
+    let reuse = app.refresh(Some(&first)).await;
+    reuse.assert_error(ErrCode::SessionOver);
+    assert_eq!(reuse.refresh_cookie.as_deref(), Some(""), "cookie cleared");
+    app.refresh(Some(&second))
+        .await
+        .assert_error(ErrCode::SessionOver);
+    // Access tokens of the revoked family stop working at once.
+    app.get("/api/me", Some(&access))
+        .await
+        .assert_error(ErrCode::SessionSuperseded);
+    assert_eq!(app.counters(None).await["server"]["reuse_detections"], 1);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_refreshes_with_one_cookie_rotate_once_and_all_succeed() {
+    let app = spawn_app().await;
+    let (_, cookie) = app.login_demo().await;
+    let answers = futures::future::join_all((0..50).map(|_| app.refresh(Some(&cookie)))).await;
+    for answer in &answers {
+        assert!(!answer.status.is_server_error(), "{}", answer.body);
+        answer.assert_error(ErrCode::Ok);
+    }
+    let new_cookies: Vec<_> = answers
+        .iter()
+        .filter_map(|a| a.refresh_cookie.clone())
+        .collect();
+    assert_eq!(new_cookies.len(), 1, "exactly one rotation");
+    app.refresh(Some(&new_cookies[0]))
+        .await
+        .assert_error(ErrCode::Ok);
+    let counters = app.counters(None).await["server"].clone();
+    assert_eq!(
+        (
+            counters["rotations"].as_u64(),
+            counters["grace_refreshes"].as_u64()
+        ),
+        (Some(2), Some(49))
+    );
+}
+
+#[tokio::test]
+async fn fifty_concurrent_refreshes_without_a_grace_window_end_the_session_consistently() {
+    let app = spawn_app_with(|s| s.tokens.reuse_grace_secs = 0).await;
+    let (_, cookie) = app.login_demo().await;
+    let answers = futures::future::join_all((0..50).map(|_| app.refresh(Some(&cookie)))).await;
+    assert!(answers.iter().all(|a| !a.status.is_server_error()));
+    let succeeded = answers.iter().filter(|a| a.errcode() == 0).count();
+    let over = answers
+        .iter()
+        .filter(|a| a.errcode() == i64::from(ErrCode::SessionOver.code()))
+        .count();
+    assert_eq!(
+        (succeeded, over),
+        (1, 49),
+        "one rotation, then reuse detected"
+    );
+    let rotated = answers
+        .iter()
+        .find_map(|a| a.refresh_cookie.clone().filter(|c| !c.is_empty()))
+        .expect("one new cookie");
+    app.refresh(Some(&rotated))
+        .await
+        .assert_error(ErrCode::SessionOver);
+}
+
+#[tokio::test]
+async fn refresh_without_or_with_a_bad_cookie_ends_the_session() {
+    let app = spawn_app().await;
+    for cookie in [
+        None,
+        Some("garbage"),
+        Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    ] {
+        let answer = app.refresh(cookie).await;
+        answer.assert_error(ErrCode::SessionOver);
+        assert_eq!(
+            answer.refresh_cookie.as_deref(),
+            Some(""),
+            "{cookie:?}: cookie cleared"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refreshed_token_lives_as_long_as_the_session_lifetime_says() {
+    let app = spawn_app().await;
+    let (_, cookie) = app.login_demo().await;
+    app.demo("lifetime", &cookie, Some(json!({"seconds": 7})))
+        .await
+        .assert_error(ErrCode::Ok);
+    let answer = app.refresh(Some(&cookie)).await;
+    let expires_at = answer.data()["expires_at"].as_i64().expect("expiry");
+    assert!((expires_at - now_s() - 7).abs() <= 1, "7 s token");
+}
+
+// Logout and demo controls
+
+#[tokio::test]
+async fn logout_revokes_the_session_and_clears_the_cookie() {
+    let app = spawn_app().await;
+    let (access, cookie) = app.login_demo().await;
+    let answer = app
+        .request(Method::POST, "/api/auth/logout", None, None, Some(&cookie))
+        .await;
+    answer.assert_error(ErrCode::Ok);
+    assert_eq!(answer.refresh_cookie.as_deref(), Some(""));
+    app.refresh(Some(&cookie))
+        .await
+        .assert_error(ErrCode::SessionOver);
+    app.get("/api/me", Some(&access))
+        .await
+        .assert_error(ErrCode::SessionSuperseded);
+    // Logging out twice, or without a session, is fine.
+    app.request(Method::POST, "/api/auth/logout", None, None, None)
+        .await
+        .assert_error(ErrCode::Ok);
+}
+
+#[tokio::test]
+async fn demo_expire_supersedes_current_tokens_and_a_refresh_brings_a_working_one() {
+    let app = spawn_app().await;
+    let (access, cookie) = app.login_demo().await;
+    app.demo("expire", &cookie, None)
+        .await
+        .assert_error(ErrCode::Ok);
+    app.get("/api/me", Some(&access))
+        .await
+        .assert_error(ErrCode::SessionSuperseded);
+    let refreshed = app.refresh(Some(&cookie)).await;
+    app.get("/api/me", Some(&refreshed.access_token()))
+        .await
+        .assert_error(ErrCode::Ok);
+}
+
+#[tokio::test]
+async fn demo_revoke_makes_the_next_refresh_fail() {
+    let app = spawn_app().await;
+    let (_, cookie) = app.login_demo().await;
+    app.demo("revoke", &cookie, None)
+        .await
+        .assert_error(ErrCode::Ok);
+    app.refresh(Some(&cookie))
+        .await
+        .assert_error(ErrCode::SessionOver);
+    app.demo("expire", &cookie, None)
+        .await
+        .assert_error(ErrCode::SessionOver);
+}
+
+#[tokio::test]
+async fn counters_count_logins_refreshes_and_rejections_per_errcode() {
+    let app = spawn_app().await;
+    let (_, cookie) = app.login_demo().await;
+    app.refresh(Some(&cookie)).await;
+    app.get("/api/me", None).await;
+    app.get("/api/me", Some("garbage")).await;
+    app.get("/api/me", Some("garbage")).await;
+    let counters = app.counters(None).await;
+    let server = &counters["server"];
+    assert_eq!(server["logins"], 1);
+    assert_eq!(server["refreshes"], 1);
+    assert_eq!(server["rejected"]["40001"], 1);
+    assert_eq!(server["rejected"]["40014"], 2);
+    assert!(
+        counters["session"].is_null(),
+        "no cookie, no session counters"
+    );
+}
+
+#[tokio::test]
+async fn demo_controls_are_off_when_demo_mode_is() {
+    let app = spawn_app_with(|s| s.demo.enabled = false).await;
+    // Demo users are not created either.
+    app.login("ACME", "demo", "demo-password")
+        .await
+        .assert_error(ErrCode::BadLogin);
+    for path in ["/api/demo/expire", "/api/demo/revoke"] {
+        app.request(Method::POST, path, None, None, Some("x"))
+            .await
+            .assert_error(ErrCode::DemoDisabled);
+    }
+    app.get("/api/demo/counters", None)
+        .await
+        .assert_error(ErrCode::DemoDisabled);
+}
+
+// Malformed input
+
+#[tokio::test]
+async fn malformed_requests_are_answered_with_the_envelope() {
+    let app = spawn_app().await;
+    let (access, cookie) = app.login_demo().await;
+    let login = format!("{}/api/auth/login", app.base);
+    let json_post = |body: String| {
+        app.http
+            .post(&login)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body)
+    };
+    let cases: Vec<(&str, reqwest::RequestBuilder, StatusCode, ErrCode)> = vec![
+        (
+            "bad JSON",
+            json_post("{not json".into()),
+            StatusCode::BAD_REQUEST,
+            ErrCode::InvalidInput,
+        ),
+        (
+            "wrong types",
+            json_post(r#"{"customer_code": 1, "username": "demo", "password": "x"}"#.into()),
+            StatusCode::BAD_REQUEST,
+            ErrCode::InvalidInput,
+        ),
+        (
+            "missing field",
+            json_post(r#"{"customer_code": "ACME", "username": "demo"}"#.into()),
+            StatusCode::BAD_REQUEST,
+            ErrCode::InvalidInput,
+        ),
+        (
+            "empty field",
+            json_post(r#"{"customer_code": "ACME", "username": " ", "password": "x"}"#.into()),
+            StatusCode::BAD_REQUEST,
+            ErrCode::InvalidInput,
+        ),
+        (
+            "no content type",
+            app.http.post(&login).body("{}"),
+            StatusCode::BAD_REQUEST,
+            ErrCode::InvalidInput,
+        ),
+        (
+            "huge body",
+            json_post(format!(r#"{{"customer_code": "{}"}}"#, "A".repeat(200_000))),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrCode::PayloadTooLarge,
+        ),
+        (
+            "unknown route",
+            app.http.get(format!("{}/api/nope", app.base)),
+            StatusCode::NOT_FOUND,
+            ErrCode::NotFound,
+        ),
+        (
+            "bare /api",
+            app.http.get(format!("{}/api", app.base)),
+            StatusCode::NOT_FOUND,
+            ErrCode::NotFound,
+        ),
+        (
+            "wrong method",
+            app.http.get(&login),
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrCode::MethodNotAllowed,
+        ),
+        (
+            "wrong method on a protected route",
+            app.http.delete(format!("{}/api/me", app.base)),
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrCode::MethodNotAllowed,
+        ),
+        (
+            "page not a number",
+            app.http
+                .get(format!("{}/api/orders?page=abc", app.base))
+                .bearer_auth(&access),
+            StatusCode::BAD_REQUEST,
+            ErrCode::InvalidInput,
+        ),
+        (
+            "page zero",
+            app.http
+                .get(format!("{}/api/orders?page=0", app.base))
+                .bearer_auth(&access),
+            StatusCode::BAD_REQUEST,
+            ErrCode::InvalidInput,
+        ),
+        (
+            "page size too big",
+            app.http
+                .get(format!("{}/api/orders?page_size=500", app.base))
+                .bearer_auth(&access),
+            StatusCode::BAD_REQUEST,
+            ErrCode::InvalidInput,
+        ),
+        (
+            "lifetime out of range",
+            app.http
+                .post(format!("{}/api/demo/lifetime", app.base))
+                .header(header::COOKIE, format!("{REFRESH_COOKIE}={cookie}"))
+                .json(&json!({"seconds": 0})),
+            StatusCode::BAD_REQUEST,
+            ErrCode::InvalidInput,
+        ),
+        (
+            "lifetime of the wrong type",
+            app.http
+                .post(format!("{}/api/demo/lifetime", app.base))
+                .header(header::COOKIE, format!("{REFRESH_COOKIE}={cookie}"))
+                .json(&json!({"seconds": "soon"})),
+            StatusCode::BAD_REQUEST,
+            ErrCode::InvalidInput,
+        ),
+        (
+            "refresh without cookie",
+            app.http.post(format!("{}/api/auth/refresh", app.base)),
+            StatusCode::OK,
+            ErrCode::SessionOver,
+        ),
+    ];
+    for (name, request, status, code) in cases {
+        let answer = app.send(request).await;
+        assert_eq!(answer.status, status, "{name}: {}", answer.body);
+        assert_eq!(
+            answer.errcode(),
+            i64::from(code.code()),
+            "{name}: {}",
+            answer.body
+        );
+        answer.assert_envelope();
+    }
+}
+
+#[tokio::test]
+async fn pages_outside_api_stay_html_and_unknown_pages_are_404() {
+    let app = spawn_app().await;
+    let login = app
+        .http
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .expect("login page");
+    assert_eq!(login.status(), StatusCode::OK);
+    assert!(login
+        .text()
+        .await
+        .expect("html")
+        .contains("name=\"customer_code\""));
+    let missing = app
+        .http
+        .get(format!("{}/no/such/page", app.base))
+        .send()
+        .await
+        .expect("404 page");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(missing
+        .text()
+        .await
+        .expect("html")
+        .contains("Page not found"));
+}
+
+#[tokio::test]
+async fn a_protected_page_redirects_on_the_server_without_a_session_and_renders_with_one() {
+    let app = spawn_app().await;
+    // A browser navigation (Accept: text/html) gets a real 302.
+    let anonymous = app
+        .http
+        .get(format!("{}/orders?page=2", app.base))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(anonymous.status(), StatusCode::FOUND);
+    assert_eq!(
+        anonymous
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok()),
+        Some("/login?redirect=%2Forders%3Fpage%3D2")
+    );
+    let (_, cookie) = app.login_demo().await;
+    let signed_in = app
+        .http
+        .get(format!("{}/orders", app.base))
+        .header(header::COOKIE, format!("{REFRESH_COOKIE}={cookie}"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    let html = signed_in.text().await.expect("html");
+    assert!(
+        html.contains("Dana Demo"),
+        "the header is rendered for the user"
+    );
+    // Rendering only looked at the cookie: it is still the current one.
+    app.refresh(Some(&cookie)).await.assert_error(ErrCode::Ok);
+}
+
+// Restarts
+
+#[tokio::test]
+async fn a_restart_keeps_every_session_refreshable_and_access_tokens_valid() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = test_settings(data_dir.path());
+    settings.tokens.jwt_secret = Secret::default(); // generated and kept in the data directory
+    let app = start(settings.clone(), data_dir).await;
+    let (access, cookie) = app.login_demo().await;
+    let data_dir = app.stop().await;
+
+    let app = start(settings, data_dir).await;
+    app.get("/api/me", Some(&access))
+        .await
+        .assert_error(ErrCode::Ok);
+    let refreshed = app.refresh(Some(&cookie)).await;
+    refreshed.assert_error(ErrCode::Ok);
+    assert_eq!(
+        app.counters(None).await["server"]["logins"],
+        1,
+        "counters survive too"
+    );
+    app.stop().await;
+}
+
+// Helpers of the tests themselves
+
+#[test]
+fn forged_tokens_really_differ_from_the_original() {
+    let claims: HashMap<&str, Value> = HashMap::from([("sub", json!("1")), ("exp", json!(1))]);
+    let token = jsonwebtoken::encode(&Header::default(), &claims, &EncodingKey::from_secret(b"k"))
+        .expect("encode");
+    let forged = forge(&token, Algorithm::HS256, b"k", |c| c["exp"] = json!(2));
+    assert_ne!(token, forged);
+    assert_eq!(claims_of(&forged)["exp"], 2);
+}
