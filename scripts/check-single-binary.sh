@@ -40,10 +40,13 @@ check() { # path, expected content type, minimum size
 }
 
 check /login "text/html" 1000
-grep -q "/pkg/painless.js" "$work/body" || fail "the page does not load the hydration script"
-check /pkg/painless.wasm "application/wasm" 50000
+# Fetch exactly the files the page asks for, so a name mismatch cannot hide.
+js=$(grep -o 'href="/pkg/[^"]*\.js"' "$work/body" | head -1 | cut -d'"' -f2)
+wasm=$(grep -o 'href="/pkg/[^"]*\.wasm"' "$work/body" | head -1 | cut -d'"' -f2)
+[[ -n "$js" && -n "$wasm" ]] || fail "the page does not preload the JS and WASM bundle"
+check "$wasm" "application/wasm" 50000
 [[ "$(head -c 4 "$work/body" | od -An -c | tr -d ' ')" == '\0asm' ]] || fail "the WASM is not a WebAssembly module"
-check /pkg/painless.js "text/javascript" 1000
+check "$js" "text/javascript" 1000
 check /pkg/painless.css "text/css" 1000
 check /favicon.svg "image/svg+xml" 100
 encoding=$(curl -fsS -H 'Accept-Encoding: br' -D - -o /dev/null "$base/pkg/painless.wasm" | tr -d '\r' | awk -F': ' 'tolower($1)=="content-encoding"{print $2}')

@@ -55,19 +55,34 @@ fn an_invalid_environment_value_stops_start_up_naming_the_key() {
     assert_eq!(output.status.code(), Some(78), "EX_CONFIG");
     let stderr = stderr_of(&output);
     assert!(stderr.contains("tokens.access_ttl_secs"), "{stderr}");
-    assert!(stderr.contains("PAINLESS_TOKENS__ACCESS_TTL_SECS"), "says where the value came from: {stderr}");
+    assert!(
+        stderr.contains("PAINLESS_TOKENS__ACCESS_TTL_SECS"),
+        "says where the value came from: {stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]
 fn an_unknown_or_invalid_key_in_leptos_toml_stops_start_up() {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("Leptos.toml"), "[tokens]\naccess_tll_secs = 10\n").expect("write");
+    std::fs::write(
+        dir.path().join("Leptos.toml"),
+        "[tokens]\naccess_tll_secs = 10\n",
+    )
+    .expect("write");
     let output = run_to_exit(command(dir.path()));
     assert_eq!(output.status.code(), Some(78));
-    assert!(stderr_of(&output).contains("access_tll_secs"), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("access_tll_secs"),
+        "{}",
+        stderr_of(&output)
+    );
 
-    std::fs::write(dir.path().join("Leptos.toml"), "[tokens]\naccess_ttl_secs = 0\n").expect("write");
+    std::fs::write(
+        dir.path().join("Leptos.toml"),
+        "[tokens]\naccess_ttl_secs = 0\n",
+    )
+    .expect("write");
     let output = run_to_exit(command(dir.path()));
     assert_eq!(output.status.code(), Some(78));
     assert!(stderr_of(&output).contains("`tokens.access_ttl_secs` must be between 1 and 86400"));
@@ -80,7 +95,11 @@ fn a_config_file_that_was_asked_for_must_exist() {
     command.args(["--config", "missing.toml"]);
     let output = run_to_exit(command);
     assert_eq!(output.status.code(), Some(78));
-    assert!(stderr_of(&output).contains("missing.toml: not found"), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("missing.toml: not found"),
+        "{}",
+        stderr_of(&output)
+    );
 
     let mut command = self::command(dir.path());
     command.arg("--frobnicate");
@@ -103,7 +122,10 @@ impl Server {
         let base = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         while reqwest::blocking::get(format!("{base}/api/health")).is_err() {
-            assert!(Instant::now() < deadline, "the server should answer within 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "the server should answer within 30 s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         Self { child, base }
@@ -145,13 +167,19 @@ fn environment_overrides_apply_secrets_stay_out_of_the_log_and_sigterm_stops_cle
         .and_then(|r| r.json())
         .expect("login answer");
     assert_eq!(login["errcode"], 0, "{login}");
-    let access = login["data"]["access_token"].as_str().expect("token").to_owned();
+    let access = login["data"]["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs() as i64;
     let lifetime = login["data"]["expires_at"].as_i64().expect("expiry") - now;
-    assert!((16..=18).contains(&lifetime), "PAINLESS_TOKENS__ACCESS_TTL_SECS applies: {lifetime}");
+    assert!(
+        (16..=18).contains(&lifetime),
+        "PAINLESS_TOKENS__ACCESS_TTL_SECS applies: {lifetime}"
+    );
 
     let by_query: Value = http
         .get(format!("{}/api/me?appkey=ACME&token={access}", server.base))
@@ -169,11 +197,23 @@ fn environment_overrides_apply_secrets_stay_out_of_the_log_and_sigterm_stops_cle
 
     let (exit, log) = server.stop();
     assert_eq!(exit, Some(0), "clean exit on SIGTERM:\n{log}");
-    assert!(log.contains("/api/me"), "requests are logged (debug level):\n{log}");
+    assert!(
+        log.contains("/api/me"),
+        "requests are logged (debug level):\n{log}"
+    );
     assert!(log.contains("stopped"), "{log}");
     let signature = access.rsplit('.').next().expect("signature");
-    assert!(!log.contains(signature), "the access token must never be logged");
+    assert!(
+        !log.contains(signature),
+        "the access token must never be logged"
+    );
     assert!(!log.contains("demo-password"), "nor the password");
-    assert!(dir.path().join("data/painless.db").is_file(), "data under the working directory");
-    assert!(dir.path().join("data/jwt-secret").is_file(), "generated secret kept");
+    assert!(
+        dir.path().join("data/painless.db").is_file(),
+        "data under the working directory"
+    );
+    assert!(
+        dir.path().join("data/jwt-secret").is_file(),
+        "generated secret kept"
+    );
 }

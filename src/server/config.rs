@@ -322,6 +322,16 @@ fn describe(error: figment::Error) -> String {
                 .as_ref()
                 .map(|m| match &m.source {
                     Some(source) => format!(" (from {} {source})", m.name),
+                    // Name the exact variable, not just "environment variable(s)".
+                    None if m.name.contains(ENV_PREFIX) => {
+                        format!(
+                            " (from environment variable {ENV_PREFIX}{})",
+                            e.path.join("__").to_uppercase()
+                        )
+                    }
+                    None if m.name.contains("environment") => {
+                        " (from environment variable LEPTOS_SITE_ADDR)".to_owned()
+                    }
                     None => format!(" (from {})", m.name),
                 })
                 .unwrap_or_default();
