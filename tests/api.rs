@@ -290,6 +290,43 @@ async fn login_returns_a_token_its_expiry_the_user_and_a_strict_httponly_cookie(
 }
 
 #[tokio::test]
+async fn api_answers_are_never_cached_and_pages_carry_safety_headers() {
+    let app = spawn_app().await;
+    let (access, _) = app.login_demo().await;
+    for path in ["/api/me", "/api/nope"] {
+        let response = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .expect("answer");
+        let cache = response
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok());
+        assert_eq!(cache, Some("no-store"), "{path}");
+    }
+    let page = app
+        .http
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .expect("page");
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "same-origin"),
+    ] {
+        assert_eq!(
+            page.headers().get(name).and_then(|v| v.to_str().ok()),
+            Some(value),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_cookie_is_secure_behind_an_https_proxy() {
     let app = spawn_app().await;
     let request = app

@@ -223,6 +223,15 @@ fn TokenCard(session: Session) -> impl IntoView {
                     style:width=move || format!("{:.1}%", remaining_ms().unwrap_or(0) as f64 * 100.0 / lifetime_ms() as f64)
                 ></div>
             </div>
+            <p class="token-tail mono" title="The end of the token (its signature)">
+                {move || {
+                    session
+                        .access_token
+                        .get()
+                        .map(|token| format!("…{}", &token[token.len().saturating_sub(12)..]))
+                        .unwrap_or_default()
+                }}
+            </p>
             <p class="muted small">
                 "Held in memory only; the refresh token is an HttpOnly cookie. Refreshed before sending when it has less than the safety margin left."
             </p>

@@ -186,7 +186,10 @@ where
             let mut state = self.inner.state();
             if state.token.take().is_some() {
                 state.generation += 1;
-                events.push(EventKind::TokenChanged { expires_at: None });
+                events.push(EventKind::TokenChanged {
+                    token: None,
+                    expires_at: None,
+                });
             }
             state.phase = Phase::SignedOut;
             events.push(EventKind::PhaseChanged(Phase::SignedOut));
@@ -449,7 +452,10 @@ where
                 Ok(envelope) if self.ends_session(envelope.errcode) => {
                     if state.token.take().is_some() {
                         state.generation += 1;
-                        events.push(EventKind::TokenChanged { expires_at: None });
+                        events.push(EventKind::TokenChanged {
+                            token: None,
+                            expires_at: None,
+                        });
                     }
                     state.phase = Phase::Failed;
                     events.push(EventKind::RefreshFailed {
@@ -510,15 +516,16 @@ where
     }
 
     fn install(&self, state: &mut State, value: String, expires_at: i64, events: &mut Pending) {
+        events.push(EventKind::TokenChanged {
+            token: Some(value.clone()),
+            expires_at: Some(expires_at),
+        });
         state.token = Some(AccessToken {
             value,
             expires_at,
             received_at_ms: self.clock.now_ms(),
         });
         state.generation += 1;
-        events.push(EventKind::TokenChanged {
-            expires_at: Some(expires_at),
-        });
     }
 }
 

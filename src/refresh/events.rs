@@ -80,8 +80,9 @@ pub enum EventKind {
     InFlight(usize),
     /// The refresh state changed.
     PhaseChanged(Phase),
-    /// A new access token was installed, or the token was dropped (`None`).
+    /// A new access token was installed, or the token was dropped (`None`s).
     TokenChanged {
+        token: Option<String>,
         expires_at: Option<i64>,
     },
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -16,6 +17,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -181,6 +183,11 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             count_rejections,
         ))
+        // Answers carry tokens and personal data: no cache may keep them.
+        .layer(SetResponseHeaderLayer::overriding(
+            CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal("handler panicked".into()).into_response()
         }))
@@ -199,6 +206,11 @@ pub fn router(state: AppState) -> Router {
             },
         )
         .fallback(assets::static_file_or_not_found)
+        // Pages are rendered for the logged-in user; static files set their own policy.
+        .layer(default_header(CACHE_CONTROL, "private, no-cache"))
+        .layer(default_header(X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(default_header(X_FRAME_OPTIONS, "DENY"))
+        .layer(default_header(REFERRER_POLICY, "same-origin"))
         .layer(CatchPanicLayer::custom(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()))
         .layer(
             TraceLayer::new_for_http()
@@ -210,6 +222,11 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// Sets `name: value` on responses that do not set it themselves.
+fn default_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
 /// Counts refused requests per errcode and logs internal causes once.

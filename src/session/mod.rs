@@ -28,6 +28,8 @@ pub struct Session {
     last_customer_code: RwSignal<Option<String>>,
     pub in_flight: RwSignal<usize>,
     pub phase: RwSignal<Phase>,
+    /// The access token in memory (never stored anywhere else in the browser).
+    pub access_token: RwSignal<Option<String>>,
     pub token_expires_at: RwSignal<Option<i64>>,
     /// Client clock (Unix ms) when the current token arrived, to show its lifetime.
     pub token_received_at: RwSignal<Option<i64>>,
@@ -45,6 +47,7 @@ impl Session {
             last_customer_code: RwSignal::new(None),
             in_flight: RwSignal::new(0),
             phase: RwSignal::new(Phase::Idle),
+            access_token: RwSignal::new(None),
             token_expires_at: RwSignal::new(None),
             token_received_at: RwSignal::new(None),
             timeline: RwSignal::new(Vec::new()),
@@ -125,7 +128,8 @@ impl Session {
         match &event.kind {
             EventKind::InFlight(count) => self.in_flight.set(*count),
             EventKind::PhaseChanged(phase) => self.phase.set(*phase),
-            EventKind::TokenChanged { expires_at } => {
+            EventKind::TokenChanged { token, expires_at } => {
+                self.access_token.set(token.clone());
                 self.token_expires_at.set(*expires_at);
                 self.token_received_at.set(expires_at.map(|_| event.at_ms));
             }
