@@ -32,6 +32,13 @@ test("logging in lands on the dashboard with every panel filled", async ({ page 
   await expect(page.locator("#panel-orders tbody tr")).toHaveCount(5);
   await expect(page.locator(".who-code")).toHaveText(DEMO.code);
   await expect(page.locator(".toast-error")).toHaveCount(0);
+
+  // Logging out clears the refresh cookie: a refresh now answers "session over".
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login\?redirect=%2F&code=ACME$/);
+  const refresh = await page.request.post("/api/auth/refresh");
+  expect((await refresh.json()).errcode).toBe(42002);
+  expect(await errorToastsShown(page)).toBe(0);
 });
 
 test("ten parallel requests on an expired token share exactly one refresh", async ({ page }) => {

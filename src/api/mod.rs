@@ -13,6 +13,7 @@ pub use redirect::RedirectPath;
 
 /// Paths of the endpoints, named once so the client and the server cannot drift apart.
 pub mod paths {
+    pub const HEALTH: &str = "/api/health";
     pub const LOGIN: &str = "/api/auth/login";
     pub const REFRESH: &str = "/api/auth/refresh";
     pub const LOGOUT: &str = "/api/auth/logout";

@@ -16,23 +16,25 @@ use super::state::AppState;
 use super::unix_now_ms;
 use super::users::{self, Identity};
 use crate::api::{
-    AccessGrant, CountersReport, Lifetime, LifetimeRequest, LoginRequest, OrdersPage, OrdersQuery,
-    Profile, Stats,
+    paths, AccessGrant, CountersReport, Lifetime, LifetimeRequest, LoginRequest, OrdersPage,
+    OrdersQuery, Profile, Stats,
 };
 
+/// Mounted under `/api`; the paths are the shared constants without that prefix.
 pub fn router() -> Router<AppState> {
+    let at = |path: &'static str| path.strip_prefix("/api").unwrap_or(path);
     Router::new()
-        .route("/health", get(health))
-        .route("/auth/login", post(login))
-        .route("/auth/refresh", post(refresh))
-        .route("/auth/logout", post(logout))
-        .route("/me", get(me))
-        .route("/orders", get(orders))
-        .route("/stats", get(stats))
-        .route("/demo/expire", post(demo_expire))
-        .route("/demo/revoke", post(demo_revoke))
-        .route("/demo/lifetime", post(demo_lifetime))
-        .route("/demo/counters", get(demo_counters))
+        .route(at(paths::HEALTH), get(health))
+        .route(at(paths::LOGIN), post(login))
+        .route(at(paths::REFRESH), post(refresh))
+        .route(at(paths::LOGOUT), post(logout))
+        .route(at(paths::ME), get(me))
+        .route(at(paths::ORDERS), get(orders))
+        .route(at(paths::STATS), get(stats))
+        .route(at(paths::DEMO_EXPIRE), post(demo_expire))
+        .route(at(paths::DEMO_REVOKE), post(demo_revoke))
+        .route(at(paths::DEMO_LIFETIME), post(demo_lifetime))
+        .route(at(paths::DEMO_COUNTERS), get(demo_counters))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }
