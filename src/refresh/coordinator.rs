@@ -184,13 +184,7 @@ where
         let mut events = Pending::new();
         let waiters = {
             let mut state = self.inner.state();
-            if state.token.take().is_some() {
-                state.generation += 1;
-                events.push(EventKind::TokenChanged {
-                    token: None,
-                    expires_at: None,
-                });
-            }
+            Inner::<T, C, S>::drop_token(&mut state, &mut events);
             state.phase = Phase::SignedOut;
             events.push(EventKind::PhaseChanged(Phase::SignedOut));
             std::mem::take(&mut state.waiters)
@@ -450,13 +444,7 @@ where
                     }
                 }
                 Ok(envelope) if self.ends_session(envelope.errcode) => {
-                    if state.token.take().is_some() {
-                        state.generation += 1;
-                        events.push(EventKind::TokenChanged {
-                            token: None,
-                            expires_at: None,
-                        });
-                    }
+                    Self::drop_token(&mut state, &mut events);
                     state.phase = Phase::Failed;
                     events.push(EventKind::RefreshFailed {
                         refresh,
@@ -513,6 +501,16 @@ where
             session_over: false,
             reason: error.to_string(),
         });
+    }
+
+    fn drop_token(state: &mut State, events: &mut Pending) {
+        if state.token.take().is_some() {
+            state.generation += 1;
+            events.push(EventKind::TokenChanged {
+                token: None,
+                expires_at: None,
+            });
+        }
     }
 
     fn install(&self, state: &mut State, value: String, expires_at: i64, events: &mut Pending) {

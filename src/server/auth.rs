@@ -131,29 +131,22 @@ impl RefreshCookie {
     /// The jar with the new refresh token: HttpOnly, SameSite=Strict, for the rest of the
     /// session's lifetime.
     pub fn with_token(self, token: String, max_age_secs: i64) -> CookieJar {
-        let cookie = Cookie::build((REFRESH_COOKIE, token))
-            .path("/")
-            .http_only(true)
-            .same_site(SameSite::Strict)
-            .secure(self.secure)
-            .max_age(cookie_duration(max_age_secs))
-            .build();
-        self.jar.add(cookie)
+        self.set(token, max_age_secs)
     }
 
-    /// The jar with the cookie removed.
+    /// The jar with the cookie removed (empty, expired at once).
     pub fn cleared(self) -> CookieJar {
-        let cookie = Cookie::build((REFRESH_COOKIE, ""))
+        self.set(String::new(), 0)
+    }
+
+    fn set(self, value: String, max_age_secs: i64) -> CookieJar {
+        let cookie = Cookie::build((REFRESH_COOKIE, value))
             .path("/")
             .http_only(true)
             .same_site(SameSite::Strict)
             .secure(self.secure)
-            .max_age(cookie_duration(0))
+            .max_age(time::Duration::seconds(max_age_secs.max(0)))
             .build();
         self.jar.add(cookie)
     }
-}
-
-fn cookie_duration(seconds: i64) -> time::Duration {
-    time::Duration::seconds(seconds.max(0))
 }
