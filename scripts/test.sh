@@ -27,10 +27,12 @@ trap 'rm -rf "$e2e_data"' EXIT
 results=end2end/test-results/results.json
 rm -f "$results"
 # cargo-leptos builds, starts the server with this environment, and runs Playwright.
+# 20 s tokens: short, yet long enough that a slow machine does not refresh proactively
+# in the middle of a test that expects the reactive path.
 # It exits 0 without running anything when the build fails, hence the results check.
 LEPTOS_SITE_ADDR=127.0.0.1:3100 \
     PAINLESS_SERVER__DATA_DIR="$e2e_data" \
-    PAINLESS_TOKENS__ACCESS_TTL_SECS=10 \
+    PAINLESS_TOKENS__ACCESS_TTL_SECS=20 \
     cargo leptos end-to-end --release --precompress
 if [[ ! -s "$results" ]]; then
     echo "end-to-end tests did not run (did the build fail?)" >&2
