@@ -9,6 +9,9 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 started=$SECONDS
 
 step "tools"
+# A cold run needs about 5 GB under target/ besides the tools; say how much there is,
+# so that a full disk is recognised as such.
+df -h . | tail -n 1 | awk '{ print "disk: " $4 " free on " $6 }'
 scripts/setup.sh --e2e
 
 step "format"
