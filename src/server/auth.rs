@@ -131,16 +131,7 @@ impl RefreshCookie {
     /// The jar with the new refresh token: HttpOnly, SameSite=Strict, for the rest of the
     /// session's lifetime.
     pub fn with_token(self, token: String, max_age_secs: i64) -> CookieJar {
-        self.set(token, max_age_secs)
-    }
-
-    /// The jar with the cookie removed (empty, expired at once).
-    pub fn cleared(self) -> CookieJar {
-        self.set(String::new(), 0)
-    }
-
-    fn set(self, value: String, max_age_secs: i64) -> CookieJar {
-        let cookie = Cookie::build((REFRESH_COOKIE, value))
+        let cookie = Cookie::build((REFRESH_COOKIE, token))
             .path("/")
             .http_only(true)
             .same_site(SameSite::Strict)
@@ -148,5 +139,10 @@ impl RefreshCookie {
             .max_age(time::Duration::seconds(max_age_secs.max(0)))
             .build();
         self.jar.add(cookie)
+    }
+
+    /// The jar with the cookie removed: the same cookie, empty and expired at once.
+    pub fn cleared(self) -> CookieJar {
+        self.with_token(String::new(), 0)
     }
 }
