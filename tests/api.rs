@@ -314,6 +314,7 @@ async fn api_answers_are_never_cached_and_pages_carry_safety_headers() {
         .await
         .expect("page");
     for (name, value) in [
+        ("cache-control", "private, no-cache"),
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
         ("referrer-policy", "same-origin"),

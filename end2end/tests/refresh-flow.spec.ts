@@ -49,6 +49,9 @@ test("ten parallel requests on an expired token share exactly one refresh", asyn
   const before = await sessionCounters(page.request);
   const refreshCalls = countRequests(page, REFRESH);
   const spinnerSeen = await watchSpinner(page);
+  const tokenTail = page.locator(".token-tail");
+  const oldTail = await tokenTail.textContent();
+  expect(oldTail).toMatch(/^….{12}$/);
 
   await fireBurst(page, 10);
 
@@ -67,6 +70,9 @@ test("ten parallel requests on an expired token share exactly one refresh", asyn
   const after = await sessionCounters(page.request);
   expect(after.refreshes - before.refreshes).toBe(1);
   expect(after.reuse_detections).toBe(0);
+  // The lab shows the end of the new token.
+  await expect(tokenTail).toHaveText(/^….{12}$/);
+  await expect(tokenTail).not.toHaveText(oldTail!);
 });
 
 test("a refresh refused mid-session shows one toast and sends the user to log in", async ({ page }) => {

@@ -991,6 +991,37 @@ fn signing_out_releases_waiters_quietly_and_stops_refreshing() {
 }
 
 #[test]
+fn token_events_carry_each_new_token_and_its_expiry_and_nothing_once_dropped() {
+    let mut h = Harness::logged_in();
+    h.expire_tokens_on_server();
+    let outcome = h.fire("/api/me");
+    h.run();
+    assert_eq!(data_path(&outcome), "/api/me");
+    h.coordinator.sign_out();
+    h.run();
+    let expiry = START_MS / 1000 + LIFETIME_S;
+    let tokens: Vec<_> = h
+        .events
+        .lock()
+        .expect("events")
+        .iter()
+        .filter_map(|e| match e {
+            EventKind::TokenChanged { token, expires_at } => Some((token.clone(), *expires_at)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        tokens,
+        [
+            (Some("t1".to_owned()), Some(expiry)),
+            (Some("t2".to_owned()), Some(expiry)),
+            (None, None),
+        ]
+    );
+    h.assert_settled();
+}
+
+#[test]
 fn each_request_reports_sent_then_delivered_in_order() {
     let mut h = Harness::logged_in();
     h.expire_tokens_on_server();
