@@ -7,252 +7,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use painless::api::{ErrCode, REFRESH_COOKIE};
-use painless::server::config::{DemoUser, Secret};
-use painless::server::{Application, Settings};
+use painless::server::config::Secret;
 use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
-const SECRET: &str = "integration-test-secret-0123456789abcdef";
-
-struct TestApp {
-    base: String,
-    http: reqwest::Client,
-    data_dir: tempfile::TempDir,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-}
-
-/// One HTTP answer, with the parts the tests look at.
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    body: Value,
-    /// The refresh cookie set by this answer: `Some("")` when it was cleared.
-    refresh_cookie: Option<String>,
-    set_cookie: Vec<String>,
-}
-
-impl Answer {
-    fn errcode(&self) -> i64 {
-        self.body["errcode"].as_i64().expect("errcode is a number")
-    }
-
-    fn data(&self) -> &Value {
-        &self.body["data"]
-    }
-
-    fn assert_envelope(&self) {
-        assert!(
-            self.content_type.starts_with("application/json"),
-            "JSON, got {}",
-            self.content_type
-        );
-        assert!(self.body["errmsg"].is_string(), "errmsg in {}", self.body);
-        if self.errcode() != 0 {
-            assert!(self.data().is_null(), "no data on errors: {}", self.body);
-        }
-    }
-
-    fn assert_error(&self, code: ErrCode) {
-        self.assert_envelope();
-        assert_eq!(self.errcode(), i64::from(code.code()), "{}", self.body);
-    }
-
-    fn access_token(&self) -> String {
-        self.data()["access_token"]
-            .as_str()
-            .expect("an access token")
-            .to_owned()
-    }
-}
-
-fn test_settings(data_dir: &std::path::Path) -> Settings {
-    let mut settings = Settings::default();
-    settings.server.site_addr = "127.0.0.1:0".parse().expect("addr");
-    settings.server.data_dir = data_dir.to_path_buf();
-    settings.tokens.jwt_secret = Secret::new(SECRET);
-    settings.tokens.reuse_grace_secs = 60;
-    settings.login.max_failures = 3;
-    settings.demo.enabled = true;
-    settings.demo.users = vec![
-        DemoUser {
-            customer_code: "ACME".into(),
-            username: "demo".into(),
-            password: Secret::new("demo-password"),
-            display_name: "Dana Demo".into(),
-        },
-        DemoUser {
-            customer_code: "GLOBEX".into(),
-            username: "hank".into(),
-            password: Secret::new("hank-password"),
-            display_name: "Hank".into(),
-        },
-    ];
-    settings
-}
-
-async fn spawn_app() -> TestApp {
-    spawn_app_with(|_| {}).await
-}
-
-async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
-    let data_dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = test_settings(data_dir.path());
-    tweak(&mut settings);
-    start(settings, data_dir).await
-}
-
-async fn start(settings: Settings, data_dir: tempfile::TempDir) -> TestApp {
-    let app = Application::build(settings).await.expect("app builds");
-    let base = format!("http://{}", app.local_addr());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async move {
-        let _ = stopped.await;
-    }));
-    TestApp {
-        base,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
-        data_dir,
-        stop: Some(stop),
-        server: Some(server),
-    }
-}
-
-impl TestApp {
-    async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        bearer: Option<&str>,
-        refresh: Option<&str>,
-    ) -> Answer {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        if let Some(token) = bearer {
-            request = request.bearer_auth(token);
-        }
-        if let Some(token) = refresh {
-            request = request.header(header::COOKIE, format!("{REFRESH_COOKIE}={token}"));
-        }
-        self.send(request).await
-    }
-
-    async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
-        let response = request.send().await.expect("server answers");
-        let status = response.status();
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let set_cookie: Vec<String> = response
-            .headers()
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok().map(str::to_owned))
-            .collect();
-        let refresh_cookie = set_cookie.iter().find_map(|c| {
-            c.strip_prefix(&format!("{REFRESH_COOKIE}="))
-                .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
-        });
-        let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "not_json": text }));
-        Answer {
-            status,
-            content_type,
-            body,
-            refresh_cookie,
-            set_cookie,
-        }
-    }
-
-    async fn login(&self, code: &str, username: &str, password: &str) -> Answer {
-        let body = json!({ "customer_code": code, "username": username, "password": password });
-        self.request(Method::POST, "/api/auth/login", Some(body), None, None)
-            .await
-    }
-
-    /// Logs the demo user in: (access token, refresh token).
-    async fn login_demo(&self) -> (String, String) {
-        let answer = self.login("ACME", "demo", "demo-password").await;
-        answer.assert_error(ErrCode::Ok);
-        (
-            answer.access_token(),
-            answer.refresh_cookie.expect("refresh cookie"),
-        )
-    }
-
-    async fn refresh(&self, refresh_token: Option<&str>) -> Answer {
-        self.request(Method::POST, "/api/auth/refresh", None, None, refresh_token)
-            .await
-    }
-
-    async fn get(&self, path: &str, bearer: Option<&str>) -> Answer {
-        self.request(Method::GET, path, None, bearer, None).await
-    }
-
-    async fn demo(&self, action: &str, refresh_token: &str, body: Option<Value>) -> Answer {
-        self.request(
-            Method::POST,
-            &format!("/api/demo/{action}"),
-            body,
-            None,
-            Some(refresh_token),
-        )
-        .await
-    }
-
-    async fn counters(&self, refresh_token: Option<&str>) -> Value {
-        let answer = self
-            .request(Method::GET, "/api/demo/counters", None, None, refresh_token)
-            .await;
-        answer.assert_error(ErrCode::Ok);
-        answer.data().clone()
-    }
-
-    /// Stops the server (letting requests finish) and hands back its data directory.
-    async fn stop(mut self) -> tempfile::TempDir {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await.expect("server task").expect("clean shutdown");
-        }
-        self.data_dir
-    }
-}
-
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).expect("three parts");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64")).expect("json claims")
-}
-
-fn now_s() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64
-}
-
-/// A token signed with our secret from the claims of `like`, changed by `edit`.
-fn forge(like: &str, algorithm: Algorithm, secret: &[u8], edit: impl FnOnce(&mut Value)) -> String {
-    let mut claims = claims_of(like);
-    edit(&mut claims);
-    jsonwebtoken::encode(
-        &Header::new(algorithm),
-        &claims,
-        &EncodingKey::from_secret(secret),
-    )
-    .expect("encode")
-}
+mod common;
+use common::*;
 
 // Login
 
@@ -328,14 +88,30 @@ async fn api_answers_are_never_cached_and_pages_carry_safety_headers() {
 }
 
 #[tokio::test]
-async fn the_cookie_is_secure_behind_an_https_proxy() {
-    let app = spawn_app().await;
-    let request = app
-        .http
-        .post(format!("{}/api/auth/login", app.base))
-        .header("x-forwarded-proto", "https")
-        .json(&json!({"customer_code": "ACME", "username": "demo", "password": "demo-password"}));
-    let answer = app.send(request).await;
+async fn the_cookie_is_secure_behind_a_trusted_https_proxy_only() {
+    async fn login_via_https_proxy(app: &TestApp) -> Answer {
+        let request = app
+            .http
+            .post(format!("{}/api/auth/login", app.base))
+            .header("x-forwarded-proto", "https")
+            .json(
+                &json!({"customer_code": "ACME", "username": "demo", "password": "demo-password"}),
+            );
+        app.send(request).await
+    }
+    let untrusted = spawn_app().await;
+    let answer = login_via_https_proxy(&untrusted).await;
+    answer.assert_error(ErrCode::Ok);
+    assert!(
+        !answer.set_cookie.iter().any(|c| c.contains("Secure")),
+        "anyone can send X-Forwarded-Proto: believed only from trusted proxies"
+    );
+    let behind_proxy = spawn_app_with(|settings| {
+        settings.server.trusted_proxies = vec!["127.0.0.0/8".parse().expect("net")];
+    })
+    .await;
+    let answer = login_via_https_proxy(&behind_proxy).await;
+    answer.assert_error(ErrCode::Ok);
     assert!(answer.set_cookie.iter().any(|c| c.contains("Secure")));
 }
 

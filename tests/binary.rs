@@ -217,3 +217,266 @@ fn environment_overrides_apply_secrets_stay_out_of_the_log_and_sigterm_stops_cle
         "generated secret kept"
     );
 }
+
+/// The demo user, for tests that log in against the binary.
+fn with_demo_user(command: &mut Command) {
+    command.env("PAINLESS_DEMO__ENABLED", "true").env(
+        "PAINLESS_DEMO__USERS",
+        r#"[{customer_code="ACME", username="demo", password="demo-password", display_name="Dana Demo"}]"#,
+    );
+}
+
+/// Resident memory of a process in bytes: now (`VmRSS`) or at its peak (`VmHWM`).
+fn memory_of(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .map(|kb| kb * 1024)
+        .expect("memory field")
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// `name=value` of the cookie an answer sets.
+fn refresh_cookie_of(answer: &reqwest::Response) -> Option<String> {
+    answer
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.split(';').next().map(str::to_owned))
+}
+
+#[test]
+fn a_login_flood_keeps_memory_flat_and_refreshes_working() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), |command| {
+        with_demo_user(command);
+        // A file, not a pipe: nobody reads the pipe while the flood runs, and a full pipe
+        // would block the server's logging.
+        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
+        command
+            .stderr(log)
+            .env("RUST_LOG", "warn")
+            // Loopback stands for a proxy, so every flooding client can have its own
+            // address and the per-address limit does not hide the hashing bound.
+            .env("PAINLESS_SERVER__TRUSTED_PROXIES", r#"["127.0.0.1/32"]"#);
+    });
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(flood_and_refresh(&server));
+    let (exit, _) = server.stop();
+    assert_eq!(exit, Some(0));
+}
+
+async fn flood_and_refresh(server: &Server) {
+    let pid = server.child.id();
+    let http = reqwest::Client::new();
+    let login_url = format!("{}/api/auth/login", server.base);
+    let refresh_url = format!("{}/api/auth/refresh", server.base);
+    let mut cookies = Vec::new();
+    for _ in 0..10 {
+        let answer = http
+            .post(&login_url)
+            .json(
+                &json!({"customer_code": "ACME", "username": "demo", "password": "demo-password"}),
+            )
+            .send()
+            .await
+            .expect("login");
+        cookies.push(refresh_cookie_of(&answer).expect("refresh cookie"));
+    }
+    let idle = memory_of(pid, "VmRSS:");
+
+    // 64 clients, 10 wrong-password logins each, random usernames and addresses: the
+    // flood that took the unbounded server to 11 GB.
+    let flooding = std::sync::atomic::AtomicBool::new(true);
+    let flood = futures::future::join_all((0..64u32).map(|client| {
+        let (http, login_url) = (&http, &login_url);
+        async move {
+            let mut codes = Vec::new();
+            for attempt in 0..10u32 {
+                let answer: Value = http
+                    .post(login_url)
+                    .header("x-forwarded-for", format!("10.{}.{}.1", client, attempt))
+                    .json(&json!({"customer_code": "ACME", "username": format!("u{client}-{attempt}"), "password": "wrong-password"}))
+                    .send()
+                    .await
+                    .expect("the server answers")
+                    .json()
+                    .await
+                    .expect("an envelope");
+                codes.push(answer["errcode"].as_i64().expect("errcode"));
+            }
+            codes
+        }
+    }));
+    let refreshes = futures::future::join_all(cookies.into_iter().map(|mut cookie| {
+        let (http, refresh_url, flooding) = (&http, &refresh_url, &flooding);
+        async move {
+            let mut latencies = Vec::new();
+            while flooding.load(std::sync::atomic::Ordering::Relaxed) {
+                let started = Instant::now();
+                let answer = http
+                    .post(refresh_url)
+                    .header("cookie", &cookie)
+                    .send()
+                    .await
+                    .expect("refresh answered");
+                let rotated = refresh_cookie_of(&answer);
+                let body: Value = answer.json().await.expect("envelope");
+                latencies.push(started.elapsed());
+                assert_eq!(
+                    body["errcode"], 0,
+                    "refreshes succeed during the flood: {body}"
+                );
+                cookie = rotated.expect("rotated cookie");
+            }
+            latencies
+        }
+    }));
+    let flood = async {
+        let codes = flood.await;
+        flooding.store(false, std::sync::atomic::Ordering::Relaxed);
+        codes
+    };
+    let (codes, latencies) = tokio::join!(flood, refreshes);
+    let peak = memory_of(pid, "VmHWM:");
+    let codes: Vec<i64> = codes.into_iter().flatten().collect();
+    let bad_login = codes.iter().filter(|c| **c == 40101).count();
+    let overloaded = codes.iter().filter(|c| **c == 50300).count();
+    assert_eq!(
+        bad_login + overloaded,
+        640,
+        "only 40101 or 50300: {codes:?}"
+    );
+    let mut latencies: Vec<Duration> = latencies.into_iter().flatten().collect();
+    latencies.sort();
+    assert!(!latencies.is_empty());
+    let p99 = latencies[(latencies.len() * 99 / 100).min(latencies.len() - 1)];
+    let after = memory_of(pid, "VmRSS:");
+    println!(
+        "login flood: {bad_login} hashed, {overloaded} refused (50300); {} refreshes, p50 {:?}, p99 {p99:?}; RSS idle {} MiB, peak {} MiB, after {} MiB",
+        latencies.len(),
+        latencies[latencies.len() / 2],
+        idle / MIB,
+        peak / MIB,
+        after / MIB
+    );
+    assert!(peak < 100 * MIB, "peak RSS {} MiB", peak / MIB);
+    assert!(
+        after < idle + 16 * MIB,
+        "back near idle after the flood: {} MiB after, {} MiB before",
+        after / MIB,
+        idle / MIB
+    );
+}
+
+/// Sends a login's head with `Expect: 100-continue` and waits for `100 Continue`, which
+/// hyper sends when the handler starts reading the body: from then on the request is in
+/// flight inside the server.
+fn login_in_flight(addr: &str) -> (std::net::TcpStream, &'static [u8]) {
+    use std::io::Write;
+    let body: &'static [u8] =
+        br#"{"customer_code":"ACME","username":"demo","password":"demo-password"}"#;
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    write!(
+        stream,
+        "POST /api/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        body.len()
+    )
+    .expect("head");
+    let mut interim = [0u8; 25];
+    stream.read_exact(&mut interim).expect("100 Continue");
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100 Continue\r\n\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&interim)
+    );
+    (stream, body)
+}
+
+#[test]
+fn sigterm_answers_requests_in_flight_refuses_new_connections_and_exits_within_the_grace() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), |command| {
+        with_demo_user(command);
+        command.env("PAINLESS_SERVER__SHUTDOWN_GRACE_SECS", "3");
+    });
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let in_flight: Vec<_> = (0..3).map(|_| login_in_flight(&addr)).collect();
+    // A client that never sends its body: shutdown must not wait for it beyond the grace.
+    let (_stuck, _) = login_in_flight(&addr);
+    let idle_keep_alive = std::net::TcpStream::connect(&addr).expect("connect");
+
+    let signalled = Instant::now();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::net::TcpStream::connect(&addr).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "new connections should be refused"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut closed = idle_keep_alive;
+    let mut nothing = [0u8; 1];
+    closed
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    assert_eq!(
+        closed.read(&mut nothing).expect("closed"),
+        0,
+        "idle connections are closed"
+    );
+
+    for (mut stream, body) in in_flight {
+        stream.write_all(body).expect("rest of the body");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("answer");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(
+            answer.contains("\"errcode\":0"),
+            "answered in full: {answer}"
+        );
+        assert!(
+            answer.to_ascii_lowercase().contains("connection: close"),
+            "{answer}"
+        );
+    }
+    let mut child = server.child;
+    let exit = loop {
+        if let Some(status) = child.try_wait().expect("status") {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(8),
+            "the process should exit within the 3 s grace"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(exit.code(), Some(0));
+    assert!(
+        signalled.elapsed() >= Duration::from_millis(2900),
+        "the stuck client had the grace period"
+    );
+}

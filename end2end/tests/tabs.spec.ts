@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { errorToastsShown, logIn, sessionCounters } from "./helpers";
 
 test("two tabs refreshing at the same moment do not trip refresh-token reuse detection", async ({ context }) => {

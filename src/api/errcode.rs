@@ -31,15 +31,22 @@ pub enum ErrCode {
     MethodNotAllowed,
     /// The demo controls are switched off in this deployment.
     DemoDisabled,
-    /// Too many failed logins for this account; wait and try again.
+    /// Too many failed logins for this account or from this address; wait and try again.
     RateLimited,
+    /// A state-changing request from another site (by `Sec-Fetch-Site` or `Origin`).
+    CrossOrigin,
+    /// The request (its body included) was not complete within the server's time limit.
+    RequestTimeout,
     /// Something failed on the server; the cause is in the server log, not here.
     Internal,
+    /// The server is too busy for this request right now (password hashing is bounded);
+    /// try again in a moment.
+    Overloaded,
 }
 
 impl ErrCode {
     /// All codes, in table order (used by the README check and the counters).
-    pub const ALL: [ErrCode; 14] = [
+    pub const ALL: [ErrCode; 17] = [
         ErrCode::Ok,
         ErrCode::SessionSuperseded,
         ErrCode::InvalidCredential,
@@ -53,7 +60,10 @@ impl ErrCode {
         ErrCode::MethodNotAllowed,
         ErrCode::DemoDisabled,
         ErrCode::RateLimited,
+        ErrCode::CrossOrigin,
+        ErrCode::RequestTimeout,
         ErrCode::Internal,
+        ErrCode::Overloaded,
     ];
 
     /// The codes that make a client refresh its access token and replay the request,
@@ -75,7 +85,10 @@ impl ErrCode {
             ErrCode::MethodNotAllowed => 40500,
             ErrCode::DemoDisabled => 40300,
             ErrCode::RateLimited => 45009,
+            ErrCode::CrossOrigin => 40301,
+            ErrCode::RequestTimeout => 40800,
             ErrCode::Internal => 50000,
+            ErrCode::Overloaded => 50300,
         }
     }
 
@@ -99,7 +112,10 @@ impl ErrCode {
             ErrCode::MethodNotAllowed => "method not allowed for this endpoint",
             ErrCode::DemoDisabled => "demo controls are disabled",
             ErrCode::RateLimited => "too many failed attempts, try again later",
+            ErrCode::CrossOrigin => "cross-origin request refused",
+            ErrCode::RequestTimeout => "request not completed in time",
             ErrCode::Internal => "internal server error",
+            ErrCode::Overloaded => "server busy, try again in a moment",
         }
     }
 }

@@ -217,12 +217,13 @@ fn TokenCard(session: Session) -> impl IntoView {
                     None => "none in memory".to_owned(),
                 }}
             </div>
-            <div class="meter">
-                <div
-                    class="meter-fill"
-                    style:width=move || format!("{:.1}%", remaining_ms().unwrap_or(0) as f64 * 100.0 / lifetime_ms() as f64)
-                ></div>
-            </div>
+            // A <progress>, not a styled div: the page's CSP allows no inline styles.
+            <progress
+                class="meter"
+                aria-label="Remaining lifetime"
+                max=move || lifetime_ms().to_string()
+                value=move || remaining_ms().unwrap_or(0).max(0).to_string()
+            ></progress>
             <p class="token-tail mono" title="The end of the token (its signature)">
                 {move || {
                     session

@@ -8,9 +8,11 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use super::auth::{Authenticated, RefreshCookie};
+use super::client::ClientInfo;
 use super::db::{bump, counter, read_counters};
 use super::demo_data;
 use super::error::{ApiError, ApiJson, ApiQuery, ApiResult, Data};
+use super::passwords::Busy;
 use super::sessions::{self, RefreshError, SessionWithUser};
 use super::state::AppState;
 use super::unix_now_ms;
@@ -89,32 +91,45 @@ fn grant(state: &AppState, found: &SessionWithUser, now_ms: i64) -> AccessGrant 
 
 async fn login(
     state: axum::extract::State<AppState>,
+    client: ClientInfo,
     cookie: RefreshCookie,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<(CookieJar, Data<AccessGrant>), ApiError> {
     check_login_input(&request)?;
     let identity = Identity::new(&request.customer_code, &request.username);
-    let key = identity.throttle_key();
-    if !state.throttle.allows(&key, Instant::now()) {
-        return Err(ApiError::RateLimited);
-    }
+    // Counted as a failure from here on, unless it succeeds or is never tried.
+    let attempt = match state.throttle.begin(
+        &identity.throttle_key(),
+        client.address,
+        Instant::now(),
+    ) {
+        Ok(attempt) => attempt,
+        Err(refusal) => {
+            tracing::warn!(customer = %identity.customer_code, user = %identity.username, peer = %client.address, ?refusal, "login throttled");
+            return Err(ApiError::RateLimited);
+        }
+    };
+    let lookup = identity.clone();
     let found = state
         .db
-        .call(move |connection| users::find_for_login(connection, &identity))
+        .call(move |connection| users::find_for_login(connection, &lookup))
         .await?;
     let (user, stored_hash) = match found {
         Some((user, hash)) => (Some(user), hash),
         None => (None, state.dummy_password_hash.to_string()),
     };
-    let password = request.password;
-    let verified =
-        tokio::task::spawn_blocking(move || users::verify_password(&stored_hash, &password))
-            .await
-            .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
+    let verified = match state.passwords.verify(stored_hash, request.password).await {
+        Ok(verified) => verified,
+        Err(Busy) => {
+            attempt.not_tried();
+            return Err(ApiError::Overloaded);
+        }
+    };
     let user = match user {
         Some(user) if verified => user,
         _ => {
-            state.throttle.record_failure(&key, Instant::now());
+            drop(attempt);
+            tracing::info!(customer = %identity.customer_code, user = %identity.username, peer = %client.address, "failed login");
             state
                 .db
                 .call(|connection| bump(connection, counter::FAILED_LOGINS, None))
@@ -122,14 +137,14 @@ async fn login(
             return Err(ApiError::BadLogin);
         }
     };
-    state.throttle.record_success(&key);
+    attempt.succeeded();
     let now_ms = unix_now_ms();
     let ttl = state.session_ttl_secs();
     let (found, refresh_token) = state
         .db
         .call(move |connection| sessions::start(connection, user.id, now_ms, ttl))
         .await?;
-    tracing::info!(user = %found.user.username, customer = %found.user.customer_code, session = %found.session.id, "login");
+    tracing::info!(user = %found.user.username, customer = %found.user.customer_code, session = %found.session.id, peer = %client.address, "login");
     let max_age = found.session.expires_at - now_ms / 1000;
     let jar = cookie.with_token(refresh_token, max_age);
     Ok((jar, Data(grant(&state, &found, now_ms))))

@@ -1,7 +1,7 @@
 //! Builds the app from settings: store, secret, demo users, router, listener; and runs it
 //! until a shutdown signal, letting requests in flight finish.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,16 +18,19 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::config::Settings;
+use super::cross_origin::refuse_cross_origin;
 use super::db::{self, bump, counter, Db, DbError};
 use super::error::{ApiError, Rejected};
+use super::passwords::PasswordGate;
+use super::serve::{serve, ConnectionLimits};
 use super::state::AppState;
 use super::throttle::LoginThrottle;
 use super::tokens::{load_or_create_secret, random_token, AccessTokens};
-use super::{api, assets, unix_now_ms, users};
+use super::{api, assets, security_headers, unix_now_ms, users};
 use crate::app::{shell, App};
 
 /// The name cargo-leptos gives the WASM and JS bundle (`output-name` in Cargo.toml).
@@ -50,11 +53,12 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: Router,
-    shutdown_grace: Duration,
+    limits: ConnectionLimits,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        super::passwords::return_large_blocks_to_the_system();
         let state = prepare_state(settings).await?;
         let addr = state.settings.server.site_addr;
         let listener = TcpListener::bind(addr)
@@ -65,11 +69,17 @@ impl Application {
             .map_err(|source| StartupError::Bind { addr, source })?;
         let mut state = state;
         state.leptos_options = leptos_options(local_addr);
-        let shutdown_grace = Duration::from_secs(state.settings.server.shutdown_grace_secs);
+        let server = &state.settings.server;
+        let limits = ConnectionLimits {
+            max_connections: server.max_connections,
+            header_read_timeout: Duration::from_secs(server.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(server.idle_timeout_secs),
+            shutdown_grace: Duration::from_secs(server.shutdown_grace_secs),
+        };
         Ok(Self {
             listener,
             router: router(state),
-            shutdown_grace,
+            limits,
         })
     }
 
@@ -85,27 +95,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let (stopping, mut stopped) = tokio::sync::watch::channel(false);
-        let signal = async move {
-            shutdown.await;
-            tracing::info!("shutting down, finishing requests in flight");
-            let _ = stopping.send(true);
-        };
-        let server = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(signal)
-            .into_future();
-        let grace = self.shutdown_grace;
-        let deadline = async move {
-            let _ = stopped.wait_for(|stopping| *stopping).await;
-            tokio::time::sleep(grace).await;
-        };
-        tokio::select! {
-            result = server => result,
-            _ = deadline => {
-                tracing::warn!(?grace, "requests still in flight after the grace period; stopping anyway");
-                Ok(())
-            }
-        }
+        serve(self.listener, self.router, self.limits, shutdown).await
     }
 }
 
@@ -140,9 +130,14 @@ async fn prepare_state(settings: Settings) -> Result<AppState, StartupError> {
         .await?;
     Ok(AppState {
         tokens: Arc::new(AccessTokens::new(&secret, &settings.tokens)),
-        throttle: Arc::new(LoginThrottle::new(
+        throttle: LoginThrottle::new(
             settings.login.max_failures,
+            settings.login.max_failures_per_address,
             Duration::from_secs(settings.login.failure_window_secs),
+        ),
+        passwords: Arc::new(PasswordGate::new(
+            settings.hash_workers(),
+            settings.login.hash_queue,
         )),
         leptos_options: leptos_options(settings.server.site_addr),
         dummy_password_hash: dummy_password_hash.into(),
@@ -181,6 +176,10 @@ pub fn router(state: AppState) -> Router {
     let api = api::router()
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            refuse_cross_origin,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             count_rejections,
         ))
         // Answers carry tokens and personal data: no cache may keep them.
@@ -199,7 +198,10 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(leptos_state.clone()),
+            move || {
+                provide_context(leptos_state.clone());
+                security_headers::set_page_policy();
+            },
             {
                 let options = state.leptos_options.clone();
                 move || shell(options.clone())
@@ -211,6 +213,15 @@ pub fn router(state: AppState) -> Router {
         .layer(default_header(X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(default_header(X_FRAME_OPTIONS, "DENY"))
         .layer(default_header(REFERRER_POLICY, "same-origin"))
+        .layer(default_header(
+            HeaderName::from_static("permissions-policy"),
+            security_headers::PERMISSIONS_POLICY,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers::strict_transport_security,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), request_timeout))
         .layer(CatchPanicLayer::custom(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()))
         .layer(
             TraceLayer::new_for_http()
@@ -219,7 +230,11 @@ pub fn router(state: AppState) -> Router {
                     tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
                 })
                 .on_request(())
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                // Not ERROR per 5xx: a refused login flood (503s) would flood the log. The
+                // access line above has the status; internal causes are logged once by
+                // `count_rejections`.
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
         .with_state(state)
 }
@@ -227,6 +242,18 @@ pub fn router(state: AppState) -> Router {
 /// Sets `name: value` on responses that do not set it themselves.
 fn default_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// Answers 408 when a request, its body included, takes longer than
+/// `server.request_timeout_secs`; on `/api` as the envelope.
+async fn request_timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = Duration::from_secs(state.settings.server.request_timeout_secs);
+    let is_api = request.uri().path().starts_with("/api/") || request.uri().path() == "/api";
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) if is_api => ApiError::RequestTimeout.into_response(),
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }
 
 /// Counts refused requests per errcode and logs internal causes once.

@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 
+use super::client::client_of;
 use super::config::SecureCookies;
 use super::error::ApiError;
 use super::sessions::{self, SessionWithUser};
@@ -101,23 +102,11 @@ impl FromRequestParts<AppState> for RefreshCookie {
         let secure = match state.settings.server.secure_cookies {
             SecureCookies::Always => true,
             SecureCookies::Never => false,
-            SecureCookies::Auto => is_https(parts),
+            // Only what trusted proxies say counts: anyone can send X-Forwarded-Proto.
+            SecureCookies::Auto => client_of(parts, &state.settings.server.trusted_proxies).https,
         };
         Ok(Self { jar, secure })
     }
-}
-
-fn is_https(parts: &Parts) -> bool {
-    parts.uri.scheme_str() == Some("https")
-        || parts
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.split(',')
-                    .next()
-                    .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
-            })
 }
 
 impl RefreshCookie {
@@ -144,5 +133,83 @@ impl RefreshCookie {
     /// The jar with the cookie removed: the same cookie, empty and expired at once.
     pub fn cleared(self) -> CookieJar {
         self.with_token(String::new(), 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderValue, Request};
+    use proptest::prelude::*;
+
+    fn parts_with(header: Option<&str>, query: &str) -> Option<Parts> {
+        let mut request = Request::builder().uri(format!("/api/me{query}"));
+        if let Some(header) = header {
+            request = request.header(AUTHORIZATION, HeaderValue::from_str(header).ok()?);
+        }
+        Some(request.body(()).ok()?.into_parts().0)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn a_bearer_header_yields_its_trimmed_token_or_an_invalid_token_error(
+            scheme in "(Bearer|bearer|BEARER|Basic|)",
+            gap in "[ \t]{0,2}",
+            token in "[ -~]{0,40}",
+        ) {
+            let header = format!("{scheme}{gap}{token}");
+            let Some(parts) = parts_with(Some(&header), "") else { return Ok(()) };
+            match credentials(&parts) {
+                Ok((found, appkey)) => {
+                    let first_word = header.split_once(' ').map(|(word, _)| word);
+                    prop_assert!(first_word.is_some_and(|w| w.eq_ignore_ascii_case("bearer")), "{:?}", header);
+                    prop_assert_eq!(appkey, None);
+                    prop_assert!(!found.is_empty());
+                    prop_assert_eq!(found.trim(), found.as_str());
+                    prop_assert!(header.ends_with(found.as_str()) || header.trim_end().ends_with(found.as_str()));
+                }
+                Err(error) => prop_assert!(matches!(error, ApiError::InvalidToken), "{:?}", error),
+            }
+        }
+
+        #[test]
+        fn a_query_yields_its_token_with_the_appkey_or_missing_token(query in "[?&=a-z0-9%+._-]{0,40}") {
+            let Some(parts) = parts_with(None, &format!("?{query}")) else { return Ok(()) };
+            match credentials(&parts) {
+                Ok((token, appkey)) => {
+                    prop_assert!(!token.is_empty());
+                    prop_assert!(appkey.is_some(), "the appkey is always checked, even when empty");
+                }
+                Err(error) => prop_assert!(matches!(error, ApiError::MissingToken), "{:?}", error),
+            }
+        }
+
+        #[test]
+        fn the_refresh_cookie_round_trips_and_odd_cookie_headers_do_not_panic(
+            token in "[A-Za-z0-9_-]{1,64}",
+            noise in "[ -~]{0,60}",
+        ) {
+            let jar = RefreshCookie { jar: CookieJar::new(), secure: true }
+                .with_token(token.clone(), 60);
+            let set = jar.get(REFRESH_COOKIE).expect("set").encoded().to_string();
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(
+                axum::http::header::COOKIE,
+                HeaderValue::from_str(&format!("{noise}; {set}")).expect("header"),
+            );
+            let read = RefreshCookie { jar: CookieJar::from_headers(&headers), secure: false };
+            // Noise may itself contain `painless_refresh=`; the cookie itself must come back
+            // whenever the noise does not name it.
+            if !noise.contains(REFRESH_COOKIE) {
+                prop_assert_eq!(read.token(), Some(token));
+            }
+            if let Ok(value) = HeaderValue::from_str(&noise) {
+                let mut headers = axum::http::HeaderMap::new();
+                headers.insert(axum::http::header::COOKIE, value);
+                let _ = RefreshCookie { jar: CookieJar::from_headers(&headers), secure: false }.token();
+            }
+        }
     }
 }

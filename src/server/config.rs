@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use crate::api::ErrCode;
@@ -47,6 +48,22 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// How long shutdown waits for requests in flight.
     pub shutdown_grace_secs: u64,
+    /// A connection must deliver a complete request head within this time of connecting
+    /// or of its previous answer, or it is closed (slow clients, slowloris).
+    pub header_read_timeout_secs: u64,
+    /// A keep-alive connection that sends nothing, with no request in flight, is closed
+    /// after this long. At most `header_read_timeout_secs`, which also bounds idle time.
+    pub idle_timeout_secs: u64,
+    /// A request (body included) must be answered within this time: 408 otherwise.
+    pub request_timeout_secs: u64,
+    /// Connections served at once; further clients wait in the kernel's accept queue.
+    pub max_connections: usize,
+    /// Origins besides the server's own from which state-changing requests are accepted,
+    /// as `scheme://host[:port]`.
+    pub allowed_origins: Vec<String>,
+    /// Peers (addresses or networks) whose `X-Forwarded-For`/`X-Forwarded-Proto` are
+    /// believed. Empty: none, the TCP peer is the client.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +95,13 @@ pub struct TokenSettings {
 pub struct LoginSettings {
     /// Failed logins per account allowed within `failure_window_secs`.
     pub max_failures: u32,
+    /// Failed logins per client address (IPv6: per /64) within the same window.
+    pub max_failures_per_address: u32,
     pub failure_window_secs: u64,
+    /// Password hashes computed at once (each holds 19 MiB); 0: one per CPU core.
+    pub hash_workers: usize,
+    /// Logins that may wait for a hashing worker; more are refused at once (50300).
+    pub hash_queue: usize,
 }
 
 /// Settings the browser's refresh coordinator gets with the first page.
@@ -148,6 +171,12 @@ impl Default for Settings {
                 secure_cookies: SecureCookies::Auto,
                 max_body_bytes: 16 * 1024,
                 shutdown_grace_secs: 10,
+                header_read_timeout_secs: 15,
+                idle_timeout_secs: 10,
+                request_timeout_secs: 30,
+                max_connections: 768,
+                allowed_origins: Vec::new(),
+                trusted_proxies: Vec::new(),
             },
             tokens: TokenSettings {
                 issuer: "painless".into(),
@@ -159,7 +188,10 @@ impl Default for Settings {
             },
             login: LoginSettings {
                 max_failures: 5,
+                max_failures_per_address: 30,
                 failure_window_secs: 300,
+                hash_workers: 0,
+                hash_queue: 8,
             },
             client: ClientSettings {
                 refresh_errcodes: ErrCode::DEFAULT_REFRESH_SET.to_vec(),
@@ -268,6 +300,45 @@ impl Settings {
         if self.login.max_failures == 0 {
             return key_error("login.max_failures", "must be at least 1");
         }
+        if self.login.max_failures_per_address == 0 {
+            return key_error("login.max_failures_per_address", "must be at least 1");
+        }
+        if self.login.hash_queue > 10_000 {
+            return key_error("login.hash_queue", "must be at most 10000");
+        }
+        if self.login.hash_workers > 1024 {
+            return key_error("login.hash_workers", "must be at most 1024");
+        }
+        let server = &self.server;
+        if !(1..=3600).contains(&server.header_read_timeout_secs) {
+            return key_error(
+                "server.header_read_timeout_secs",
+                "must be between 1 and 3600 seconds",
+            );
+        }
+        if !(1..=server.header_read_timeout_secs).contains(&server.idle_timeout_secs) {
+            return key_error(
+                "server.idle_timeout_secs",
+                "must be at least 1 and at most server.header_read_timeout_secs",
+            );
+        }
+        if !(1..=3600).contains(&server.request_timeout_secs) {
+            return key_error(
+                "server.request_timeout_secs",
+                "must be between 1 and 3600 seconds",
+            );
+        }
+        if !(1..=1_000_000).contains(&server.max_connections) {
+            return key_error("server.max_connections", "must be between 1 and 1000000");
+        }
+        for origin in &server.allowed_origins {
+            if crate::server::cross_origin::parse_origin(origin).is_none() {
+                return key_error(
+                    "server.allowed_origins",
+                    "entries must look like https://example.com or http://host:8080",
+                );
+            }
+        }
         if self.login.failure_window_secs == 0 {
             return key_error("login.failure_window_secs", "must be at least 1");
         }
@@ -304,6 +375,14 @@ impl Settings {
 
     pub fn access_ttl(&self) -> Duration {
         Duration::from_secs(self.tokens.access_ttl_secs)
+    }
+
+    /// Hashing workers, `login.hash_workers` or one per core.
+    pub fn hash_workers(&self) -> usize {
+        match self.login.hash_workers {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            workers => workers,
+        }
     }
 }
 
@@ -394,6 +473,19 @@ mod tests {
                 "client.refresh_errcodes",
             ),
             ("[login]\nmax_failures = 0", "login.max_failures"),
+            (
+                "[server]\nidle_timeout_secs = 20\nheader_read_timeout_secs = 10",
+                "server.idle_timeout_secs",
+            ),
+            ("[server]\nmax_connections = 0", "server.max_connections"),
+            (
+                "[server]\nallowed_origins = [\"evil.example\"]",
+                "server.allowed_origins",
+            ),
+            (
+                "[server]\ntrusted_proxies = [\"10.0.0.0/33\"]",
+                "trusted_proxies",
+            ),
         ] {
             let error = Settings::from_toml(toml).unwrap_err().to_string();
             assert!(error.contains(key), "{toml:?} gave {error}");

@@ -38,6 +38,12 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("demo controls are disabled")]
     DemoDisabled,
+    #[error("cross-origin request refused")]
+    CrossOrigin,
+    #[error("request timed out")]
+    RequestTimeout,
+    #[error("too busy")]
+    Overloaded,
     /// The cause is logged by the middleware, never sent to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -69,6 +75,9 @@ impl ApiError {
             PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrCode::PayloadTooLarge),
             NotFound => (StatusCode::NOT_FOUND, ErrCode::NotFound),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrCode::MethodNotAllowed),
+            CrossOrigin => (StatusCode::FORBIDDEN, ErrCode::CrossOrigin),
+            RequestTimeout => (StatusCode::REQUEST_TIMEOUT, ErrCode::RequestTimeout),
+            Overloaded => (StatusCode::SERVICE_UNAVAILABLE, ErrCode::Overloaded),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrCode::Internal),
         };
         let message = match self {
@@ -88,6 +97,19 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         let mut response = (status, Json(Envelope::<()>::error(code, message))).into_response();
+        if matches!(code, ErrCode::Overloaded | ErrCode::RateLimited) {
+            // Overload passes within a second; a throttle within its window, but clients
+            // should not hammer it either.
+            let seconds = if code == ErrCode::Overloaded {
+                "1"
+            } else {
+                "60"
+            };
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(seconds),
+            );
+        }
         response.extensions_mut().insert(Rejected { code, cause });
         response
     }

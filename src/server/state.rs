@@ -1,13 +1,13 @@
 //! What every handler shares: settings, the store, the token signer, the login throttle.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::config::Settings;
 use super::db::Db;
+use super::passwords::PasswordGate;
 use super::throttle::LoginThrottle;
 use super::tokens::AccessTokens;
 
@@ -17,6 +17,8 @@ pub struct AppState {
     pub db: Db,
     pub tokens: Arc<AccessTokens>,
     pub throttle: Arc<LoginThrottle>,
+    /// Bounds how many password hashes run and wait at once.
+    pub passwords: Arc<PasswordGate>,
     pub leptos_options: LeptosOptions,
     /// Verified against when the user does not exist, so both failures take as long.
     pub dummy_password_hash: Arc<str>,
@@ -29,10 +31,6 @@ impl AppState {
 
     pub fn session_ttl_secs(&self) -> i64 {
         self.settings.tokens.session_ttl_secs as i64
-    }
-
-    pub fn login_window(&self) -> Duration {
-        Duration::from_secs(self.settings.login.failure_window_secs)
     }
 }
 

@@ -1,66 +1,199 @@
-//! Failed-login throttling per account: after `max_failures` failures within the window,
-//! further attempts are refused (45009) until the oldest failure leaves the window.
+//! Failed-login throttling, per account and per client address. An attempt is counted
+//! *before* the password is checked ([`LoginThrottle::begin`] reserves a failure) and given
+//! back when it succeeds, so a hundred parallel guesses cannot all pass the check before
+//! the first failure is recorded. Memory is bounded: old failures expire and the number
+//! of tracked keys is capped.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, PoisonError};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+/// Tracked keys per kind (accounts, addresses) before the least recently failed are
+/// forgotten; about 100 bytes each.
+const MAX_TRACKED_KEYS: usize = 50_000;
+
+/// Why an attempt is refused before any hashing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Account,
+    Address,
+}
+
+/// The key an address is throttled under: the address itself for IPv4, its /64 network
+/// for IPv6 (one subscriber usually holds a whole /64).
+pub fn address_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::V6(segments.into())
+            }
+        },
+        v4 => v4,
+    }
+}
+
 pub struct LoginThrottle {
-    max_failures: usize,
     window: Duration,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    accounts: Mutex<Windows<String>>,
+    addresses: Mutex<Windows<IpAddr>>,
 }
 
 impl LoginThrottle {
-    pub fn new(max_failures: u32, window: Duration) -> Self {
-        Self {
-            max_failures: max_failures as usize,
+    pub fn new(max_per_account: u32, max_per_address: u32, window: Duration) -> Arc<Self> {
+        Arc::new(Self {
             window,
-            failures: Mutex::new(HashMap::new()),
+            accounts: Mutex::new(Windows::new(max_per_account as usize, MAX_TRACKED_KEYS)),
+            addresses: Mutex::new(Windows::new(max_per_address as usize, MAX_TRACKED_KEYS)),
+        })
+    }
+
+    /// Counts a failed attempt for both keys now, unless either is over its limit. The
+    /// returned [`Attempt`] stays counted as a failure unless it [`Attempt::succeeded`] or
+    /// is [`Attempt::not_tried`].
+    pub fn begin(
+        self: &Arc<Self>,
+        account: &str,
+        address: IpAddr,
+        now: Instant,
+    ) -> Result<Attempt, Refusal> {
+        let address = address_key(address);
+        // Both locks, always in this order, so check-and-reserve is one step.
+        let mut accounts = lock(&self.accounts);
+        let mut addresses = lock(&self.addresses);
+        if !addresses.has_room(&address, now, self.window) {
+            return Err(Refusal::Address);
+        }
+        if !accounts.has_room(account, now, self.window) {
+            return Err(Refusal::Account);
+        }
+        accounts.push(account.to_owned(), now, self.window);
+        addresses.push(address, now, self.window);
+        Ok(Attempt {
+            throttle: Arc::clone(self),
+            account: account.to_owned(),
+            address,
+            at: now,
+        })
+    }
+
+    #[cfg(test)]
+    fn tracked(&self) -> (usize, usize) {
+        (
+            lock(&self.accounts).map.len(),
+            lock(&self.addresses).map.len(),
+        )
+    }
+}
+
+/// One reserved login attempt; dropping it keeps the failure counted.
+pub struct Attempt {
+    throttle: Arc<LoginThrottle>,
+    account: String,
+    address: IpAddr,
+    at: Instant,
+}
+
+impl Attempt {
+    /// The password was right: the account's failures are forgiven, and this attempt no
+    /// longer counts against the address (its earlier failures still do, so logging into
+    /// one's own account does not reset an address that guesses at others).
+    pub fn succeeded(self) {
+        lock(&self.throttle.accounts).map.remove(&self.account);
+        lock(&self.throttle.addresses).give_back(&self.address, self.at);
+    }
+
+    /// The password was never checked (the server was too busy): nothing is counted.
+    pub fn not_tried(self) {
+        lock(&self.throttle.accounts).give_back(&self.account, self.at);
+        lock(&self.throttle.addresses).give_back(&self.address, self.at);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Recent failures per key inside a sliding window.
+struct Windows<K> {
+    max_failures: usize,
+    max_keys: usize,
+    map: HashMap<K, VecDeque<Instant>>,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Windows<K> {
+    fn new(max_failures: usize, max_keys: usize) -> Self {
+        Self {
+            max_failures,
+            max_keys,
+            map: HashMap::new(),
         }
     }
 
-    /// Whether `key` may try to log in at `now`.
-    pub fn allows(&self, key: &str, now: Instant) -> bool {
-        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        match failures.get_mut(key) {
+    fn has_room<Q>(&mut self, key: &Q, now: Instant, window: Duration) -> bool
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        match self.map.get_mut(key) {
             Some(recent) => {
-                self.forget_old(recent, now);
+                while recent
+                    .front()
+                    .is_some_and(|first| now.duration_since(*first) >= window)
+                {
+                    recent.pop_front();
+                }
                 recent.len() < self.max_failures
             }
             None => true,
         }
     }
 
-    pub fn record_failure(&self, key: &str, now: Instant) {
-        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        let recent = failures.entry(key.to_owned()).or_default();
-        self.forget_old(recent, now);
-        recent.push_back(now);
-        // Keep the map from growing without bound under a spray of usernames.
-        if failures.len() > 10_000 {
-            let window = self.window;
-            failures.retain(|_, recent| {
-                recent
-                    .back()
-                    .is_some_and(|last| now.duration_since(*last) < window)
-            });
+    fn push(&mut self, key: K, now: Instant, window: Duration) {
+        self.map.entry(key).or_default().push_back(now);
+        if self.map.len() > self.max_keys {
+            self.shrink(now, window);
         }
     }
 
-    pub fn record_success(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(key);
+    fn give_back<Q>(&mut self, key: &Q, at: Instant)
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        if let Some(recent) = self.map.get_mut(key) {
+            if let Some(index) = recent.iter().rposition(|t| *t == at) {
+                recent.remove(index);
+            }
+            if recent.is_empty() {
+                self.map.remove(key);
+            }
+        }
     }
 
-    fn forget_old(&self, recent: &mut VecDeque<Instant>, now: Instant) {
-        while recent
-            .front()
-            .is_some_and(|first| now.duration_since(*first) >= self.window)
-        {
-            recent.pop_front();
+    /// Drops expired keys; if that is not enough (a spray of fresh keys), forgets the
+    /// tenth of keys whose last failure is oldest. Amortised: runs once per max_keys/10.
+    fn shrink(&mut self, now: Instant, window: Duration) {
+        self.map.retain(|_, recent| {
+            recent
+                .back()
+                .is_some_and(|last| now.duration_since(*last) < window)
+        });
+        let target = self.max_keys - self.max_keys / 10;
+        if self.map.len() > target {
+            let mut last_failures: Vec<Instant> = self
+                .map
+                .values()
+                .filter_map(|recent| recent.back().copied())
+                .collect();
+            let cut_index = self.map.len() - target;
+            let (_, cut, _) = last_failures.select_nth_unstable(cut_index);
+            let cut = *cut;
+            self.map
+                .retain(|_, recent| recent.back().is_some_and(|last| *last >= cut));
         }
     }
 }
@@ -68,33 +201,124 @@ impl LoginThrottle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    const HOME: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+
+    fn other_address(n: u32) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n))
+    }
 
     #[test]
     fn an_account_is_refused_after_max_failures_until_the_window_passes() {
-        let throttle = LoginThrottle::new(3, Duration::from_secs(60));
+        let throttle = LoginThrottle::new(3, 100, Duration::from_secs(60));
         let t0 = Instant::now();
         for i in 0..3 {
-            assert!(throttle.allows("acme/demo", t0), "attempt {i}");
-            throttle.record_failure("acme/demo", t0 + Duration::from_secs(i));
+            drop(
+                throttle
+                    .begin(
+                        "acme/demo",
+                        other_address(i),
+                        t0 + Duration::from_secs(i.into()),
+                    )
+                    .expect("allowed"),
+            );
         }
-        assert!(!throttle.allows("acme/demo", t0 + Duration::from_secs(10)));
-        assert!(
-            throttle.allows("acme/other", t0 + Duration::from_secs(10)),
-            "other accounts unaffected"
+        let later = t0 + Duration::from_secs(10);
+        assert_eq!(
+            throttle.begin("acme/demo", HOME, later).err(),
+            Some(Refusal::Account)
         );
+        assert!(throttle.begin("acme/other", HOME, later).is_ok());
         assert!(
-            throttle.allows("acme/demo", t0 + Duration::from_secs(60)),
-            "oldest failure left the window"
+            throttle
+                .begin("acme/demo", HOME, t0 + Duration::from_secs(60))
+                .is_ok(),
+            "the oldest failure left the window"
         );
     }
 
     #[test]
-    fn a_success_clears_the_failures() {
-        let throttle = LoginThrottle::new(2, Duration::from_secs(60));
+    fn parallel_attempts_are_counted_before_they_finish() {
+        let throttle = LoginThrottle::new(3, 100, Duration::from_secs(60));
+        let now = Instant::now();
+        let in_flight: Vec<_> = (0..10)
+            .filter_map(|_| throttle.begin("acme/demo", HOME, now).ok())
+            .collect();
+        assert_eq!(
+            in_flight.len(),
+            3,
+            "only max_failures may be in flight at once"
+        );
+    }
+
+    #[test]
+    fn a_success_forgives_the_account_but_not_the_address() {
+        let throttle = LoginThrottle::new(2, 2, Duration::from_secs(60));
+        let now = Instant::now();
+        drop(throttle.begin("a", HOME, now).expect("1"));
+        throttle.begin("a", HOME, now).expect("2").succeeded();
+        assert!(throttle.begin("a", HOME, now).is_ok(), "account forgiven");
+        // The address has two failures counted now (first and third attempts).
+        assert_eq!(throttle.begin("b", HOME, now).err(), Some(Refusal::Address));
+    }
+
+    #[test]
+    fn an_attempt_that_was_never_tried_is_not_counted() {
+        let throttle = LoginThrottle::new(1, 1, Duration::from_secs(60));
+        let now = Instant::now();
+        throttle.begin("a", HOME, now).expect("1").not_tried();
+        throttle
+            .begin("a", HOME, now)
+            .expect("still allowed")
+            .not_tried();
+        assert_eq!(throttle.tracked(), (0, 0), "nothing left behind");
+    }
+
+    #[test]
+    fn addresses_are_limited_across_accounts() {
+        let throttle = LoginThrottle::new(100, 5, Duration::from_secs(60));
+        let now = Instant::now();
+        for i in 0..5 {
+            drop(
+                throttle
+                    .begin(&format!("user{i}"), HOME, now)
+                    .expect("allowed"),
+            );
+        }
+        assert_eq!(
+            throttle.begin("user99", HOME, now).err(),
+            Some(Refusal::Address)
+        );
+        assert!(throttle.begin("user99", other_address(1), now).is_ok());
+    }
+
+    #[test]
+    fn ipv6_addresses_share_their_64_and_mapped_v4_is_v4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("v6");
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().expect("v6");
+        let c: IpAddr = "2001:db8:1:3::1".parse().expect("v6");
+        assert_eq!(address_key(a), address_key(b));
+        assert_ne!(address_key(a), address_key(c));
+        let mapped = IpAddr::V6(Ipv4Addr::new(192, 0, 2, 1).to_ipv6_mapped());
+        assert_eq!(address_key(mapped), HOME);
+        assert_eq!(
+            address_key(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            "::1 is in ::/64"
+        );
+    }
+
+    #[test]
+    fn a_spray_of_keys_stays_bounded_and_keeps_the_newest() {
+        let mut windows = Windows::new(5, 100);
         let t0 = Instant::now();
-        throttle.record_failure("k", t0);
-        throttle.record_success("k");
-        throttle.record_failure("k", t0);
-        assert!(throttle.allows("k", t0));
+        let window = Duration::from_secs(600);
+        for i in 0..1_000u32 {
+            windows.push(i, t0 + Duration::from_millis(i.into()), window);
+            assert!(windows.map.len() <= 100, "bounded at {i}");
+        }
+        assert!(windows.map.contains_key(&999), "the newest key is kept");
+        assert!(!windows.map.contains_key(&0), "the oldest is forgotten");
     }
 }
