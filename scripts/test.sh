@@ -5,8 +5,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Each phase's duration is printed when the next one starts, and all of them at the end.
 started=$SECONDS
+phase=""
+phase_started=$SECONDS
+timings=""
+end_phase() {
+    if [[ -n "$phase" ]]; then
+        local took=$((SECONDS - phase_started))
+        printf '\033[2m-- %s: %d s\033[0m\n' "$phase" "$took"
+        timings+=$(printf '%6d s  %s' "$took" "$phase")$'\n'
+    fi
+}
+step() {
+    end_phase
+    phase=$*
+    phase_started=$SECONDS
+    printf '\n\033[1m== %s\033[0m\n' "$*"
+}
 
 step "tools"
 # A cold run needs about 5 GB under target/ besides the tools; say how much there is,
@@ -48,4 +64,6 @@ scripts/check-single-binary.sh target/release/painless
 step "size report"
 scripts/size-report.sh
 
+end_phase
+printf '\n%s' "$timings"
 printf '\nall checks passed in %d s\n' $((SECONDS - started))
