@@ -170,8 +170,8 @@ async fn protected_endpoints_answer_with_a_valid_bearer_token() {
 }
 
 #[tokio::test]
-async fn the_original_appkey_and_token_query_parameters_work_too() {
-    let app = spawn_app().await;
+async fn the_original_appkey_and_token_query_parameters_work_when_switched_on() {
+    let app = spawn_app_with(|settings| settings.server.query_tokens = true).await;
     let (access, _) = app.login_demo().await;
     let ok = app
         .get(&format!("/api/me?appkey=ACME&token={access}"), None)
@@ -188,6 +188,13 @@ async fn the_original_appkey_and_token_query_parameters_work_too() {
         )
         .await;
     assert_eq!(paged.data()["items"].as_array().map(Vec::len), Some(3));
+
+    let default = spawn_app().await;
+    let (access, _) = default.login_demo().await;
+    default
+        .get(&format!("/api/me?appkey=ACME&token={access}"), None)
+        .await
+        .assert_error(ErrCode::InvalidCredential);
 }
 
 #[tokio::test]

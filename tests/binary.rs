@@ -157,7 +157,8 @@ fn environment_overrides_apply_secrets_stay_out_of_the_log_and_sigterm_stops_cle
                 "PAINLESS_DEMO__USERS",
                 r#"[{customer_code="ACME", username="demo", password="demo-password", display_name="Dana Demo"}]"#,
             )
-            .env("PAINLESS_TOKENS__ACCESS_TTL_SECS", "17");
+            .env("PAINLESS_TOKENS__ACCESS_TTL_SECS", "17")
+            .env("PAINLESS_SERVER__QUERY_TOKENS", "true");
     });
     let http = reqwest::blocking::Client::new();
     let login: Value = http

@@ -13,7 +13,7 @@ use super::db::{bump, counter, read_counters};
 use super::demo_data;
 use super::error::{ApiError, ApiJson, ApiQuery, ApiResult, Data};
 use super::passwords::Busy;
-use super::sessions::{self, RefreshError, SessionWithUser};
+use super::sessions::{self, RefreshError, SessionWithUser, UserRecord};
 use super::state::AppState;
 use super::unix_now_ms;
 use super::users::{self, Identity};
@@ -67,14 +67,24 @@ fn check_login_input(request: &LoginRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Mints an access token for the session and shapes the login/refresh answer.
-fn grant(state: &AppState, found: &SessionWithUser, now_ms: i64) -> AccessGrant {
+/// Mints an access token for the session and shapes the login/refresh answer; the token
+/// expires with the session, or at `not_after` (Unix s) if that is sooner.
+fn grant(
+    state: &AppState,
+    found: &SessionWithUser,
+    now_ms: i64,
+    not_after: Option<i64>,
+) -> AccessGrant {
     let now_s = now_ms / 1000;
+    // The lab's per-session lifetime applies only while demo mode is on.
     let ttl = found
         .session
         .access_ttl_secs
+        .filter(|_| state.settings.demo.enabled)
         .unwrap_or(state.settings.tokens.access_ttl_secs as i64);
-    let expires_at = (now_s + ttl).min(found.session.expires_at);
+    let expires_at = (now_s + ttl)
+        .min(found.session.expires_at)
+        .min(not_after.unwrap_or(i64::MAX));
     let access_token = state.tokens.mint(
         found.user.id,
         &found.session.id,
@@ -87,6 +97,14 @@ fn grant(state: &AppState, found: &SessionWithUser, now_ms: i64) -> AccessGrant 
         expires_at,
         user: found.user.to_api(),
     }
+}
+
+/// The refresh cookie lives as long as its token can be used: until the idle timeout
+/// (renewed with every rotation) or the session's end, whichever is sooner. An idle
+/// browser drops it by itself.
+fn cookie_max_age(state: &AppState, found: &SessionWithUser, now_ms: i64) -> i64 {
+    let idle = state.settings.tokens.idle_ttl_secs as i64;
+    (found.session.expires_at - now_ms / 1000).min(idle)
 }
 
 async fn login(
@@ -125,8 +143,10 @@ async fn login(
             return Err(ApiError::Overloaded);
         }
     };
+    // A demo user while demo mode is off fails exactly like a wrong password.
+    let demo_locked = |user: &UserRecord| user.is_demo && !state.settings.demo.enabled;
     let user = match user {
-        Some(user) if verified => user,
+        Some(user) if verified && !demo_locked(&user) => user,
         _ => {
             drop(attempt);
             tracing::info!(customer = %identity.customer_code, user = %identity.username, peer = %client.address, "failed login");
@@ -145,18 +165,19 @@ async fn login(
         .call(move |connection| sessions::start(connection, user.id, now_ms, ttl))
         .await?;
     tracing::info!(user = %found.user.username, customer = %found.user.customer_code, session = %found.session.id, peer = %client.address, "login");
-    let max_age = found.session.expires_at - now_ms / 1000;
+    let max_age = cookie_max_age(&state, &found, now_ms);
     let jar = cookie.with_token(refresh_token, max_age);
-    Ok((jar, Data(grant(&state, &found, now_ms))))
+    Ok((jar, Data(grant(&state, &found, now_ms, None))))
 }
 
 async fn refresh(
     state: axum::extract::State<AppState>,
+    client: ClientInfo,
     cookie: RefreshCookie,
 ) -> Result<(CookieJar, Data<AccessGrant>), (CookieJar, ApiError)> {
     let presented = cookie.token();
     let now_ms = unix_now_ms();
-    let grace_ms = state.reuse_grace_ms();
+    let policy = state.refresh_policy();
     let outcome = state
         .db
         .call(move |connection| {
@@ -164,17 +185,18 @@ async fn refresh(
                 connection,
                 presented.as_deref(),
                 now_ms,
-                grace_ms,
+                policy,
             ))
         })
         .await
         .map_err(|e| (CookieJar::new(), ApiError::from(e)))?;
     match outcome {
         Ok(refreshed) => {
-            let answer = Data(grant(&state, &refreshed.found, now_ms));
+            let grace_end_s = refreshed.grace_ends_at_ms.map(|ms| (ms + 999) / 1000);
+            let answer = Data(grant(&state, &refreshed.found, now_ms, grace_end_s));
             let jar = match refreshed.new_refresh_token {
                 Some(token) => {
-                    let max_age = refreshed.found.session.expires_at - now_ms / 1000;
+                    let max_age = cookie_max_age(&state, &refreshed.found, now_ms);
                     cookie.with_token(token, max_age)
                 }
                 // A grace answer: the cookie already holds the successor.
@@ -184,32 +206,37 @@ async fn refresh(
         }
         Err(RefreshError::Db(e)) => Err((CookieJar::new(), ApiError::from(e))),
         Err(error) => {
-            if matches!(error, RefreshError::Reused) {
-                tracing::warn!("refresh token reuse detected; session revoked");
+            match &error {
+                RefreshError::Reused(_) => {
+                    tracing::warn!(%error, peer = %client.address, "refresh refused: token reuse")
+                }
+                _ => tracing::info!(%error, peer = %client.address, "refresh refused"),
             }
-            Err((
-                cookie.cleared(),
-                ApiError::SessionOver(error.public_reason()),
-            ))
+            Err((cookie.cleared(), ApiError::SessionOver))
         }
     }
 }
 
 async fn logout(
     state: axum::extract::State<AppState>,
+    client: ClientInfo,
     cookie: RefreshCookie,
 ) -> Result<(CookieJar, Data<()>), ApiError> {
     if let Some(token) = cookie.token() {
         let now_s = unix_now_ms() / 1000;
-        state
+        let ended = state
             .db
             .call(move |connection| {
-                if let Some(found) = sessions::by_refresh_token(connection, &token, now_s)? {
+                let found = sessions::by_refresh_token(connection, &token, now_s)?;
+                if let Some(found) = &found {
                     sessions::revoke(connection, &found.session.id, now_s, "logout")?;
                 }
-                Ok(())
+                Ok(found)
             })
             .await?;
+        if let Some(found) = ended {
+            tracing::info!(user = %found.user.username, customer = %found.user.customer_code, session = %found.session.id, peer = %client.address, "logout");
+        }
     }
     Ok((cookie.cleared(), Data(())))
 }
@@ -265,15 +292,13 @@ async fn demo_session(
     if !state.settings.demo.enabled {
         return Err(ApiError::DemoDisabled);
     }
-    let token = cookie
-        .token()
-        .ok_or(ApiError::SessionOver("no refresh token"))?;
+    let token = cookie.token().ok_or(ApiError::SessionOver)?;
     let now_s = unix_now_ms() / 1000;
     state
         .db
         .call(move |connection| sessions::by_refresh_token(connection, &token, now_s))
         .await?
-        .ok_or(ApiError::SessionOver("session not found or ended"))
+        .ok_or(ApiError::SessionOver)
 }
 
 async fn demo_expire(
@@ -338,6 +363,7 @@ async fn demo_counters(
     }
     let token = cookie.token();
     let now_s = unix_now_ms() / 1000;
+    let pending = state.rejections.pending();
     let report = state
         .db
         .call(move |connection| {
@@ -345,8 +371,12 @@ async fn demo_counters(
                 Some(token) => sessions::by_refresh_token(connection, &token, now_s)?,
                 None => None,
             };
+            let mut server = read_counters(connection, None)?;
+            for (code, count) in pending {
+                *server.rejected.entry(code.code().to_string()).or_default() += count;
+            }
             Ok(CountersReport {
-                server: read_counters(connection, None)?,
+                server,
                 session: session
                     .map(|found| read_counters(connection, Some(&found.session.id)))
                     .transpose()?,

@@ -23,14 +23,14 @@ use tracing::Level;
 
 use super::config::Settings;
 use super::cross_origin::refuse_cross_origin;
-use super::db::{self, bump, counter, Db, DbError};
+use super::db::{Db, DbError};
 use super::error::{ApiError, Rejected};
 use super::passwords::PasswordGate;
 use super::serve::{serve, ConnectionLimits};
-use super::state::AppState;
+use super::state::{AppState, Shared};
 use super::throttle::LoginThrottle;
 use super::tokens::{load_or_create_secret, random_token, AccessTokens};
-use super::{api, assets, security_headers, unix_now_ms, users};
+use super::{api, assets, maintenance, security_headers, users};
 use crate::app::{shell, App};
 
 /// The name cargo-leptos gives the WASM and JS bundle (`output-name` in Cargo.toml).
@@ -54,6 +54,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    state: AppState,
 }
 
 impl Application {
@@ -69,6 +70,7 @@ impl Application {
             .map_err(|source| StartupError::Bind { addr, source })?;
         let mut state = state;
         state.leptos_options = leptos_options(local_addr);
+        let state = AppState::new(state);
         let server = &state.settings.server;
         let limits = ConnectionLimits {
             max_connections: server.max_connections,
@@ -78,8 +80,9 @@ impl Application {
         };
         Ok(Self {
             listener,
-            router: router(state),
+            router: router(state.clone()),
             limits,
+            state,
         })
     }
 
@@ -95,12 +98,19 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        serve(self.listener, self.router, self.limits, shutdown).await
+        let (db, rejections) = (self.state.db.clone(), Arc::clone(&self.state.rejections));
+        drop(self.state);
+        let background = maintenance::spawn(db.clone(), Arc::clone(&rejections));
+        let served = serve(self.listener, self.router, self.limits, shutdown).await;
+        background.abort();
+        // What was counted since the last flush is not lost on a clean stop.
+        maintenance::flush_rejections(&db, &rejections).await;
+        served
     }
 }
 
 /// Opens the store, loads the secret, seeds demo users.
-async fn prepare_state(settings: Settings) -> Result<AppState, StartupError> {
+async fn prepare_state(settings: Settings) -> Result<Shared, StartupError> {
     let settings = Arc::new(settings);
     let db = Db::open(&settings.database_path())?;
     let secret = load_or_create_secret(
@@ -109,13 +119,8 @@ async fn prepare_state(settings: Settings) -> Result<AppState, StartupError> {
     )
     .map_err(StartupError::Secret)?;
     let demo = settings.demo.clone();
-    let now_s = unix_now_ms() / 1000;
     let dummy_password_hash = db
         .call(move |connection| {
-            let pruned = db::prune_ended_sessions(connection, now_s)?;
-            if pruned > 0 {
-                tracing::info!(pruned, "removed sessions that ended more than a day ago");
-            }
             if demo.enabled {
                 for user in &demo.users {
                     users::upsert_demo_user(connection, user)?;
@@ -124,17 +129,26 @@ async fn prepare_state(settings: Settings) -> Result<AppState, StartupError> {
                     users = demo.users.len(),
                     "demo mode is on: demo users and /api/demo/* are enabled"
                 );
+            } else {
+                let locked = users::count_demo_users(connection)?;
+                if locked > 0 {
+                    tracing::info!(
+                        users = locked,
+                        "demo mode is off: demo users cannot log in and their sessions end at their next refresh"
+                    );
+                }
             }
             users::hash_password(&random_token(16))
         })
         .await?;
-    Ok(AppState {
+    Ok(Shared {
         tokens: Arc::new(AccessTokens::new(&secret, &settings.tokens)),
         throttle: LoginThrottle::new(
             settings.login.max_failures,
             settings.login.max_failures_per_address,
             Duration::from_secs(settings.login.failure_window_secs),
         ),
+        rejections: Arc::default(),
         passwords: Arc::new(PasswordGate::new(
             settings.hash_workers(),
             settings.login.hash_queue,
@@ -256,21 +270,15 @@ async fn request_timeout(State(state): State<AppState>, request: Request, next: 
     }
 }
 
-/// Counts refused requests per errcode and logs internal causes once.
+/// Counts refused requests per errcode (in memory; see `maintenance`) and logs internal
+/// causes once.
 async fn count_rejections(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     if let Some(rejected) = response.extensions().get::<Rejected>() {
         if let Some(cause) = &rejected.cause {
             tracing::error!(%cause, "internal error");
         }
-        let name = format!("{}{}", counter::REJECTED_PREFIX, rejected.code.code());
-        if let Err(error) = state
-            .db
-            .call(move |connection| bump(connection, &name, None))
-            .await
-        {
-            tracing::error!(%error, "could not count a rejection");
-        }
+        state.rejections.record(rejected.code);
     }
     response
 }

@@ -36,7 +36,7 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let (token, appkey) = credentials(parts)?;
+        let (token, appkey) = credentials(parts, state.settings.server.query_tokens)?;
         let claims = state.tokens.verify(&token).map_err(|e| match e {
             TokenError::Expired => ApiError::TokenExpired,
             TokenError::Invalid => ApiError::InvalidToken,
@@ -48,7 +48,9 @@ impl FromRequestParts<AppState> for Authenticated {
             .await?
             .ok_or(ApiError::SessionSuperseded)?;
         let now_s = unix_now_ms() / 1000;
+        let demo_locked = found.user.is_demo && !state.settings.demo.enabled;
         if !found.session.is_live(now_s)
+            || demo_locked
             || claims.ver < found.session.access_version
             || claims.sub != found.user.id.to_string()
         {
@@ -63,8 +65,8 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
-/// The bearer token, or the query's token with its appkey.
-fn credentials(parts: &Parts) -> Result<(String, Option<String>), ApiError> {
+/// The bearer token, or (when `query_tokens` is on) the query's token with its appkey.
+fn credentials(parts: &Parts, query_tokens: bool) -> Result<(String, Option<String>), ApiError> {
     if let Some(header) = parts.headers.get(AUTHORIZATION) {
         let value = header.to_str().map_err(|_| ApiError::InvalidToken)?;
         let (scheme, token) = value.split_once(' ').ok_or(ApiError::InvalidToken)?;
@@ -72,6 +74,9 @@ fn credentials(parts: &Parts) -> Result<(String, Option<String>), ApiError> {
             return Err(ApiError::InvalidToken);
         }
         return Ok((token.trim().to_owned(), None));
+    }
+    if !query_tokens {
+        return Err(ApiError::MissingToken);
     }
     let query = Query::<QueryCredentials>::try_from_uri(&parts.uri)
         .map(|Query(q)| q)
@@ -98,6 +103,27 @@ impl FromRequestParts<AppState> for RefreshCookie {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(parts, state))
+    }
+}
+
+/// The refresh cookie's name: with the `__Host-` prefix whenever it is `Secure`, so that
+/// browsers accept it only from this exact host over HTTPS, with `Path=/` and no `Domain`
+/// (a sibling subdomain or a plain-HTTP man in the middle cannot plant one).
+pub fn refresh_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_REFRESH_COOKIE
+    } else {
+        REFRESH_COOKIE
+    }
+}
+
+/// [`REFRESH_COOKIE`] with the `__Host-` prefix.
+pub const SECURE_REFRESH_COOKIE: &str = "__Host-painless_refresh";
+
+impl RefreshCookie {
+    /// The request's cookies, and whether cookies set now must be `Secure`.
+    pub fn of(parts: &Parts, state: &AppState) -> Self {
         let jar = CookieJar::from_headers(&parts.headers);
         let secure = match state.settings.server.secure_cookies {
             SecureCookies::Always => true,
@@ -105,22 +131,21 @@ impl FromRequestParts<AppState> for RefreshCookie {
             // Only what trusted proxies say counts: anyone can send X-Forwarded-Proto.
             SecureCookies::Auto => client_of(parts, &state.settings.server.trusted_proxies).https,
         };
-        Ok(Self { jar, secure })
+        Self { jar, secure }
     }
-}
 
-impl RefreshCookie {
+    /// The refresh token; over HTTPS only from the `__Host-` cookie.
     pub fn token(&self) -> Option<String> {
         self.jar
-            .get(REFRESH_COOKIE)
+            .get(refresh_cookie_name(self.secure))
             .map(|c| c.value().to_owned())
             .filter(|v| !v.is_empty())
     }
 
-    /// The jar with the new refresh token: HttpOnly, SameSite=Strict, for the rest of the
-    /// session's lifetime.
+    /// The jar with the new refresh token: HttpOnly, SameSite=Strict, `__Host-` when
+    /// Secure, kept by the browser for `max_age_secs`.
     pub fn with_token(self, token: String, max_age_secs: i64) -> CookieJar {
-        let cookie = Cookie::build((REFRESH_COOKIE, token))
+        let cookie = Cookie::build((refresh_cookie_name(self.secure), token))
             .path("/")
             .http_only(true)
             .same_site(SameSite::Strict)
@@ -161,7 +186,7 @@ mod tests {
         ) {
             let header = format!("{scheme}{gap}{token}");
             let Some(parts) = parts_with(Some(&header), "") else { return Ok(()) };
-            match credentials(&parts) {
+            match credentials(&parts, true) {
                 Ok((found, appkey)) => {
                     let first_word = header.split_once(' ').map(|(word, _)| word);
                     prop_assert!(first_word.is_some_and(|w| w.eq_ignore_ascii_case("bearer")), "{:?}", header);
@@ -177,7 +202,7 @@ mod tests {
         #[test]
         fn a_query_yields_its_token_with_the_appkey_or_missing_token(query in "[?&=a-z0-9%+._-]{0,40}") {
             let Some(parts) = parts_with(None, &format!("?{query}")) else { return Ok(()) };
-            match credentials(&parts) {
+            match credentials(&parts, true) {
                 Ok((token, appkey)) => {
                     prop_assert!(!token.is_empty());
                     prop_assert!(appkey.is_some(), "the appkey is always checked, even when empty");
@@ -191,7 +216,7 @@ mod tests {
             token in "[A-Za-z0-9_-]{1,64}",
             noise in "[ -~]{0,60}",
         ) {
-            let jar = RefreshCookie { jar: CookieJar::new(), secure: true }
+            let jar = RefreshCookie { jar: CookieJar::new(), secure: false }
                 .with_token(token.clone(), 60);
             let set = jar.get(REFRESH_COOKIE).expect("set").encoded().to_string();
             let mut headers = axum::http::HeaderMap::new();

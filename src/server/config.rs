@@ -64,6 +64,9 @@ pub struct ServerSettings {
     /// Peers (addresses or networks) whose `X-Forwarded-For`/`X-Forwarded-Proto` are
     /// believed. Empty: none, the TCP peer is the client.
     pub trusted_proxies: Vec<IpNet>,
+    /// Also accept the original client's `?appkey=<customer code>&token=<access token>`.
+    /// Off by default: URLs end up in proxy and CDN logs, browser history and `Referer`.
+    pub query_tokens: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +86,9 @@ pub struct TokenSettings {
     pub access_ttl_secs: u64,
     /// Absolute lifetime of a login (a refresh-token family), however often it is refreshed.
     pub session_ttl_secs: u64,
+    /// A refresh token unused this long is refused (the session went idle); every refresh
+    /// issues a new one, so active sessions last up to `session_ttl_secs`.
+    pub idle_ttl_secs: u64,
     /// How long the refresh token just spent may still be presented (by a second tab that
     /// raced the first) without counting as reuse.
     pub reuse_grace_secs: u64,
@@ -177,12 +183,14 @@ impl Default for Settings {
                 max_connections: 768,
                 allowed_origins: Vec::new(),
                 trusted_proxies: Vec::new(),
+                query_tokens: false,
             },
             tokens: TokenSettings {
                 issuer: "painless".into(),
                 audience: "painless-web".into(),
                 access_ttl_secs: 30,
                 session_ttl_secs: 7 * 24 * 3600,
+                idle_ttl_secs: 30 * 60,
                 reuse_grace_secs: 10,
                 jwt_secret: Secret::default(),
             },
@@ -285,8 +293,15 @@ impl Settings {
                 "must be longer than tokens.access_ttl_secs",
             );
         }
-        if tokens.reuse_grace_secs > 300 {
-            return key_error("tokens.reuse_grace_secs", "must be at most 300 seconds");
+        if !(tokens.access_ttl_secs..=tokens.session_ttl_secs).contains(&tokens.idle_ttl_secs) {
+            return key_error(
+                "tokens.idle_ttl_secs",
+                "must be at least tokens.access_ttl_secs and at most tokens.session_ttl_secs",
+            );
+        }
+        if tokens.reuse_grace_secs > 30 {
+            // Racing tabs need a second or two; a long window only helps a thief.
+            return key_error("tokens.reuse_grace_secs", "must be at most 30 seconds");
         }
         if !tokens.jwt_secret.is_empty() && tokens.jwt_secret.expose().len() < 32 {
             return key_error(

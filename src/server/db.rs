@@ -25,8 +25,9 @@ pub enum DbError {
 
 /// Schema history; append, never edit a released step.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
         CREATE TABLE users (
             id            INTEGER PRIMARY KEY,
             customer_code TEXT NOT NULL,
@@ -66,7 +67,17 @@ fn migrations() -> Migrations<'static> {
             PRIMARY KEY (session_id, name)
         );
         "#,
-    )])
+        ),
+        // Demo users are marked, so that switching demo mode off locks them out. Until now
+        // the demo upsert was the only way a user got into the database, so every existing
+        // user is one.
+        M::up(
+            r#"
+        ALTER TABLE users ADD COLUMN is_demo INTEGER NOT NULL DEFAULT 0;
+        UPDATE users SET is_demo = 1;
+        "#,
+        ),
+    ])
 }
 
 /// A shared connection. SQLite serialises writers anyway; one connection behind a mutex
@@ -80,11 +91,15 @@ impl Db {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, DbError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| DbError::DataDir {
+            super::tokens::create_private_dir(parent).map_err(|source| DbError::DataDir {
                 path: parent.display().to_string(),
                 source,
             })?;
         }
+        owner_only(path).map_err(|source| DbError::DataDir {
+            path: path.display().to_string(),
+            source,
+        })?;
         let mut connection = Connection::open(path)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
@@ -122,6 +137,31 @@ pub mod counter {
     pub const REUSE_DETECTIONS: &str = "reuse_detections";
     pub const FAILED_REFRESHES: &str = "failed_refreshes";
     pub const REJECTED_PREFIX: &str = "rejected.";
+}
+
+/// Creates the database file as owner-only (0600), or makes an existing one so. SQLite
+/// gives its `-wal` and `-shm` files the database file's mode.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::metadata(path) {
+            Ok(metadata) if metadata.permissions().mode() & 0o077 != 0 => {
+                tracing::warn!(path = %path.display(), "database was readable by others; now 0600");
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)?;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
 }
 
 /// Adds one to a server-wide counter and, when given, to the session's.
@@ -175,14 +215,6 @@ pub fn read_counters(connection: &Connection, session: Option<&str>) -> Result<C
         }
     }
     Ok(counters)
-}
-
-/// Deletes logins that ended more than a day ago, with their tokens and counters.
-pub fn prune_ended_sessions(connection: &Connection, now_s: i64) -> Result<usize, DbError> {
-    Ok(connection.execute(
-        "DELETE FROM sessions WHERE expires_at < ?1 OR (revoked_at IS NOT NULL AND revoked_at < ?1)",
-        params![now_s - 86_400],
-    )?)
 }
 
 /// A single value from a query that may find nothing.

@@ -22,8 +22,10 @@ pub enum ApiError {
     TokenExpired,
     #[error("session superseded")]
     SessionSuperseded,
-    #[error("session over: {0}")]
-    SessionOver(&'static str),
+    /// The refresh token is missing, unknown, spent, revoked or expired. Deliberately one
+    /// answer for all: a thief must not learn that reuse was detected. The server logs which.
+    #[error("session over")]
+    SessionOver,
     #[error("bad login")]
     BadLogin,
     #[error("too many failed logins")]
@@ -67,7 +69,7 @@ impl ApiError {
             InvalidToken => (StatusCode::OK, ErrCode::InvalidAccessToken),
             TokenExpired => (StatusCode::OK, ErrCode::AccessTokenExpired),
             SessionSuperseded => (StatusCode::OK, ErrCode::SessionSuperseded),
-            SessionOver(_) => (StatusCode::OK, ErrCode::SessionOver),
+            SessionOver => (StatusCode::OK, ErrCode::SessionOver),
             BadLogin => (StatusCode::OK, ErrCode::BadLogin),
             DemoDisabled => (StatusCode::OK, ErrCode::DemoDisabled),
             RateLimited => (StatusCode::TOO_MANY_REQUESTS, ErrCode::RateLimited),
@@ -82,7 +84,6 @@ impl ApiError {
         };
         let message = match self {
             InvalidInput(detail) => format!("invalid input: {detail}"),
-            SessionOver(detail) => format!("{}: {detail}", code.default_message()),
             _ => code.default_message().to_owned(),
         };
         (status, code, message)

@@ -15,6 +15,8 @@ pub struct UserRecord {
     pub customer_code: String,
     pub username: String,
     pub display_name: String,
+    /// Created from `demo.users`; locked out while demo mode is off.
+    pub is_demo: bool,
 }
 
 impl UserRecord {
@@ -57,6 +59,9 @@ pub struct Refreshed {
     /// The new refresh token, or `None` for a grace answer (the cookie already holds the
     /// successor, set by the request that rotated it).
     pub new_refresh_token: Option<String>,
+    /// For a grace answer, when the grace window ends (Unix ms): its access token must not
+    /// outlive it, so whoever holds only the spent token has to come back with the new one.
+    pub grace_ends_at_ms: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,29 +70,19 @@ pub enum RefreshError {
     Missing,
     #[error("unknown refresh token")]
     Unknown,
-    #[error("session revoked")]
-    Revoked,
-    #[error("session expired")]
-    Expired,
+    #[error("session {0} revoked")]
+    Revoked(String),
+    #[error("session {0} expired")]
+    Expired(String),
+    #[error("session {0} idle for too long")]
+    Idle(String),
+    #[error("session {0} belongs to a demo user and demo mode is off")]
+    DemoOff(String),
     /// A spent token came back outside the grace window: the whole family is revoked.
-    #[error("refresh token reused")]
-    Reused,
+    #[error("refresh token of session {0} reused; session revoked")]
+    Reused(String),
     #[error(transparent)]
     Db(#[from] DbError),
-}
-
-impl RefreshError {
-    /// The public reason, after "session is over, please log in again: ".
-    pub fn public_reason(&self) -> &'static str {
-        match self {
-            RefreshError::Missing => "no refresh token",
-            RefreshError::Unknown => "unknown refresh token",
-            RefreshError::Revoked => "session revoked",
-            RefreshError::Expired => "session expired",
-            RefreshError::Reused => "refresh token reuse detected, session revoked",
-            RefreshError::Db(_) => "internal error",
-        }
-    }
 }
 
 /// What presenting a refresh token would mean, decided without side effects.
@@ -100,17 +95,33 @@ enum Verdict {
     Reused,
     Revoked,
     Expired,
+    /// The current token, but unused for longer than the idle timeout.
+    Idle,
+    /// A demo user's session while demo mode is off.
+    DemoOff,
+}
+
+/// How long presented refresh tokens stay good, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshPolicy {
+    /// The token just spent may come back this long (a racing tab) without being reuse.
+    pub grace_ms: i64,
+    /// A current token unused for this long is refused: the session went idle.
+    pub idle_ms: i64,
+    /// Whether sessions of demo users may refresh (demo mode is on).
+    pub demo_users: bool,
 }
 
 struct TokenRow {
     found: SessionWithUser,
+    issued_at: i64,
     spent_at: Option<i64>,
     successor_is_current: bool,
 }
 
 const SESSION_COLUMNS: &str =
     "s.id, s.created_at, s.expires_at, s.revoked_at IS NOT NULL, s.access_version, \
-     s.access_ttl_secs, u.id, u.customer_code, u.username, u.display_name";
+     s.access_ttl_secs, u.id, u.customer_code, u.username, u.display_name, u.is_demo";
 
 fn session_with_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionWithUser> {
     Ok(SessionWithUser {
@@ -127,13 +138,14 @@ fn session_with_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionWithUse
             customer_code: row.get(7)?,
             username: row.get(8)?,
             display_name: row.get(9)?,
+            is_demo: row.get(10)?,
         },
     })
 }
 
 fn token_row(connection: &Connection, hash: &[u8]) -> Result<Option<TokenRow>, DbError> {
     let sql = format!(
-        "SELECT {SESSION_COLUMNS}, t.spent_at,
+        "SELECT {SESSION_COLUMNS}, t.spent_at, t.issued_at,
                 (SELECT n.spent_at IS NULL FROM refresh_tokens n WHERE n.hash = t.replaced_by)
          FROM refresh_tokens t
          JOIN sessions s ON s.id = t.session_id
@@ -143,23 +155,28 @@ fn token_row(connection: &Connection, hash: &[u8]) -> Result<Option<TokenRow>, D
     optional(connection.query_row(&sql, params![hash], |row| {
         Ok(TokenRow {
             found: session_with_user(row)?,
-            spent_at: row.get(10)?,
-            successor_is_current: row.get::<_, Option<bool>>(11)?.unwrap_or(false),
+            spent_at: row.get(11)?,
+            issued_at: row.get(12)?,
+            successor_is_current: row.get::<_, Option<bool>>(13)?.unwrap_or(false),
         })
     }))
 }
 
-fn verdict(row: &TokenRow, now_ms: i64, grace_ms: i64) -> Verdict {
+fn verdict(row: &TokenRow, now_ms: i64, policy: RefreshPolicy) -> Verdict {
     let session = &row.found.session;
     if session.revoked {
         return Verdict::Revoked;
+    }
+    if row.found.user.is_demo && !policy.demo_users {
+        return Verdict::DemoOff;
     }
     if now_ms / 1000 >= session.expires_at {
         return Verdict::Expired;
     }
     match row.spent_at {
+        None if now_ms - row.issued_at >= policy.idle_ms => Verdict::Idle,
         None => Verdict::Current,
-        Some(spent_at) if row.successor_is_current && now_ms - spent_at < grace_ms => {
+        Some(spent_at) if row.successor_is_current && now_ms - spent_at < policy.grace_ms => {
             Verdict::Grace
         }
         Some(_) => Verdict::Reused,
@@ -210,7 +227,7 @@ pub fn rotate(
     connection: &mut Connection,
     presented: Option<&str>,
     now_ms: i64,
-    grace_ms: i64,
+    policy: RefreshPolicy,
 ) -> Result<Refreshed, RefreshError> {
     let presented = presented.ok_or(RefreshError::Missing)?;
     let transaction = connection
@@ -223,7 +240,7 @@ pub fn rotate(
         return fail(transaction, None, RefreshError::Unknown);
     };
     let session_id = row.found.session.id.clone();
-    let outcome = match verdict(&row, now_ms, grace_ms) {
+    let outcome = match verdict(&row, now_ms, policy) {
         Verdict::Current => {
             let (token, new_hash) = insert_token(&transaction, &session_id, now_ms)?;
             transaction
@@ -247,16 +264,53 @@ pub fn rotate(
                 "refresh token reuse",
             )?;
             bump(&transaction, counter::REUSE_DETECTIONS, Some(&session_id))?;
-            return fail(transaction, Some(&session_id), RefreshError::Reused);
+            return fail(
+                transaction,
+                Some(&session_id),
+                RefreshError::Reused(session_id.clone()),
+            );
         }
-        Verdict::Revoked => return fail(transaction, Some(&session_id), RefreshError::Revoked),
-        Verdict::Expired => return fail(transaction, Some(&session_id), RefreshError::Expired),
+        Verdict::Revoked => {
+            return fail(
+                transaction,
+                Some(&session_id),
+                RefreshError::Revoked(session_id.clone()),
+            )
+        }
+        Verdict::Expired => {
+            return fail(
+                transaction,
+                Some(&session_id),
+                RefreshError::Expired(session_id.clone()),
+            )
+        }
+        Verdict::Idle => {
+            revoke_in(&transaction, &session_id, now_ms / 1000, "idle timeout")?;
+            return fail(
+                transaction,
+                Some(&session_id),
+                RefreshError::Idle(session_id.clone()),
+            );
+        }
+        Verdict::DemoOff => {
+            revoke_in(&transaction, &session_id, now_ms / 1000, "demo mode off")?;
+            return fail(
+                transaction,
+                Some(&session_id),
+                RefreshError::DemoOff(session_id.clone()),
+            );
+        }
     };
     bump(&transaction, counter::REFRESHES, Some(&session_id))?;
     transaction.commit().map_err(DbError::from)?;
+    let grace_ends_at_ms = match (&outcome, row.spent_at) {
+        (None, Some(spent_at)) => Some(spent_at + policy.grace_ms),
+        _ => None,
+    };
     Ok(Refreshed {
         found: row.found,
         new_refresh_token: outcome,
+        grace_ends_at_ms,
     })
 }
 
@@ -277,7 +331,7 @@ pub fn peek(
     connection: &Connection,
     presented: &str,
     now_ms: i64,
-    grace_ms: i64,
+    policy: RefreshPolicy,
 ) -> Result<Option<SessionWithUser>, DbError> {
     let Some(hash) = refresh_token_hash(presented) else {
         return Ok(None);
@@ -285,7 +339,7 @@ pub fn peek(
     Ok(token_row(connection, &hash)?
         .filter(|row| {
             matches!(
-                verdict(row, now_ms, grace_ms),
+                verdict(row, now_ms, policy),
                 Verdict::Current | Verdict::Grace
             )
         })
@@ -367,6 +421,11 @@ mod tests {
 
     const T0: i64 = 1_800_000_000_000;
     const GRACE: i64 = 10_000;
+    const POLICY: RefreshPolicy = RefreshPolicy {
+        grace_ms: GRACE,
+        idle_ms: 600_000, // a sixth of the session's lifetime
+        demo_users: true,
+    };
     const TTL: i64 = 3_600;
 
     struct Fixture {
@@ -398,7 +457,7 @@ mod tests {
     }
 
     fn rotated(f: &mut Fixture, token: &str, at: i64) -> String {
-        rotate(&mut f.connection, Some(token), at, GRACE)
+        rotate(&mut f.connection, Some(token), at, POLICY)
             .expect("rotates")
             .new_refresh_token
             .expect("a new token")
@@ -453,7 +512,7 @@ mod tests {
             &mut f.connection,
             Some(&first),
             T0 + 1_000 + GRACE - 1,
-            GRACE,
+            POLICY,
         )
         .expect("grace");
         assert_eq!(again.new_refresh_token, None, "no second successor");
@@ -472,13 +531,13 @@ mod tests {
         let mut f = fixture();
         let (id, first) = login(&mut f);
         let second = rotated(&mut f, &first, T0 + 1_000);
-        let reuse = rotate(&mut f.connection, Some(&first), T0 + 1_000 + GRACE, GRACE);
-        assert!(matches!(reuse, Err(RefreshError::Reused)));
+        let reuse = rotate(&mut f.connection, Some(&first), T0 + 1_000 + GRACE, POLICY);
+        assert!(matches!(reuse, Err(RefreshError::Reused(_))));
         assert!(session(&f, &id).revoked);
         // The legitimate successor dies with the family.
         assert!(matches!(
-            rotate(&mut f.connection, Some(&second), T0 + 20_000, GRACE),
-            Err(RefreshError::Revoked)
+            rotate(&mut f.connection, Some(&second), T0 + 20_000, POLICY),
+            Err(RefreshError::Revoked(_))
         ));
         assert_eq!(
             read_counters(&f.connection, None)
@@ -495,8 +554,8 @@ mod tests {
         let second = rotated(&mut f, &first, T0 + 1_000);
         rotated(&mut f, &second, T0 + 2_000);
         assert!(matches!(
-            rotate(&mut f.connection, Some(&first), T0 + 3_000, GRACE),
-            Err(RefreshError::Reused)
+            rotate(&mut f.connection, Some(&first), T0 + 3_000, POLICY),
+            Err(RefreshError::Reused(_))
         ));
         assert!(session(&f, &id).revoked);
     }
@@ -507,31 +566,53 @@ mod tests {
         let (id, token) = login(&mut f);
         revoke(&f.connection, &id, T0 / 1000, "logout").expect("revoke");
         assert!(matches!(
-            rotate(&mut f.connection, Some(&token), T0 + 1, GRACE),
-            Err(RefreshError::Revoked)
+            rotate(&mut f.connection, Some(&token), T0 + 1, POLICY),
+            Err(RefreshError::Revoked(_))
         ));
 
         let (_, token) = login(&mut f);
         let after_lifetime = T0 + TTL * 1000;
         assert!(matches!(
-            rotate(&mut f.connection, Some(&token), after_lifetime, GRACE),
-            Err(RefreshError::Expired)
+            rotate(&mut f.connection, Some(&token), after_lifetime, POLICY),
+            Err(RefreshError::Expired(_))
         ));
+    }
+
+    #[test]
+    fn a_token_unused_for_the_idle_timeout_ends_the_session_and_each_rotation_renews_it() {
+        let mut f = fixture();
+        let (id, token) = login(&mut f);
+        let idle = POLICY.idle_ms;
+        let renewed = rotate(&mut f.connection, Some(&token), T0 + idle - 1, POLICY)
+            .expect("just inside the idle timeout")
+            .new_refresh_token
+            .expect("rotated");
+        assert!(
+            rotate(&mut f.connection, Some(&renewed), T0 + 2 * idle - 2, POLICY).is_ok(),
+            "the clock restarts with every rotation"
+        );
+        let (id2, token2) = login(&mut f);
+        assert!(matches!(
+            rotate(&mut f.connection, Some(&token2), T0 + idle, POLICY),
+            Err(RefreshError::Idle(ref s)) if *s == id2
+        ));
+        assert!(session(&f, &id2).revoked, "an idle session ends for good");
+        assert!(!session(&f, &id).revoked);
     }
 
     #[test]
     fn missing_garbage_and_unknown_tokens_are_refused_and_counted() {
         let mut f = fixture();
         assert!(matches!(
-            rotate(&mut f.connection, None, T0, GRACE),
+            rotate(&mut f.connection, None, T0, POLICY),
             Err(RefreshError::Missing)
         ));
         assert!(matches!(
-            rotate(&mut f.connection, Some("not-a-token"), T0, GRACE),
+            rotate(&mut f.connection, Some("not-a-token"), T0, POLICY),
             Err(RefreshError::Unknown)
         ));
         assert!(matches!(
-            rotate(&mut f.connection, Some(&new_refresh_token()), T0, GRACE),
+            rotate(&mut f.connection, Some(&new_refresh_token()), T0, POLICY),
             Err(RefreshError::Unknown)
         ));
         let counters = read_counters(&f.connection, None).expect("counters");
@@ -545,32 +626,32 @@ mod tests {
     fn peek_agrees_with_rotate_and_changes_nothing() {
         let mut f = fixture();
         let (_, first) = login(&mut f);
-        assert!(peek(&f.connection, &first, T0, GRACE)
+        assert!(peek(&f.connection, &first, T0, POLICY)
             .expect("peek")
             .is_some());
         assert!(
-            peek(&f.connection, &first, T0, GRACE)
+            peek(&f.connection, &first, T0, POLICY)
                 .expect("peek")
                 .is_some(),
             "still current"
         );
         let second = rotated(&mut f, &first, T0 + 1_000);
         assert!(
-            peek(&f.connection, &first, T0 + 2_000, GRACE)
+            peek(&f.connection, &first, T0 + 2_000, POLICY)
                 .expect("peek")
                 .is_some(),
             "grace"
         );
         assert!(
-            peek(&f.connection, &first, T0 + 1_000 + GRACE, GRACE)
+            peek(&f.connection, &first, T0 + 1_000 + GRACE, POLICY)
                 .expect("peek")
                 .is_none(),
             "reuse"
         );
-        assert!(peek(&f.connection, &second, T0 + 1_001 + GRACE, GRACE)
+        assert!(peek(&f.connection, &second, T0 + 1_001 + GRACE, POLICY)
             .expect("peek")
             .is_some());
-        assert!(peek(&f.connection, "garbage", T0, GRACE)
+        assert!(peek(&f.connection, "garbage", T0, POLICY)
             .expect("peek")
             .is_none());
     }

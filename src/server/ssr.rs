@@ -1,13 +1,16 @@
 //! What server rendering needs from the server: who the visitor is (from the refresh
 //! cookie, without spending it) and the settings the browser's coordinator gets.
 
-use axum_extra::extract::CookieJar;
+use axum::http::header::CACHE_CONTROL;
+use axum::http::request::Parts;
+use axum::http::HeaderValue;
 use leptos::prelude::use_context;
 
+use super::auth::RefreshCookie;
 use super::sessions;
 use super::state::AppState;
 use super::unix_now_ms;
-use crate::api::{BootInfo, REFRESH_COOKIE};
+use crate::api::BootInfo;
 
 /// The boot information for the page being rendered.
 pub async fn boot_info() -> BootInfo {
@@ -34,20 +37,26 @@ pub async fn boot_info() -> BootInfo {
         demo_enabled: settings.demo.enabled,
         demo_hint,
     };
-    let token = leptos_axum::extract::<CookieJar>()
-        .await
-        .ok()
-        .and_then(|jar| jar.get(REFRESH_COOKIE).map(|c| c.value().to_owned()));
+    let token = use_context::<Parts>()
+        .map(|parts| RefreshCookie::of(&parts, &state))
+        .and_then(|cookie| cookie.token());
     if let Some(token) = token {
         let now_ms = unix_now_ms();
-        let grace_ms = state.reuse_grace_ms();
+        let policy = state.refresh_policy();
         match state
             .db
-            .call(move |c| sessions::peek(c, &token, now_ms, grace_ms))
+            .call(move |c| sessions::peek(c, &token, now_ms, policy))
             .await
         {
             Ok(found) => boot.user = found.map(|f| f.user.to_api()),
             Err(error) => tracing::error!(%error, "session lookup during rendering failed"),
+        }
+    }
+    if boot.user.is_some() {
+        // A page rendered for a signed-in user must not be written to any cache, the
+        // browser's disk included (`private, no-cache` still allows that).
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.insert_header(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
     }
     boot

@@ -7,16 +7,39 @@ use leptos::config::LeptosOptions;
 
 use super::config::Settings;
 use super::db::Db;
+use super::maintenance::Rejections;
 use super::passwords::PasswordGate;
+use super::sessions::RefreshPolicy;
 use super::throttle::LoginThrottle;
 use super::tokens::AccessTokens;
 
+/// Cloned into every middleware and extractor of every request, so it is one `Arc`: a
+/// struct of a dozen `Arc`s (`LeptosOptions` alone has several) cost a third of the CPU
+/// of a trivial request in reference-count traffic between cores.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub tokens: Arc<AccessTokens>,
     pub throttle: Arc<LoginThrottle>,
+    /// Refused requests counted in memory, stored in the background.
+    pub rejections: Arc<Rejections>,
     /// Bounds how many password hashes run and wait at once.
     pub passwords: Arc<PasswordGate>,
     pub leptos_options: LeptosOptions,
@@ -24,9 +47,14 @@ pub struct AppState {
     pub dummy_password_hash: Arc<str>,
 }
 
-impl AppState {
-    pub fn reuse_grace_ms(&self) -> i64 {
-        (self.settings.tokens.reuse_grace_secs * 1000) as i64
+impl Shared {
+    pub fn refresh_policy(&self) -> RefreshPolicy {
+        let tokens = &self.settings.tokens;
+        RefreshPolicy {
+            grace_ms: (tokens.reuse_grace_secs * 1000) as i64,
+            idle_ms: (tokens.idle_ttl_secs * 1000) as i64,
+            demo_users: self.settings.demo.enabled,
+        }
     }
 
     pub fn session_ttl_secs(&self) -> i64 {

@@ -14,6 +14,9 @@ use sha2::{Digest, Sha256};
 
 use super::config::TokenSettings;
 
+/// The `typ` header of every access token (RFC 9068); tokens without it are refused.
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
 /// The claims of an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
@@ -87,20 +90,26 @@ impl AccessTokens {
             iat: now_s,
             exp: expires_at,
         };
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
         // HS256 over plain claims cannot fail.
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .unwrap_or_default()
+        jsonwebtoken::encode(&header, &claims, &self.encoding).unwrap_or_default()
     }
 
     /// Verifies signature, algorithm, issuer, audience and expiry (in that order of
     /// precedence: a tampered expired token is reported as invalid, not expired).
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
-        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
-            })
+            })?;
+        // A JWT of ours minted for something else (or by an older version) is not an
+        // access token (RFC 8725 §3.11, RFC 9068).
+        if data.header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
+            return Err(TokenError::Invalid);
+        }
+        Ok(data.claims)
     }
 }
 
@@ -130,6 +139,7 @@ pub fn load_or_create_secret(configured: &str, data_dir: &Path) -> std::io::Resu
         return Ok(configured.as_bytes().to_vec());
     }
     let path = data_dir.join("jwt-secret");
+    refuse_if_readable_by_others(&path)?;
     match std::fs::read_to_string(&path) {
         Ok(stored) if stored.trim().len() >= 43 => return Ok(stored.trim().as_bytes().to_vec()),
         Ok(_) => {
@@ -141,7 +151,7 @@ pub fn load_or_create_secret(configured: &str, data_dir: &Path) -> std::io::Resu
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    std::fs::create_dir_all(data_dir)?;
+    create_private_dir(data_dir)?;
     let secret = random_token(32);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -149,6 +159,36 @@ pub fn load_or_create_secret(configured: &str, data_dir: &Path) -> std::io::Resu
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(&path)?.write_all(secret.as_bytes())?;
     Ok(secret.into_bytes())
+}
+
+/// Creates `dir` (and parents) readable by the owner only; an existing one is left as is.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// A signing secret that group or others can read is as good as published: refuse it.
+fn refuse_if_readable_by_others(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    if let Ok(metadata) = std::fs::metadata(path) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = metadata.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} is readable by group or others (mode {:o}); fix with: chmod 600 {}",
+                    path.display(),
+                    mode & 0o777,
+                    path.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ pub fn find_for_login(
     identity: &Identity,
 ) -> Result<Option<(UserRecord, String)>, DbError> {
     optional(connection.query_row(
-        "SELECT id, customer_code, username, display_name, password_hash
+        "SELECT id, customer_code, username, display_name, password_hash, is_demo
          FROM users WHERE customer_code = ?1 AND username = ?2",
         params![identity.customer_code, identity.username],
         |row| {
@@ -68,11 +68,21 @@ pub fn find_for_login(
                     customer_code: row.get(1)?,
                     username: row.get(2)?,
                     display_name: row.get(3)?,
+                    is_demo: row.get(5)?,
                 },
                 row.get(4)?,
             ))
         },
     ))
+}
+
+/// How many demo users the database holds (locked out while demo mode is off).
+pub fn count_demo_users(connection: &Connection) -> Result<i64, DbError> {
+    Ok(
+        connection.query_row("SELECT count(*) FROM users WHERE is_demo = 1", [], |row| {
+            row.get(0)
+        })?,
+    )
 }
 
 /// Creates or updates a demo user. The stored hash is kept when the password still
@@ -85,10 +95,17 @@ pub fn upsert_demo_user(connection: &Connection, user: &DemoUser) -> Result<(), 
         _ => hash_password(user.password.expose())?,
     };
     connection.execute(
-        "INSERT INTO users (customer_code, username, display_name, password_hash) VALUES (?1, ?2, ?3, ?4)
+        "INSERT INTO users (customer_code, username, display_name, password_hash, is_demo)
+         VALUES (?1, ?2, ?3, ?4, 1)
          ON CONFLICT (customer_code, username) DO UPDATE
-         SET display_name = excluded.display_name, password_hash = excluded.password_hash",
-        params![identity.customer_code, identity.username, user.display_name, password_hash],
+         SET display_name = excluded.display_name, password_hash = excluded.password_hash,
+             is_demo = 1",
+        params![
+            identity.customer_code,
+            identity.username,
+            user.display_name,
+            password_hash
+        ],
     )?;
     Ok(())
 }

@@ -71,7 +71,7 @@ pub fn test_settings(data_dir: &std::path::Path) -> Settings {
     settings.server.site_addr = "127.0.0.1:0".parse().expect("addr");
     settings.server.data_dir = data_dir.to_path_buf();
     settings.tokens.jwt_secret = Secret::new(SECRET);
-    settings.tokens.reuse_grace_secs = 60;
+    settings.tokens.reuse_grace_secs = 30;
     settings.login.max_failures = 3;
     settings.demo.enabled = true;
     settings.demo.users = vec![
