@@ -10,7 +10,7 @@ use crate::api::{BootInfo, RedirectPath};
 use crate::components::header::Header;
 use crate::components::loading::LoadingBar;
 use crate::components::toasts::{provide_toasts, Toaster};
-use crate::pages::{DashboardPage, LabPage, LoginPage, NotFoundPage, OrdersPage};
+use crate::pages::{DashboardPage, LabPage, LoginPage, NotFoundPage, OrdersPage, SessionsPage};
 use crate::session::{provide_session, use_session};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -96,6 +96,7 @@ fn AppRoutes() -> impl IntoView {
             <ProtectedRoute path=path!("/") view=DashboardPage condition=logged_in redirect_path=to_login ssr=SsrMode::Async/>
             <ProtectedRoute path=path!("/orders") view=OrdersPage condition=logged_in redirect_path=to_login ssr=SsrMode::Async/>
             <ProtectedRoute path=path!("/lab") view=LabPage condition=logged_in redirect_path=to_login ssr=SsrMode::Async/>
+            <ProtectedRoute path=path!("/sessions") view=SessionsPage condition=logged_in redirect_path=to_login ssr=SsrMode::Async/>
         </Routes>
     }
 }

@@ -201,7 +201,7 @@ async fn the_original_appkey_and_token_query_parameters_work_when_switched_on() 
 async fn every_kind_of_bad_access_token_gets_its_errcode() {
     let app = spawn_app().await;
     let (access, _) = app.login_demo().await;
-    let secret = SECRET.as_bytes();
+    let secret = &secret_key();
 
     let expired = forge(&access, Algorithm::HS256, secret, |c| {
         c["iat"] = json!(now_s() - 120);

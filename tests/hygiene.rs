@@ -84,7 +84,7 @@ async fn access_tokens_carry_and_need_the_at_jwt_type() {
     let plain = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims_of(&access),
-        &EncodingKey::from_secret(SECRET.as_bytes()),
+        &EncodingKey::from_secret(&secret_key()),
     )
     .expect("encode");
     app.get("/api/me", Some(&plain))
@@ -294,4 +294,93 @@ async fn refused_requests_are_counted_in_memory_and_stored_on_a_clean_stop() {
     }
     let data_dir = app.stop().await;
     assert_eq!(stored(&data_dir.path().join("painless.db")), Some(5));
+}
+
+#[tokio::test]
+async fn rotating_the_signing_key_logs_nobody_out() {
+    let new_key = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA"; // 32 bytes, base64
+    let app = spawn_app().await;
+    let (old_access, _) = app.login_demo().await;
+    let data_dir = app.stop().await;
+
+    let mut settings = test_settings(data_dir.path());
+    settings.tokens.jwt_secret = painless::server::config::Secret::new(new_key);
+    settings.tokens.jwt_previous_secret = painless::server::config::Secret::new(SECRET);
+    let app = start(settings.clone(), data_dir).await;
+    app.get("/api/me", Some(&old_access))
+        .await
+        .assert_error(ErrCode::Ok);
+    let (new_access, _) = app.login_demo().await;
+    let kid = |token: &str| jsonwebtoken::decode_header(token).expect("header").kid;
+    assert_ne!(
+        kid(&new_access),
+        kid(&old_access),
+        "signed with the new key"
+    );
+    let data_dir = app.stop().await;
+
+    settings.tokens.jwt_previous_secret = painless::server::config::Secret::default();
+    let app = start(settings, data_dir).await;
+    app.get("/api/me", Some(&new_access))
+        .await
+        .assert_error(ErrCode::Ok);
+    app.get("/api/me", Some(&old_access))
+        .await
+        .assert_error(ErrCode::InvalidAccessToken);
+}
+
+#[tokio::test]
+async fn a_user_sees_their_sessions_and_can_end_all_the_others() {
+    let app = spawn_app().await;
+    let (here, _) = app.login_demo().await;
+    let (elsewhere_access, elsewhere_refresh) = app.login_demo().await;
+    let (_, other_user) = {
+        let answer = app.login("GLOBEX", "hank", "hank-password").await;
+        answer.assert_error(ErrCode::Ok);
+        (
+            answer.access_token(),
+            answer.refresh_cookie.expect("cookie"),
+        )
+    };
+    let listed = app.get("/api/sessions", Some(&here)).await;
+    listed.assert_error(ErrCode::Ok);
+    let sessions = listed.data().as_array().expect("a list").clone();
+    assert_eq!(sessions.len(), 2, "only this user's: {sessions:?}");
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+
+    let ended = app
+        .request(
+            reqwest::Method::POST,
+            "/api/sessions/end-others",
+            None,
+            Some(&here),
+            None,
+        )
+        .await;
+    ended.assert_error(ErrCode::Ok);
+    assert_eq!(ended.data()["ended"], 1);
+    app.get("/api/me", Some(&elsewhere_access))
+        .await
+        .assert_error(ErrCode::SessionSuperseded);
+    app.refresh(Some(&elsewhere_refresh))
+        .await
+        .assert_error(ErrCode::SessionOver);
+    app.get("/api/me", Some(&here))
+        .await
+        .assert_error(ErrCode::Ok);
+    app.refresh(Some(&other_user))
+        .await
+        .assert_error(ErrCode::Ok);
+    let listed = app.get("/api/sessions", Some(&here)).await;
+    assert_eq!(listed.data().as_array().map(Vec::len), Some(1));
+    // Without a token: the usual refresh errcode, so the client refreshes first.
+    app.request(
+        reqwest::Method::POST,
+        "/api/sessions/end-others",
+        None,
+        None,
+        None,
+    )
+    .await
+    .assert_error(ErrCode::InvalidCredential);
 }

@@ -20,6 +20,8 @@ pub mod paths {
     pub const ME: &str = "/api/me";
     pub const ORDERS: &str = "/api/orders";
     pub const STATS: &str = "/api/stats";
+    pub const SESSIONS: &str = "/api/sessions";
+    pub const SESSIONS_END_OTHERS: &str = "/api/sessions/end-others";
     pub const DEMO_EXPIRE: &str = "/api/demo/expire";
     pub const DEMO_REVOKE: &str = "/api/demo/revoke";
     pub const DEMO_LIFETIME: &str = "/api/demo/lifetime";

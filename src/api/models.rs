@@ -39,6 +39,25 @@ pub struct Profile {
     pub access_expires_at: i64,
 }
 
+/// One of the signed-in user's live sessions, for `GET /api/sessions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveSession {
+    /// Unix seconds: when this login happened.
+    pub started_at: i64,
+    /// Unix seconds: the last login or refresh.
+    pub last_active_at: i64,
+    /// Unix seconds: when it ends however often it is refreshed.
+    pub expires_at: i64,
+    /// Whether this is the session of the request's access token.
+    pub current: bool,
+}
+
+/// `POST /api/sessions/end-others`: how many other sessions were ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndedSessions {
+    pub ended: u32,
+}
+
 /// `GET /api/orders?page=&page_size=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrdersQuery {

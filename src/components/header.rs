@@ -26,6 +26,7 @@ pub fn Header() -> impl IntoView {
                                     <A href="/" exact=true>"Dashboard"</A>
                                     <A href="/orders">"Orders"</A>
                                     <A href="/lab">"Refresh lab"</A>
+                                    <A href="/sessions">"Sessions"</A>
                                 </nav>
                                 <div class="who">
                                     <span class="who-name">{user.display_name}</span>

@@ -5,12 +5,14 @@ mod lab;
 mod login;
 mod not_found;
 mod orders;
+mod sessions;
 
 pub use dashboard::DashboardPage;
 pub use lab::LabPage;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use orders::OrdersPage;
+pub use sessions::SessionsPage;
 
 /// Formats cents as `€1,234.50`.
 pub(crate) fn money(cents: i64, currency: &str) -> String {
@@ -46,6 +48,17 @@ pub(crate) fn date(unix_seconds: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
+/// Formats Unix seconds as `2025-06-14 09:30 UTC`.
+pub(crate) fn date_time(unix_seconds: i64) -> String {
+    let minutes = unix_seconds.rem_euclid(86_400) / 60;
+    format!(
+        "{} {:02}:{:02} UTC",
+        date(unix_seconds),
+        minutes / 60,
+        minutes % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +75,9 @@ mod tests {
         assert_eq!(date(0), "1970-01-01");
         assert_eq!(date(1_748_736_000), "2025-06-01");
         assert_eq!(date(951_782_400), "2000-02-29");
+        assert_eq!(
+            date_time(951_782_400 + 9 * 3600 + 30 * 60 + 59),
+            "2000-02-29 09:30 UTC"
+        );
     }
 }

@@ -18,8 +18,8 @@ use super::state::AppState;
 use super::unix_now_ms;
 use super::users::{self, Identity};
 use crate::api::{
-    paths, AccessGrant, CountersReport, Lifetime, LifetimeRequest, LoginRequest, OrdersPage,
-    OrdersQuery, Profile, Stats,
+    paths, AccessGrant, ActiveSession, CountersReport, EndedSessions, Lifetime, LifetimeRequest,
+    LoginRequest, OrdersPage, OrdersQuery, Profile, Stats,
 };
 
 /// Mounted under `/api`; the paths are the shared constants without that prefix.
@@ -33,6 +33,8 @@ pub fn router() -> Router<AppState> {
         .route(at(paths::ME), get(me))
         .route(at(paths::ORDERS), get(orders))
         .route(at(paths::STATS), get(stats))
+        .route(at(paths::SESSIONS), get(list_sessions))
+        .route(at(paths::SESSIONS_END_OTHERS), post(end_other_sessions))
         .route(at(paths::DEMO_EXPIRE), post(demo_expire))
         .route(at(paths::DEMO_REVOKE), post(demo_revoke))
         .route(at(paths::DEMO_LIFETIME), post(demo_lifetime))
@@ -277,6 +279,40 @@ async fn orders(
         &auth.found.user.customer_code,
         query,
     )))
+}
+
+async fn list_sessions(
+    state: axum::extract::State<AppState>,
+    auth: Authenticated,
+) -> ApiResult<Vec<ActiveSession>> {
+    let (user_id, current) = (auth.found.user.id, auth.found.session.id);
+    let now_s = unix_now_ms() / 1000;
+    let sessions = state
+        .db
+        .call(move |connection| sessions::list_live(connection, user_id, &current, now_s))
+        .await?;
+    Ok(Data(sessions))
+}
+
+/// "Sign out everywhere else": ends the user's other sessions; their next refresh fails
+/// (their access tokens answer 30001 at once, since their sessions are no longer live).
+async fn end_other_sessions(
+    state: axum::extract::State<AppState>,
+    client: ClientInfo,
+    auth: Authenticated,
+) -> ApiResult<EndedSessions> {
+    let user = auth.found.user;
+    let (user_id, keep) = (user.id, auth.found.session.id);
+    let now_s = unix_now_ms() / 1000;
+    let kept = keep.clone();
+    let ended = state
+        .db
+        .call(move |connection| sessions::revoke_others(connection, user_id, &kept, now_s))
+        .await?;
+    tracing::info!(user = %user.username, customer = %user.customer_code, session = %keep, peer = %client.address, ended, "ended the other sessions");
+    Ok(Data(EndedSessions {
+        ended: u32::try_from(ended).unwrap_or(u32::MAX),
+    }))
 }
 
 async fn stats(auth: Authenticated) -> ApiResult<Stats> {

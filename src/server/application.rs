@@ -113,11 +113,9 @@ impl Application {
 async fn prepare_state(settings: Settings) -> Result<Shared, StartupError> {
     let settings = Arc::new(settings);
     let db = Db::open(&settings.database_path())?;
-    let secret = load_or_create_secret(
-        settings.tokens.jwt_secret.expose(),
-        &settings.server.data_dir,
-    )
-    .map_err(StartupError::Secret)?;
+    let secret = load_or_create_secret(&settings.tokens.jwt_secret, &settings.server.data_dir)
+        .map_err(StartupError::Secret)?;
+    let previous = settings.tokens.jwt_previous_secret.key_bytes();
     let demo = settings.demo.clone();
     let dummy_password_hash = db
         .call(move |connection| {
@@ -142,7 +140,11 @@ async fn prepare_state(settings: Settings) -> Result<Shared, StartupError> {
         })
         .await?;
     Ok(Shared {
-        tokens: Arc::new(AccessTokens::new(&secret, &settings.tokens)),
+        tokens: Arc::new(AccessTokens::new(
+            &secret,
+            previous.as_deref(),
+            &settings.tokens,
+        )),
         throttle: LoginThrottle::new(
             settings.login.max_failures,
             settings.login.max_failures_per_address,

@@ -92,8 +92,11 @@ pub struct TokenSettings {
     /// How long the refresh token just spent may still be presented (by a second tab that
     /// raced the first) without counting as reuse.
     pub reuse_grace_secs: u64,
-    /// HS256 signing secret, at least 32 bytes. Empty: generated once and kept in `data_dir`.
+    /// HS256 signing key: at least 32 random bytes as base64 (standard or URL-safe,
+    /// padding optional) or hex. Empty: generated once and kept in `data_dir`.
     pub jwt_secret: Secret,
+    /// The key before the last rotation: still verifies, never signs. Empty: none.
+    pub jwt_previous_secret: Secret,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -154,6 +157,29 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The bytes of a key written as hex (even length, hex digits only, checked first) or
+    /// base64 (standard or URL-safe, padding optional), if there are at least 32 of them.
+    /// A passphrase is refused: its few bits of entropy would make HS256 guessable
+    /// (RFC 8725 §3.5).
+    pub fn key_bytes(&self) -> Option<Vec<u8>> {
+        use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+        use base64::Engine;
+        let text = self.0.trim();
+        let bytes = if text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            (0..text.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+                .collect::<Option<Vec<u8>>>()?
+        } else {
+            let unpadded = text.trim_end_matches('=');
+            STANDARD_NO_PAD
+                .decode(unpadded)
+                .or_else(|_| URL_SAFE_NO_PAD.decode(unpadded))
+                .ok()?
+        };
+        (bytes.len() >= 32).then_some(bytes)
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -193,6 +219,7 @@ impl Default for Settings {
                 idle_ttl_secs: 30 * 60,
                 reuse_grace_secs: 10,
                 jwt_secret: Secret::default(),
+                jwt_previous_secret: Secret::default(),
             },
             login: LoginSettings {
                 max_failures: 5,
@@ -303,11 +330,17 @@ impl Settings {
             // Racing tabs need a second or two; a long window only helps a thief.
             return key_error("tokens.reuse_grace_secs", "must be at most 30 seconds");
         }
-        if !tokens.jwt_secret.is_empty() && tokens.jwt_secret.expose().len() < 32 {
-            return key_error(
-                "tokens.jwt_secret",
-                "must be at least 32 bytes (or empty to generate one)",
-            );
+        for (key, secret) in [
+            ("tokens.jwt_secret", &tokens.jwt_secret),
+            ("tokens.jwt_previous_secret", &tokens.jwt_previous_secret),
+        ] {
+            if !secret.is_empty() && secret.key_bytes().is_none() {
+                return key_error(
+                    key,
+                    "must be at least 32 random bytes written as base64 or hex, e.g. the output \
+                     of `openssl rand -base64 32` (or empty)",
+                );
+            }
         }
         if tokens.issuer.is_empty() || tokens.audience.is_empty() {
             return key_error("tokens.issuer", "issuer and audience must not be empty");
@@ -480,6 +513,14 @@ mod tests {
             ("[tokens]\naccess_ttl_secs = 0", "tokens.access_ttl_secs"),
             ("[tokens]\njwt_secret = \"short\"", "tokens.jwt_secret"),
             (
+                "[tokens]\njwt_secret = \"a long passphrase that is not random at all\"",
+                "tokens.jwt_secret",
+            ),
+            (
+                "[tokens]\njwt_previous_secret = \"short\"",
+                "tokens.jwt_previous_secret",
+            ),
+            (
                 "[tokens]\naccess_ttl_secs = 600\nsession_ttl_secs = 60",
                 "tokens.session_ttl_secs",
             ),
@@ -505,6 +546,27 @@ mod tests {
             let error = Settings::from_toml(toml).unwrap_err().to_string();
             assert!(error.contains(key), "{toml:?} gave {error}");
         }
+    }
+
+    #[test]
+    fn keys_are_read_as_hex_or_base64_of_at_least_32_bytes() {
+        let key = |text: &str| Secret::new(text).key_bytes();
+        let hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+        assert_eq!(key(hex), Some((0u8..32).collect()));
+        assert_eq!(key(&hex.to_uppercase()), Some((0u8..32).collect()));
+        let standard = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        assert_eq!(key(standard), Some((0u8..32).collect()));
+        assert_eq!(
+            key(standard.trim_end_matches('=')),
+            Some((0u8..32).collect())
+        );
+        let url_safe: Vec<u8> = [0xfb, 0xff].into_iter().chain(0..30).collect();
+        assert_eq!(
+            key("-_8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0"),
+            Some(url_safe)
+        );
+        assert_eq!(key(&hex[..62]), None, "31 bytes are too few");
+        assert_eq!(key("correct horse battery staple correct horse"), None);
     }
 
     #[test]

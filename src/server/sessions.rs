@@ -70,19 +70,47 @@ pub enum RefreshError {
     Missing,
     #[error("unknown refresh token")]
     Unknown,
-    #[error("session {0} revoked")]
-    Revoked(String),
-    #[error("session {0} expired")]
-    Expired(String),
-    #[error("session {0} idle for too long")]
-    Idle(String),
-    #[error("session {0} belongs to a demo user and demo mode is off")]
-    DemoOff(String),
+    #[error("{0}: revoked")]
+    Revoked(Who),
+    #[error("{0}: expired")]
+    Expired(Who),
+    #[error("{0}: idle for too long")]
+    Idle(Who),
+    #[error("{0}: a demo user's, and demo mode is off")]
+    DemoOff(Who),
     /// A spent token came back outside the grace window: the whole family is revoked.
-    #[error("refresh token of session {0} reused; session revoked")]
-    Reused(String),
+    #[error("{0}: a spent refresh token came back (reuse); session revoked")]
+    Reused(Who),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+/// Whose session a refusal concerns, for the security log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Who {
+    pub session: String,
+    pub customer: String,
+    pub user: String,
+}
+
+impl Who {
+    fn of(found: &SessionWithUser) -> Self {
+        Self {
+            session: found.session.id.clone(),
+            customer: found.user.customer_code.clone(),
+            user: found.user.username.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for Who {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "session {} of {}/{}",
+            self.session, self.customer, self.user
+        )
+    }
 }
 
 /// What presenting a refresh token would mean, decided without side effects.
@@ -267,21 +295,21 @@ pub fn rotate(
             return fail(
                 transaction,
                 Some(&session_id),
-                RefreshError::Reused(session_id.clone()),
+                RefreshError::Reused(Who::of(&row.found)),
             );
         }
         Verdict::Revoked => {
             return fail(
                 transaction,
                 Some(&session_id),
-                RefreshError::Revoked(session_id.clone()),
+                RefreshError::Revoked(Who::of(&row.found)),
             )
         }
         Verdict::Expired => {
             return fail(
                 transaction,
                 Some(&session_id),
-                RefreshError::Expired(session_id.clone()),
+                RefreshError::Expired(Who::of(&row.found)),
             )
         }
         Verdict::Idle => {
@@ -289,7 +317,7 @@ pub fn rotate(
             return fail(
                 transaction,
                 Some(&session_id),
-                RefreshError::Idle(session_id.clone()),
+                RefreshError::Idle(Who::of(&row.found)),
             );
         }
         Verdict::DemoOff => {
@@ -297,7 +325,7 @@ pub fn rotate(
             return fail(
                 transaction,
                 Some(&session_id),
-                RefreshError::DemoOff(session_id.clone()),
+                RefreshError::DemoOff(Who::of(&row.found)),
             );
         }
     };
@@ -367,6 +395,48 @@ pub fn load(connection: &Connection, session_id: &str) -> Result<Option<SessionW
         "SELECT {SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?1"
     );
     optional(connection.query_row(&sql, params![session_id], session_with_user))
+}
+
+/// The user's live sessions, newest first, marking `current`.
+pub fn list_live(
+    connection: &Connection,
+    user_id: i64,
+    current: &str,
+    now_s: i64,
+) -> Result<Vec<crate::api::ActiveSession>, DbError> {
+    let mut statement = connection.prepare(
+        "SELECT s.id, s.created_at, s.expires_at,
+                (SELECT max(t.issued_at) FROM refresh_tokens t WHERE t.session_id = s.id)
+         FROM sessions s
+         WHERE s.user_id = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2
+         ORDER BY s.created_at DESC, s.id",
+    )?;
+    let rows = statement.query_map(params![user_id, now_s], |row| {
+        let id: String = row.get(0)?;
+        let started_at: i64 = row.get(1)?;
+        let last_ms: Option<i64> = row.get(3)?;
+        Ok(crate::api::ActiveSession {
+            started_at,
+            last_active_at: last_ms.map_or(started_at, |ms| ms / 1000),
+            expires_at: row.get(2)?,
+            current: id == current,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Ends every live session of the user except `keep`; how many were ended.
+pub fn revoke_others(
+    connection: &Connection,
+    user_id: i64,
+    keep: &str,
+    now_s: i64,
+) -> Result<usize, DbError> {
+    Ok(connection.execute(
+        "UPDATE sessions SET revoked_at = ?1, revoked_reason = 'signed out from another session'
+         WHERE user_id = ?2 AND id <> ?3 AND revoked_at IS NULL",
+        params![now_s, user_id, keep],
+    )?)
 }
 
 fn revoke_in(
@@ -594,7 +664,7 @@ mod tests {
         let (id2, token2) = login(&mut f);
         assert!(matches!(
             rotate(&mut f.connection, Some(&token2), T0 + idle, POLICY),
-            Err(RefreshError::Idle(ref s)) if *s == id2
+            Err(RefreshError::Idle(ref who)) if who.session == id2
         ));
         assert!(session(&f, &id2).revoked, "an idle session ends for good");
         assert!(!session(&f, &id).revoked);

@@ -12,7 +12,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::config::TokenSettings;
+use super::config::{Secret, TokenSettings};
 
 /// The `typ` header of every access token (RFC 9068); tokens without it are refused.
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
@@ -42,18 +42,44 @@ pub enum TokenError {
     Invalid,
 }
 
-/// Signs and verifies access tokens.
+/// Signs and verifies access tokens. Tokens are signed with the current key and name it
+/// in their `kid`; the previous key, while configured, still verifies, so rotating the key
+/// logs nobody out.
 #[derive(Clone)]
 pub struct AccessTokens {
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    current: VerifyingKey,
+    previous: Option<VerifyingKey>,
     validation: Validation,
     issuer: String,
     audience: String,
 }
 
+#[derive(Clone)]
+struct VerifyingKey {
+    id: String,
+    key: DecodingKey,
+}
+
+impl VerifyingKey {
+    fn new(secret: &[u8]) -> Self {
+        Self {
+            id: key_id(secret),
+            key: DecodingKey::from_secret(secret),
+        }
+    }
+}
+
+/// A key's `kid`: the start of its SHA-256, which names it without revealing anything.
+pub fn key_id(secret: &[u8]) -> String {
+    Sha256::digest(secret)[..6]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 impl AccessTokens {
-    pub fn new(secret: &[u8], settings: &TokenSettings) -> Self {
+    pub fn new(secret: &[u8], previous: Option<&[u8]>, settings: &TokenSettings) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         // Only HS256 is accepted, whatever the header claims (no `none`, no RS/HS confusion).
         validation.algorithms = vec![Algorithm::HS256];
@@ -64,7 +90,8 @@ impl AccessTokens {
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
         Self {
             encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            current: VerifyingKey::new(secret),
+            previous: previous.map(VerifyingKey::new),
             validation,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
@@ -92,6 +119,7 @@ impl AccessTokens {
         };
         let mut header = Header::new(Algorithm::HS256);
         header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
+        header.kid = Some(self.current.id.clone());
         // HS256 over plain claims cannot fail.
         jsonwebtoken::encode(&header, &claims, &self.encoding).unwrap_or_default()
     }
@@ -99,7 +127,18 @@ impl AccessTokens {
     /// Verifies signature, algorithm, issuer, audience and expiry (in that order of
     /// precedence: a tampered expired token is reported as invalid, not expired).
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+        // No `kid`: the current key (a token can only be ours if it verifies with it).
+        let key = match header.kid.as_deref() {
+            None => &self.current,
+            Some(id) if id == self.current.id => &self.current,
+            Some(id) => self
+                .previous
+                .as_ref()
+                .filter(|previous| previous.id == id)
+                .ok_or(TokenError::Invalid)?,
+        };
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &key.key, &self.validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
@@ -132,33 +171,41 @@ pub fn refresh_token_hash(token: &str) -> Option<Vec<u8>> {
     (raw.len() == 32).then(|| Sha256::digest(&raw).to_vec())
 }
 
-/// The signing secret: the configured one, or one generated on first start and kept in
-/// `data_dir/jwt-secret` (mode 0600) so restarts keep every session.
-pub fn load_or_create_secret(configured: &str, data_dir: &Path) -> std::io::Result<Vec<u8>> {
+/// The signing key: the configured one, or one generated on first start and kept in
+/// `data_dir/jwt-secret` (mode 0600, 256 random bits as base64url) so restarts keep every
+/// session. Keys are the decoded bytes, never the text (see [`Secret::key_bytes`]).
+pub fn load_or_create_secret(configured: &Secret, data_dir: &Path) -> std::io::Result<Vec<u8>> {
+    let invalid = |message: String| std::io::Error::new(std::io::ErrorKind::InvalidData, message);
     if !configured.is_empty() {
-        return Ok(configured.as_bytes().to_vec());
+        return configured
+            .key_bytes()
+            .ok_or_else(|| invalid("tokens.jwt_secret is not 32+ bytes of base64 or hex".into()));
     }
     let path = data_dir.join("jwt-secret");
     refuse_if_readable_by_others(&path)?;
     match std::fs::read_to_string(&path) {
-        Ok(stored) if stored.trim().len() >= 43 => return Ok(stored.trim().as_bytes().to_vec()),
-        Ok(_) => {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("{} is too short to be a signing secret", path.display()),
-            ))
+        Ok(stored) => {
+            return Secret::new(stored.trim()).key_bytes().ok_or_else(|| {
+                invalid(format!(
+                    "{} does not hold 32+ random bytes (base64 or hex)",
+                    path.display()
+                ))
+            })
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
     create_private_dir(data_dir)?;
-    let secret = random_token(32);
+    let mut key = vec![0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(&path)?.write_all(secret.as_bytes())?;
-    Ok(secret.into_bytes())
+    options
+        .open(&path)?
+        .write_all(URL_SAFE_NO_PAD.encode(&key).as_bytes())?;
+    Ok(key)
 }
 
 /// Creates `dir` (and parents) readable by the owner only; an existing one is left as is.
@@ -199,6 +246,7 @@ mod tests {
     fn tokens() -> AccessTokens {
         AccessTokens::new(
             b"0123456789abcdef0123456789abcdef",
+            None,
             &Settings::default().tokens,
         )
     }
@@ -235,12 +283,14 @@ mod tests {
         let token = tokens().mint(7, "s1", 0, now(), now() + 30);
         let other = AccessTokens::new(
             b"another-secret-another-secret-xx",
+            None,
             &Settings::default().tokens,
         );
         assert_eq!(other.verify(&token), Err(TokenError::Invalid));
         let mut settings = Settings::default().tokens;
         settings.audience = "someone-else".into();
-        let other_audience = AccessTokens::new(b"0123456789abcdef0123456789abcdef", &settings);
+        let other_audience =
+            AccessTokens::new(b"0123456789abcdef0123456789abcdef", None, &settings);
         assert_eq!(other_audience.verify(&token), Err(TokenError::Invalid));
     }
 
@@ -260,10 +310,10 @@ mod tests {
     #[test]
     fn a_generated_secret_is_kept_and_reused() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let first = load_or_create_secret("", dir.path()).expect("created");
-        let second = load_or_create_secret("", dir.path()).expect("read back");
+        let first = load_or_create_secret(&Secret::default(), dir.path()).expect("created");
+        let second = load_or_create_secret(&Secret::default(), dir.path()).expect("read back");
         assert_eq!(first, second);
-        assert!(first.len() >= 43);
+        assert_eq!(first.len(), 32, "256 random bits");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -273,9 +323,36 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        let hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
         assert_eq!(
-            load_or_create_secret("configured-secret", dir.path()).expect("configured"),
-            b"configured-secret"
+            load_or_create_secret(&Secret::new(hex), dir.path()).expect("configured"),
+            Secret::new(hex).key_bytes().expect("hex")
         );
+    }
+
+    #[test]
+    fn a_rotated_key_still_verifies_tokens_of_the_previous_one_until_it_is_dropped() {
+        let settings = Settings::default().tokens;
+        let (old, new) = (
+            b"old-key-old-key-old-key-old-key!",
+            b"new-key-new-key-new-key-new-key!",
+        );
+        let before = AccessTokens::new(old, None, &settings);
+        let during = AccessTokens::new(new, Some(old), &settings);
+        let after = AccessTokens::new(new, None, &settings);
+        let old_token = before.mint(1, "s", 0, now(), now() + 30);
+        let new_token = during.mint(1, "s", 0, now(), now() + 30);
+        assert!(
+            during.verify(&old_token).is_ok(),
+            "the previous key still verifies"
+        );
+        assert!(during.verify(&new_token).is_ok());
+        assert!(
+            after.verify(&new_token).is_ok(),
+            "signed with the new key all along"
+        );
+        assert_eq!(after.verify(&old_token), Err(TokenError::Invalid));
+        assert_eq!(before.verify(&new_token), Err(TokenError::Invalid));
+        assert_ne!(key_id(old), key_id(new));
     }
 }

@@ -2,8 +2,8 @@
 //! the network, which keeps the spinner, the refresh and the replay in one place.
 
 use crate::api::{
-    paths, AccessGrant, CountersReport, Lifetime, LifetimeRequest, LoginRequest, OrdersPage,
-    OrdersQuery, Profile, Stats,
+    paths, AccessGrant, ActiveSession, CountersReport, EndedSessions, Lifetime, LifetimeRequest,
+    LoginRequest, OrdersPage, OrdersQuery, Profile, Stats,
 };
 use crate::refresh::{ApiRequest, ClientError};
 
@@ -50,6 +50,18 @@ impl Session {
 
     pub async fn stats(&self) -> Result<Stats, ClientError> {
         self.client().call(ApiRequest::get(paths::STATS)).await
+    }
+
+    /// The user's live sessions.
+    pub async fn sessions(&self) -> Result<Vec<ActiveSession>, ClientError> {
+        self.client().call(ApiRequest::get(paths::SESSIONS)).await
+    }
+
+    /// Ends every other session of the user ("sign out everywhere else").
+    pub async fn end_other_sessions(&self) -> Result<EndedSessions, ClientError> {
+        self.client()
+            .call(ApiRequest::post_empty(paths::SESSIONS_END_OTHERS))
+            .await
     }
 
     /// Makes every access token of this session unusable now (they answer 30001).

@@ -12,7 +12,12 @@ use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
-pub const SECRET: &str = "integration-test-secret-0123456789abcdef";
+/// The signing key of test servers, as configured (hex) and as bytes.
+pub const SECRET: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+pub fn secret_key() -> Vec<u8> {
+    (0u8..32).collect()
+}
 
 pub struct TestApp {
     pub base: String,
