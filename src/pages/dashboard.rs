@@ -85,6 +85,7 @@ fn ProfileCard(profile: Profile) -> impl IntoView {
             <dt>"Session ends"</dt>
             <dd>{date(profile.session_expires_at)}</dd>
         </dl>
+        <A href="/sessions" attr:class="more">"Your sessions →"</A>
     }
 }
 

@@ -10,8 +10,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-mod common;
-use common::*;
+use super::common::*;
 
 fn loopback_is_a_proxy(settings: &mut painless::server::Settings) {
     settings.server.trusted_proxies = vec!["127.0.0.0/8".parse().expect("net")];

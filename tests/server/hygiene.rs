@@ -9,8 +9,7 @@ use painless::server::{Application, Settings};
 use reqwest::{header, StatusCode};
 use serde_json::json;
 
-mod common;
-use common::*;
+use super::common::*;
 
 #[tokio::test]
 async fn every_refresh_refusal_reads_the_same_so_a_thief_learns_nothing() {

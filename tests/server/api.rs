@@ -11,8 +11,7 @@ use painless::server::config::Secret;
 use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Value};
 
-mod common;
-use common::*;
+use super::common::*;
 
 // Login
 

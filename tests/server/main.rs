@@ -1,0 +1,9 @@
+//! The server through HTTP, in one test binary (one link instead of four): the real app on
+//! a random loopback port with a temporary database, one `spawn_app()` per test.
+
+mod common;
+
+mod api;
+mod hardening;
+mod hygiene;
+mod parsers;
