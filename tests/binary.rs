@@ -411,6 +411,39 @@ fn login_in_flight(addr: &str) -> (std::net::TcpStream, &'static [u8]) {
     (stream, body)
 }
 
+/// A connection on which one `GET /api/health` was answered in full, now idle.
+fn served_once(addr: &str) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    write!(stream, "GET /api/health HTTP/1.1\r\nHost: {addr}\r\n\r\n").expect("request");
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let complete = |received: &[u8]| {
+        let text = String::from_utf8_lossy(received);
+        let Some((head, body)) = text.split_once("\r\n\r\n") else {
+            return false;
+        };
+        let length = head
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())?
+            })
+            .expect("content-length");
+        body.len() >= length
+    };
+    while !complete(&received) {
+        let read = stream.read(&mut buffer).expect("answer");
+        assert!(read > 0, "answered before closing");
+        received.extend_from_slice(&buffer[..read]);
+    }
+    stream
+}
+
 #[test]
 fn sigterm_answers_requests_in_flight_refuses_new_connections_and_exits_within_the_grace() {
     use std::io::Write;
@@ -423,7 +456,9 @@ fn sigterm_answers_requests_in_flight_refuses_new_connections_and_exits_within_t
     let in_flight: Vec<_> = (0..3).map(|_| login_in_flight(&addr)).collect();
     // A client that never sends its body: shutdown must not wait for it beyond the grace.
     let (_stuck, _) = login_in_flight(&addr);
-    let idle_keep_alive = std::net::TcpStream::connect(&addr).expect("connect");
+    // A keep-alive connection that has been served once, so the server has surely accepted
+    // it (connections still in the kernel's accept queue are reset when the listener closes).
+    let idle_keep_alive = served_once(&addr);
 
     let signalled = Instant::now();
     let status = Command::new("kill")

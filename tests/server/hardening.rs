@@ -193,13 +193,13 @@ async fn half_sent_requests_are_closed_after_the_timeout_and_others_are_served_m
 #[tokio::test]
 async fn a_client_trickling_its_header_is_cut_off_by_the_header_timeout() {
     let app = spawn_app_with(|settings| {
-        settings.server.header_read_timeout_secs = 2;
-        settings.server.idle_timeout_secs = 1;
+        settings.server.header_read_timeout_secs = 3;
+        settings.server.idle_timeout_secs = 2;
     })
     .await;
     let mut stream = TcpStream::connect(app.addr()).await.expect("connect");
     let started = Instant::now();
-    // A byte every 300 ms is never idle for a second, yet the head never completes.
+    // A byte every 300 ms is never idle for two seconds, yet the head never completes.
     let trickle = async {
         for byte in b"GET /api/health HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".iter()
         {
@@ -214,8 +214,8 @@ async fn a_client_trickling_its_header_is_cut_off_by_the_header_timeout() {
         .await
         .expect("the server should cut the trickle off");
     assert!(
-        stopped_writing_after >= Duration::from_millis(1900),
-        "not idle, so only the 2 s header timeout applies: {stopped_writing_after:?}"
+        stopped_writing_after >= Duration::from_millis(2900),
+        "not idle, so only the 3 s header timeout applies: {stopped_writing_after:?}"
     );
 }
 
