@@ -7,7 +7,8 @@ test("signing out everywhere else ends the other browser's session", async ({ pa
   await logIn(other);
   await logIn(page);
 
-  await page.getByRole("link", { name: "Sessions" }).click();
+  // From the dashboard, where the profile panel links to the sessions page.
+  await page.getByRole("link", { name: "Your sessions →" }).click();
   await expect(page).toHaveURL(/\/sessions$/);
   await hydrated(page);
   const rows = page.locator("#sessions tbody tr");
