@@ -13,7 +13,7 @@ use super::db::{bump, counter, read_counters};
 use super::demo_data;
 use super::error::{ApiError, ApiJson, ApiQuery, ApiResult, Data};
 use super::passwords::Busy;
-use super::sessions::{self, RefreshError, SessionWithUser, UserRecord};
+use super::sessions::{self, RefreshError, SessionWithUser};
 use super::state::AppState;
 use super::unix_now_ms;
 use super::users::{self, Identity};
@@ -146,9 +146,8 @@ async fn login(
         }
     };
     // A demo user while demo mode is off fails exactly like a wrong password.
-    let demo_locked = |user: &UserRecord| user.is_demo && !state.settings.demo.enabled;
     let user = match user {
-        Some(user) if verified && !demo_locked(&user) => user,
+        Some(user) if verified && !state.demo_locked(&user) => user,
         _ => {
             drop(attempt);
             tracing::info!(customer = %identity.customer_code, user = %identity.username, peer = %client.address, "failed login");

@@ -48,9 +48,8 @@ impl FromRequestParts<AppState> for Authenticated {
             .await?
             .ok_or(ApiError::SessionSuperseded)?;
         let now_s = unix_now_ms() / 1000;
-        let demo_locked = found.user.is_demo && !state.settings.demo.enabled;
         if !found.session.is_live(now_s)
-            || demo_locked
+            || state.demo_locked(&found.user)
             || claims.ver < found.session.access_version
             || claims.sub != found.user.id.to_string()
         {

@@ -31,8 +31,12 @@ pub struct Rejections {
 
 impl Rejections {
     pub fn record(&self, code: ErrCode) {
+        self.add(code, 1);
+    }
+
+    fn add(&self, code: ErrCode, count: u64) {
         if let Some(index) = ErrCode::ALL.iter().position(|c| *c == code) {
-            self.pending[index].fetch_add(1, Ordering::Relaxed);
+            self.pending[index].fetch_add(count, Ordering::Relaxed);
         }
     }
 
@@ -48,9 +52,7 @@ impl Rejections {
 
     fn give_back(&self, taken: &[(ErrCode, u64)]) {
         for (code, count) in taken {
-            if let Some(index) = ErrCode::ALL.iter().position(|c| c == code) {
-                self.pending[index].fetch_add(*count, Ordering::Relaxed);
-            }
+            self.add(*code, *count);
         }
     }
 

@@ -268,6 +268,16 @@ pub fn rotate(
         return fail(transaction, None, RefreshError::Unknown);
     };
     let session_id = row.found.session.id.clone();
+    // A refusal: revokes the family where the verdict calls for it (a revocation must
+    // stick), then counts the failure and commits.
+    let refuse = |transaction: rusqlite::Transaction<'_>,
+                  error: fn(Who) -> RefreshError,
+                  revoke_reason: Option<&str>| {
+        if let Some(reason) = revoke_reason {
+            revoke_in(&transaction, &session_id, now_ms / 1000, reason)?;
+        }
+        fail(transaction, Some(&session_id), error(Who::of(&row.found)))
+    };
     let outcome = match verdict(&row, now_ms, policy) {
         Verdict::Current => {
             let (token, new_hash) = insert_token(&transaction, &session_id, now_ms)?;
@@ -285,48 +295,18 @@ pub fn rotate(
             None
         }
         Verdict::Reused => {
-            revoke_in(
-                &transaction,
-                &session_id,
-                now_ms / 1000,
-                "refresh token reuse",
-            )?;
             bump(&transaction, counter::REUSE_DETECTIONS, Some(&session_id))?;
-            return fail(
+            return refuse(
                 transaction,
-                Some(&session_id),
-                RefreshError::Reused(Who::of(&row.found)),
+                RefreshError::Reused,
+                Some("refresh token reuse"),
             );
         }
-        Verdict::Revoked => {
-            return fail(
-                transaction,
-                Some(&session_id),
-                RefreshError::Revoked(Who::of(&row.found)),
-            )
-        }
-        Verdict::Expired => {
-            return fail(
-                transaction,
-                Some(&session_id),
-                RefreshError::Expired(Who::of(&row.found)),
-            )
-        }
-        Verdict::Idle => {
-            revoke_in(&transaction, &session_id, now_ms / 1000, "idle timeout")?;
-            return fail(
-                transaction,
-                Some(&session_id),
-                RefreshError::Idle(Who::of(&row.found)),
-            );
-        }
+        Verdict::Revoked => return refuse(transaction, RefreshError::Revoked, None),
+        Verdict::Expired => return refuse(transaction, RefreshError::Expired, None),
+        Verdict::Idle => return refuse(transaction, RefreshError::Idle, Some("idle timeout")),
         Verdict::DemoOff => {
-            revoke_in(&transaction, &session_id, now_ms / 1000, "demo mode off")?;
-            return fail(
-                transaction,
-                Some(&session_id),
-                RefreshError::DemoOff(Who::of(&row.found)),
-            );
+            return refuse(transaction, RefreshError::DemoOff, Some("demo mode off"))
         }
     };
     bump(&transaction, counter::REFRESHES, Some(&session_id))?;

@@ -9,7 +9,7 @@ use super::config::Settings;
 use super::db::Db;
 use super::maintenance::Rejections;
 use super::passwords::PasswordGate;
-use super::sessions::RefreshPolicy;
+use super::sessions::{RefreshPolicy, UserRecord};
 use super::throttle::LoginThrottle;
 use super::tokens::AccessTokens;
 
@@ -55,6 +55,11 @@ impl Shared {
             idle_ms: (tokens.idle_ttl_secs * 1000) as i64,
             demo_users: self.settings.demo.enabled,
         }
+    }
+
+    /// A demo user while demo mode is off: refused at login, on every call and refresh.
+    pub fn demo_locked(&self, user: &UserRecord) -> bool {
+        user.is_demo && !self.settings.demo.enabled
     }
 
     pub fn session_ttl_secs(&self) -> i64 {

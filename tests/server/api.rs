@@ -89,14 +89,7 @@ async fn api_answers_are_never_cached_and_pages_carry_safety_headers() {
 #[tokio::test]
 async fn the_cookie_is_secure_behind_a_trusted_https_proxy_only() {
     async fn login_via_https_proxy(app: &TestApp) -> Answer {
-        let request = app
-            .http
-            .post(format!("{}/api/auth/login", app.base))
-            .header("x-forwarded-proto", "https")
-            .json(
-                &json!({"customer_code": "ACME", "username": "demo", "password": "demo-password"}),
-            );
-        app.send(request).await
+        app.login_demo_with(&[("x-forwarded-proto", "https")]).await
     }
     let untrusted = spawn_app().await;
     let answer = login_via_https_proxy(&untrusted).await;

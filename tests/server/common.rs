@@ -179,8 +179,30 @@ impl TestApp {
     }
 
     pub async fn login(&self, code: &str, username: &str, password: &str) -> Answer {
-        let body = json!({ "customer_code": code, "username": username, "password": password });
-        self.request(Method::POST, "/api/auth/login", Some(body), None, None)
+        self.login_with(&[], code, username, password).await
+    }
+
+    /// A login carrying extra request headers (forwarded-for, origin, ...).
+    pub async fn login_with(
+        &self,
+        headers: &[(&str, &str)],
+        code: &str,
+        username: &str,
+        password: &str,
+    ) -> Answer {
+        let mut request = self
+            .http
+            .post(format!("{}/api/auth/login", self.base))
+            .json(&json!({ "customer_code": code, "username": username, "password": password }));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request).await
+    }
+
+    /// The demo user's login carrying extra request headers.
+    pub async fn login_demo_with(&self, headers: &[(&str, &str)]) -> Answer {
+        self.login_with(headers, "ACME", "demo", "demo-password")
             .await
     }
 

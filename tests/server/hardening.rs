@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use painless::api::{ErrCode, REFRESH_COOKIE};
 use reqwest::{header, Method, StatusCode};
-use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -35,12 +34,8 @@ impl TestApp {
 
     /// A login for `username` that a trusted proxy says came from `address`.
     async fn login_from(&self, address: &str, username: &str, password: &str) -> Answer {
-        let request = self
-            .http
-            .post(format!("{}/api/auth/login", self.base))
-            .header("x-forwarded-for", address)
-            .json(&json!({"customer_code": "ACME", "username": username, "password": password}));
-        self.send(request).await
+        self.login_with(&[("x-forwarded-for", address)], "ACME", username, password)
+            .await
     }
 }
 
@@ -74,12 +69,9 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
             );
         }
     }
-    let login = app
-        .http
-        .post(format!("{}/api/auth/login", app.base))
-        .header("origin", "https://evil.example")
-        .json(&json!({"customer_code": "ACME", "username": "demo", "password": "demo-password"}));
-    app.send(login).await.assert_error(ErrCode::CrossOrigin);
+    app.login_demo_with(&[("origin", "https://evil.example")])
+        .await
+        .assert_error(ErrCode::CrossOrigin);
 
     // Nothing was revoked, expired or rotated: the access token still works and the
     // refresh token was never spent, so this refresh rotates it (a spent one would get a

@@ -132,12 +132,7 @@ async fn over_https_the_cookie_is_host_prefixed_and_only_that_one_is_read() {
         settings.server.trusted_proxies = vec!["127.0.0.0/8".parse().expect("net")];
     })
     .await;
-    let login = app
-        .http
-        .post(format!("{}/api/auth/login", app.base))
-        .header("x-forwarded-proto", "https")
-        .json(&json!({"customer_code": "ACME", "username": "demo", "password": "demo-password"}));
-    let answer = app.send(login).await;
+    let answer = app.login_demo_with(&[("x-forwarded-proto", "https")]).await;
     answer.assert_error(ErrCode::Ok);
     let set = answer
         .set_cookie
