@@ -5,14 +5,15 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use futures::executor::{LocalPool, LocalSpawner};
 use futures::future::LocalBoxFuture;
 use futures::task::LocalSpawnExt;
-use painless::api::{paths, ErrCode, RawEnvelope};
+use painless::api::{paths, AccessGrant, ErrCode, RawEnvelope, User};
 use painless::refresh::{
-    ApiRequest, Clock, Coordinator, Settings, Spawn, Transport, TransportError,
+    ApiRequest, Clock, Coordinator, Settings, SingleTab, Spawn, Transport, TransportError,
 };
 use serde_json::json;
 
@@ -37,6 +38,7 @@ impl Transport for InstantServer {
             RawEnvelope::ok(json!({
                 "access_token": format!("t{}", self.current.get()),
                 "expires_at": NOW_MS / 1000 + 60,
+                "expires_in": 60,
                 "user": {"username": "demo", "display_name": "Demo", "customer_code": "ACME"}
             }))
         } else if token == Some(format!("t{}", self.current.get()).as_str()) {
@@ -54,6 +56,11 @@ impl Clock for FixedClock {
     fn now_ms(&self) -> i64 {
         NOW_MS
     }
+
+    /// Never awaited: with one tab nobody else announces tokens.
+    fn sleep(&self, _: Duration) -> impl Future<Output = ()> + 'static {
+        std::future::ready(())
+    }
 }
 
 struct PoolSpawner(LocalSpawner);
@@ -64,16 +71,26 @@ impl Spawn for PoolSpawner {
     }
 }
 
-type Bench = Coordinator<InstantServer, FixedClock, PoolSpawner>;
+type Bench = Coordinator<InstantServer, FixedClock, PoolSpawner, SingleTab>;
 
 fn coordinator(pool: &LocalPool, server: &InstantServer) -> Bench {
     let coordinator = Coordinator::new(
         server.clone(),
         FixedClock,
         PoolSpawner(pool.spawner()),
+        SingleTab,
         Settings::default(),
     );
-    coordinator.install_token("t0".into(), NOW_MS / 1000 + 60);
+    coordinator.install_login(&AccessGrant {
+        access_token: "t0".into(),
+        expires_at: NOW_MS / 1000 + 60,
+        expires_in: 60,
+        user: User {
+            username: "demo".into(),
+            display_name: "Demo".into(),
+            customer_code: "ACME".into(),
+        },
+    });
     coordinator
 }
 

@@ -1,4 +1,4 @@
-import { expect, type Page, type APIRequestContext } from "@playwright/test";
+import { expect, type BrowserContext, type Page, type APIRequestContext } from "@playwright/test";
 
 export const DEMO = { code: "ACME", username: "demo", password: "demo-password", name: "Dana Demo" };
 
@@ -31,6 +31,15 @@ export async function logIn(page: Page) {
   await expect(page.locator("#panel-profile [data-loaded]")).toBeVisible();
 }
 
+/** Counts refresh calls sent by every page of `context` from now on. */
+export function countRefreshCalls(context: BrowserContext) {
+  let seen = 0;
+  context.on("request", (request) => {
+    if (request.method() === "POST" && new URL(request.url()).pathname === "/api/auth/refresh") seen += 1;
+  });
+  return () => seen;
+}
+
 /** Counts requests to `path` from now on. */
 export function countRequests(page: Page, path: string) {
   const seen: string[] = [];
@@ -58,7 +67,12 @@ export async function sessionCounters(request: APIRequestContext) {
   const response = await request.get("/api/demo/counters");
   const body = await response.json();
   expect(body.errcode).toBe(0);
-  return body.data.session as { refreshes: number; rotations: number; reuse_detections: number };
+  return body.data.session as {
+    refreshes: number;
+    rotations: number;
+    grace_refreshes: number;
+    reuse_detections: number;
+  };
 }
 
 /** Error toasts shown since the page loaded. */

@@ -1,26 +1,145 @@
 import { expect, test } from "./fixtures";
-import { errorToastsShown, logIn, sessionCounters } from "./helpers";
+import type { BrowserContext, Page } from "@playwright/test";
+import { countRefreshCalls, errorToastsShown, hydrated, logIn, sessionCounters, submitLogin } from "./helpers";
 
-test("two tabs refreshing at the same moment do not trip refresh-token reuse detection", async ({ context }) => {
+/** Logs in in a first tab and opens the lab there and in `count - 1` more tabs. */
+async function labTabs(context: BrowserContext, count: number) {
   const first = await context.newPage();
   await logIn(first);
   await first.getByRole("link", { name: "Refresh lab" }).click();
-  // The second tab shares the cookie jar: it is logged in but holds no access token yet.
-  const second = await context.newPage();
-  await second.goto("/lab");
-  for (const tab of [first, second]) await expect(tab.locator("#fire")).toBeEnabled();
-  await first.locator("#expire").click();
-  await expect(first.locator(".toast-success", { hasText: "expired" })).toBeVisible();
-  const before = await sessionCounters(first.request);
-
-  await Promise.all([first.locator("#fire").click(), second.locator("#fire").click()]);
-
-  for (const tab of [first, second]) {
-    await expect(tab.locator("#burst-summary")).toHaveAttribute("data-ok", "10");
-    expect(await errorToastsShown(tab)).toBe(0);
+  const tabs = [first];
+  for (let i = 1; i < count; i++) {
+    // They share the cookie jar: logged in, but holding no access token yet.
+    const tab = await context.newPage();
+    await tab.goto("/lab");
+    tabs.push(tab);
   }
-  const after = await sessionCounters(first.request);
+  for (const tab of tabs) {
+    await hydrated(tab);
+    await expect(tab.locator("#fire")).toBeEnabled();
+  }
+  return tabs;
+}
+
+/** Makes every access token of the session unusable on the server (answers 30001). */
+async function expireTokens(tab: Page) {
+  await tab.locator("#expire").click();
+  await expect(tab.locator(".toast-success", { hasText: "expired" })).toBeVisible();
+}
+
+async function fireEverywhere(tabs: Page[]) {
+  await Promise.all(tabs.map((tab) => tab.locator("#fire").click()));
+  for (const tab of tabs) {
+    await expect(tab.locator("#burst-summary")).toHaveAttribute("data-ok", "10");
+    await expect(tab.locator("#burst-summary")).toHaveAttribute("data-failed", "0");
+  }
+}
+
+test("three tabs whose tokens expired together send one refresh between them", async ({ context }) => {
+  const tabs = await labTabs(context, 3);
+  await expireTokens(tabs[0]);
+  const before = await sessionCounters(tabs[0].request);
+  const refreshCalls = countRefreshCalls(context);
+
+  await fireEverywhere(tabs);
+
+  expect(refreshCalls(), "refresh calls from the whole browser").toBe(1);
+  const after = await sessionCounters(tabs[0].request);
+  expect(after.refreshes - before.refreshes).toBe(1);
+  expect(after.grace_refreshes - before.grace_refreshes, "no tab raced another").toBe(0);
   expect(after.reuse_detections).toBe(0);
-  // One refresh per tab: a rotation, and either a second rotation or a grace answer.
-  expect(after.refreshes - before.refreshes).toBe(2);
+  for (const tab of tabs) expect(await errorToastsShown(tab)).toBe(0);
+  // The lab shows who did what: the browser's tally, and tokens that came from another tab.
+  await expect(tabs[0].locator('[data-counter="browser-refreshes"]')).not.toHaveText("0");
+  const received = await Promise.all(
+    tabs.map(async (tab) => Number(await tab.locator('[data-counter="tokens-received"]').textContent())),
+  );
+  expect(received.filter((n) => n > 0).length, "two tabs were handed the token").toBe(2);
+});
+
+test("without Web Locks the tabs still share tokens and nobody is logged out", async ({ context }) => {
+  await context.addInitScript(() => {
+    delete (Navigator.prototype as unknown as { locks?: unknown }).locks;
+  });
+  const tabs = await labTabs(context, 3);
+  expect(await tabs[0].evaluate(() => "locks" in navigator)).toBe(false);
+  await expireTokens(tabs[0]);
+
+  await fireEverywhere(tabs);
+
+  const after = await sessionCounters(tabs[0].request);
+  expect(after.reuse_detections).toBe(0);
+  for (const tab of tabs) {
+    expect(await errorToastsShown(tab)).toBe(0);
+    await expect(tab).toHaveURL(/\/lab$/);
+  }
+});
+
+test("a tab closed in the middle of its refresh does not leave the others stuck", async ({ context }) => {
+  const [first, second] = await labTabs(context, 2);
+  await expireTokens(first);
+  // The first tab's refresh never gets an answer: it holds the lock until it is closed.
+  await first.route("**/api/auth/refresh", () => {});
+  const stuck = first.waitForRequest("**/api/auth/refresh");
+  await first.locator("#fire").click();
+  await stuck;
+  await second.locator("#fire").click();
+  await expect(second.locator("#phase")).toHaveText("Refreshing…");
+  await expect(second.locator("#burst-summary")).not.toBeAttached();
+
+  await first.close();
+
+  await expect(second.locator("#burst-summary")).toHaveAttribute("data-ok", "10");
+  expect(await errorToastsShown(second)).toBe(0);
+});
+
+test("a logout in one tab sends the others to the login page with a neutral notice", async ({ context }) => {
+  const first = await context.newPage();
+  await logIn(first);
+  const second = await context.newPage();
+  await second.goto("/orders");
+  const third = await context.newPage();
+  await third.goto("/lab");
+  for (const tab of [second, third]) await hydrated(tab);
+
+  await first.getByRole("button", { name: "Log out" }).click();
+
+  for (const tab of [second, third]) {
+    await expect(tab).toHaveURL(/\/login/, { timeout: 2_000 });
+    await expect(tab.locator(".toast-info", { hasText: "You signed out in another tab" })).toBeVisible();
+    expect(await errorToastsShown(tab), "not the automatic-login failure").toBe(0);
+  }
+});
+
+test("a login in one tab takes a tab waiting on the login page to its redirect", async ({ context }) => {
+  const waiting = await context.newPage();
+  await waiting.goto("/login?redirect=/orders");
+  await hydrated(waiting);
+  const first = await context.newPage();
+  await first.goto("/login");
+  await submitLogin(first);
+  await expect(first).toHaveURL(/\/$/);
+
+  await expect(waiting).toHaveURL(/\/orders$/);
+  await expect(waiting.locator("#orders-list tbody tr")).toHaveCount(10);
+});
+
+test("a browser clock ten minutes ahead does not refresh before every request", async ({ context, page }) => {
+  await page.clock.install({ time: Date.now() + 10 * 60 * 1000 });
+  await logIn(page);
+  const skew = (await page.evaluate(() => Date.now())) - Date.now();
+  expect(skew, "the page's clock runs ten minutes ahead").toBeGreaterThan(9 * 60 * 1000);
+  await page.getByRole("link", { name: "Refresh lab" }).click();
+  await expect(page.locator("#fire")).toBeEnabled();
+  const refreshCalls = countRefreshCalls(context);
+
+  for (let burst = 0; burst < 2; burst++) {
+    await page.locator("#fire").click();
+    await expect(page.locator("#burst-summary")).toHaveAttribute("data-ok", "10");
+    await expect(page.locator("#fire")).toBeEnabled();
+  }
+
+  // The login's token is good for 20 s on any clock: twenty requests need no refresh.
+  expect(refreshCalls()).toBe(0);
+  await expect(page.locator(".countdown")).not.toHaveText("expired");
 });

@@ -22,8 +22,11 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessGrant {
     pub access_token: String,
-    /// Unix seconds.
+    /// Unix seconds on the server's clock.
     pub expires_at: i64,
+    /// Seconds the token is good for from now: clients time it on their own clock, which
+    /// may disagree with the server's by minutes.
+    pub expires_in: i64,
     pub user: User,
 }
 

@@ -1,13 +1,18 @@
 //! Browser-only glue (feature `hydrate`): the coordinator's transport over gloo-net, its
-//! clock and its spawner.
+//! clock, its spawner and its link to the other tabs.
+
+mod tabs;
 
 use std::future::Future;
+use std::time::Duration;
 
+use futures::channel::oneshot;
 use futures::future::LocalBoxFuture;
 use gloo_net::http::{Request, RequestBuilder};
 
 use crate::api::RawEnvelope;
 use crate::refresh::{ApiRequest, Clock, Method, Spawn, Transport, TransportError};
+pub use tabs::BrowserTabs;
 
 /// Sends requests with `fetch` and decodes the envelope whatever the HTTP status.
 pub struct GlooTransport;
@@ -68,6 +73,19 @@ pub struct BrowserClock;
 impl Clock for BrowserClock {
     fn now_ms(&self) -> i64 {
         js_sys::Date::now() as i64
+    }
+
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + 'static {
+        let (done, wait) = oneshot::channel::<()>();
+        leptos::prelude::set_timeout(
+            move || {
+                let _ = done.send(());
+            },
+            duration,
+        );
+        async move {
+            let _ = wait.await;
+        }
     }
 }
 

@@ -11,6 +11,8 @@ const SHOW_FOR: Duration = Duration::from_secs(6);
 pub enum ToastKind {
     Error,
     Success,
+    /// Neither good nor bad news (a logout in another tab).
+    Info,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +39,10 @@ impl Toasts {
 
     pub fn success(&self, message: impl Into<String>) {
         self.push(ToastKind::Success, message.into());
+    }
+
+    pub fn info(&self, message: impl Into<String>) {
+        self.push(ToastKind::Info, message.into());
     }
 
     fn push(&self, kind: ToastKind, message: String) {
@@ -77,11 +83,16 @@ pub fn Toaster() -> impl IntoView {
                     class="toast"
                     class:toast-error=toast.kind == ToastKind::Error
                     class:toast-success=toast.kind == ToastKind::Success
+                    class:toast-info=toast.kind == ToastKind::Info
                     role=if toast.kind == ToastKind::Error { "alert" } else { "status" }
                     on:click=move |_| toasts.dismiss(toast.id)
                 >
                     <span class="toast-icon" aria-hidden="true">
-                        {if toast.kind == ToastKind::Error { "!" } else { "✓" }}
+                        {match toast.kind {
+                            ToastKind::Error => "!",
+                            ToastKind::Success => "✓",
+                            ToastKind::Info => "i",
+                        }}
                     </span>
                     <span class="toast-message">{toast.message}</span>
                 </div>

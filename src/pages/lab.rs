@@ -147,6 +147,7 @@ pub fn LabPage() -> impl IntoView {
             <section class="card" id="lab-counters" aria-label="Counters">
                 <h2>"Counters"</h2>
                 <TabCounters session/>
+                <BrowserCounters session/>
                 <Transition fallback=|| view! { <div class="skeleton"></div> }>
                     {move || Suspend::new(async move {
                         counters.await.ok().map(|report| view! {
@@ -188,18 +189,19 @@ fn TokenCard(session: Session) -> impl IntoView {
             on_cleanup(move || handle.clear());
         }
     });
+    // On this tab's clock alone, like the coordinator: a clock that disagrees with the
+    // server's changes nothing.
     let remaining_ms = move || {
-        session
-            .token_expires_at
-            .get()
-            .map(|expires_at| (expires_at * 1000 - now.get()).max(0))
+        session.token.with(|token| {
+            token
+                .as_ref()
+                .map(|t| (t.valid_until_ms() - now.get()).max(0))
+        })
     };
-    let lifetime_ms = move || match (
-        session.token_expires_at.get(),
-        session.token_received_at.get(),
-    ) {
-        (Some(expires_at), Some(received)) => (expires_at * 1000 - received).max(1),
-        _ => 1,
+    let lifetime_ms = move || {
+        session
+            .token
+            .with(|token| token.as_ref().map_or(1, |t| t.lifetime_ms.max(1)))
     };
     let phase = move || match session.phase.get() {
         Phase::Idle => ("idle", "Idle"),
@@ -226,11 +228,12 @@ fn TokenCard(session: Session) -> impl IntoView {
             ></progress>
             <p class="token-tail mono" title="The end of the token (its signature)">
                 {move || {
-                    session
-                        .access_token
-                        .get()
-                        .map(|token| format!("…{}", &token[token.len().saturating_sub(12)..]))
-                        .unwrap_or_default()
+                    session.token.with(|token| {
+                        token
+                            .as_ref()
+                            .map(|t| format!("…{}", &t.value[t.value.len().saturating_sub(12)..]))
+                            .unwrap_or_default()
+                    })
                 }}
             </p>
             <p class="muted small">
@@ -268,8 +271,11 @@ fn TabCounters(session: Session) -> impl IntoView {
             .timeline
             .with(|t| t.iter().filter(|e| pick(&e.kind)).count())
     };
+    // Named in the browser only: the server renders the page without other tabs.
+    let tab = RwSignal::new(String::new());
+    Effect::new(move |_| tab.set(session.client().tab_id().to_owned()));
     view! {
-        <h3>"This tab (current timeline)"</h3>
+        <h3>"This tab " <span class="mono" id="tab-id">{tab}</span> " (current timeline)"</h3>
         <dl class="counter-grid" id="tab-counters">
             <dt>"Sent"</dt>
             <dd>{move || count(|k| matches!(k, EventKind::Sent { .. }))}</dd>
@@ -277,10 +283,33 @@ fn TabCounters(session: Session) -> impl IntoView {
             <dd>{move || count(|k| matches!(k, EventKind::GotErrcode { .. }))}</dd>
             <dt>"Refresh calls"</dt>
             <dd data-counter="tab-refreshes">{move || count(|k| matches!(k, EventKind::RefreshStarted { .. }))}</dd>
+            <dt>"Tokens from other tabs"</dt>
+            <dd data-counter="tokens-received">{move || count(|k| matches!(k, EventKind::TokenReceived { .. }))}</dd>
             <dt>"Replayed"</dt>
             <dd>{move || count(|k| matches!(k, EventKind::Replayed { .. }))}</dd>
             <dt>"Delivered"</dt>
             <dd>{move || count(|k| matches!(k, EventKind::Delivered { .. }))}</dd>
+        </dl>
+    }
+}
+
+/// Refresh calls sent by every tab of this browser (a tally the tabs keep in
+/// `localStorage`, read twice a second).
+#[component]
+fn BrowserCounters(session: Session) -> impl IntoView {
+    let calls = RwSignal::new(0u64);
+    Effect::new(move |_| {
+        let read = move || calls.set(session.client().browser_refresh_calls());
+        read();
+        if let Ok(handle) = set_interval_with_handle(read, Duration::from_millis(500)) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    view! {
+        <h3>"This browser (all tabs)"</h3>
+        <dl class="counter-grid" id="browser-counters">
+            <dt>"Refresh calls"</dt>
+            <dd data-counter="browser-refreshes">{calls}</dd>
         </dl>
     }
 }
@@ -331,7 +360,17 @@ fn rows(events: &[Event]) -> (Vec<Row>, i64) {
             | EventKind::RefreshFailed { refresh, .. } => {
                 (format!("r{refresh}"), format!("refresh #{refresh}"), true)
             }
-            EventKind::SessionOver => ("session".to_owned(), "session".to_owned(), true),
+            EventKind::RefreshLocked { refresh, .. } | EventKind::AwaitingOtherTab { refresh } => {
+                (format!("r{refresh}"), format!("refresh #{refresh}"), true)
+            }
+            EventKind::SessionOver { .. } | EventKind::SignedOutElsewhere { .. } => {
+                ("session".to_owned(), "session".to_owned(), true)
+            }
+            EventKind::TokenReceived { generation, .. } => (
+                format!("g{generation}"),
+                format!("token #{generation}"),
+                true,
+            ),
             kind => match kind.request() {
                 Some(id) => (format!("q{id}"), format!("#{id}"), false),
                 None => continue,
@@ -369,7 +408,14 @@ fn step(kind: &EventKind) -> (String, &'static str) {
             },
             "queued",
         ),
+        EventKind::RefreshLocked {
+            exclusive: true, ..
+        } => ("lock taken".into(), "queued"),
+        EventKind::RefreshLocked { .. } => ("no lock".into(), "queued"),
+        EventKind::AwaitingOtherTab { .. } => ("another tab got ahead".into(), "queued"),
         EventKind::RefreshStarted { .. } => ("POST /api/auth/refresh".into(), "refresh"),
+        EventKind::TokenReceived { from, .. } => (format!("from tab {from}"), "ok"),
+        EventKind::SignedOutElsewhere { from } => (format!("logout in tab {from}"), "failed"),
         EventKind::RefreshSucceeded { .. } => ("new token".into(), "ok"),
         EventKind::RefreshFailed {
             session_over: true, ..
@@ -381,8 +427,11 @@ fn step(kind: &EventKind) -> (String, &'static str) {
             result: Err(code), ..
         } => (format!("error {code}"), "failed"),
         EventKind::Cancelled { .. } => ("cancelled".into(), "failed"),
-        EventKind::SessionOver => ("session over".into(), "failed"),
-        EventKind::InFlight(_) | EventKind::PhaseChanged(_) | EventKind::TokenChanged { .. } => {
+        EventKind::SessionOver { from_tab: None } => ("session over".into(), "failed"),
+        EventKind::SessionOver {
+            from_tab: Some(from),
+        } => (format!("session over (tab {from})"), "failed"),
+        EventKind::InFlight(_) | EventKind::PhaseChanged(_) | EventKind::TokenChanged(_) => {
             (String::new(), "")
         }
     }

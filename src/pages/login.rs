@@ -1,5 +1,6 @@
 //! `/login`: customer code, username, password. Goes back to `?redirect=` (same-origin
-//! paths only) after a successful login; a bad login shows the server's errmsg.
+//! paths only) after a successful login, here or in another tab; a bad login shows the
+//! server's errmsg.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -30,15 +31,25 @@ pub fn LoginPage() -> impl IntoView {
         let request = request.clone();
         async move { session.login(request).await }
     });
-    Effect::new(move |_| match login.value().get() {
-        Some(Ok(_)) => {
-            let target =
-                RedirectPath::parse_or_home(query.with_untracked(|q| q.get("redirect")).as_deref());
-            navigate(target.as_str(), NavigateOptions::default());
+    Effect::new(move |_| {
+        if let Some(Err(error)) = login.value().get() {
+            toasts.error(error.to_string());
         }
-        Some(Err(error)) => toasts.error(error.to_string()),
-        None => {}
     });
+    // Logged in, here or in another tab of this browser: go on to where the visitor was
+    // headed without asking again.
+    Effect::watch(
+        move || session.logged_in(),
+        move |now, before, _| {
+            if *now == Some(true) && before.is_some_and(|before| *before != Some(true)) {
+                let target = RedirectPath::parse_or_home(
+                    query.with_untracked(|q| q.get("redirect")).as_deref(),
+                );
+                navigate(target.as_str(), NavigateOptions::default());
+            }
+        },
+        false,
+    );
 
     let on_submit = move |event: SubmitEvent| {
         event.prevent_default();

@@ -2,15 +2,17 @@
 //! replayed at most once, every caller handed its own result, and nobody left hanging.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use futures::channel::oneshot;
 use futures::FutureExt;
 use serde::de::DeserializeOwned;
 
 use super::{
-    ApiRequest, ClientError, Clock, Event, EventKind, QueueReason, RequestId, Spawn, Transport,
+    ApiRequest, ClientError, Clock, Event, EventKind, QueueReason, RequestId, Spawn, TabLink,
+    TabMessage, Transport,
 };
-use crate::api::{paths, AccessGrant, ErrCode, RawEnvelope};
+use crate::api::{paths, AccessGrant, ErrCode, RawEnvelope, User};
 
 /// Tuning of the coordinator, from the server's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +23,9 @@ pub struct Settings {
     /// more than a third of the token's lifetime, so very short tokens are not refreshed
     /// before every single request.
     pub margin_ms: i64,
+    /// How long a tab that holds the lock, and finds that another tab got a newer token
+    /// first, waits for that tab's message before refreshing itself after all.
+    pub message_wait: Duration,
 }
 
 impl Default for Settings {
@@ -28,6 +33,7 @@ impl Default for Settings {
         Self {
             refresh_errcodes: ErrCode::DEFAULT_REFRESH_SET.to_vec(),
             margin_ms: 5_000,
+            message_wait: Duration::from_secs(2),
         }
     }
 }
@@ -49,21 +55,45 @@ pub enum Phase {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
     pub phase: Phase,
-    /// Unix seconds, when a token is held.
-    pub token_expires_at: Option<i64>,
-    /// Bumped whenever the token is replaced or dropped.
+    /// The token held, if any.
+    pub token: Option<HeldToken>,
+    /// Bumped whenever this tab's token is replaced or dropped.
     pub token_generation: u64,
+    /// The newest browser-wide generation this tab has seen (see [`TabLink`]).
+    pub seen_generation: u64,
     pub in_flight: usize,
     pub queued: usize,
+    /// Refresh rounds begun; a round may end without a call when another tab delivers.
+    pub rounds: u64,
+    /// Refresh calls this tab sent.
     pub refreshes_started: u64,
 }
 
-/// The single-flight refresh coordinator. Cheap to clone; clones share one state.
-pub struct Coordinator<T, C, S> {
-    inner: Arc<Inner<T, C, S>>,
+/// An access token in memory, with its lifetime measured on this tab's own clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldToken {
+    pub value: String,
+    /// Unix seconds on the server's clock: shown, never compared with this tab's clock.
+    pub expires_at: i64,
+    /// This tab's clock (Unix ms) when the token arrived.
+    pub received_at_ms: i64,
+    /// How long it was good for when it arrived.
+    pub lifetime_ms: i64,
 }
 
-impl<T, C, S> Clone for Coordinator<T, C, S> {
+impl HeldToken {
+    /// When the token expires, on this tab's clock (Unix ms).
+    pub fn valid_until_ms(&self) -> i64 {
+        self.received_at_ms + self.lifetime_ms
+    }
+}
+
+/// The single-flight refresh coordinator. Cheap to clone; clones share one state.
+pub struct Coordinator<T, C, S, L> {
+    inner: Arc<Inner<T, C, S, L>>,
+}
+
+impl<T, C, S, L> Clone for Coordinator<T, C, S, L> {
     fn clone(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
@@ -76,57 +106,79 @@ type Listener = Box<dyn Fn(&Event) + Send + Sync>;
 /// What a parked request learns when the refresh it waits for ends.
 type RefreshOutcome = Result<(), ClientError>;
 
-struct Inner<T, C, S> {
+struct Inner<T, C, S, L> {
     transport: T,
     clock: C,
     spawner: S,
+    tabs: L,
     settings: Settings,
     state: Mutex<State>,
     listeners: Mutex<Vec<Listener>>,
 }
 
-struct AccessToken {
-    value: String,
-    /// Unix seconds, as the server sent it.
-    expires_at: i64,
-    /// Client clock when the token arrived, to know its lifetime.
-    received_at_ms: i64,
-}
-
 struct State {
-    token: Option<AccessToken>,
+    token: Option<HeldToken>,
     generation: u64,
+    seen_generation: u64,
     phase: Phase,
     waiters: Vec<(RequestId, oneshot::Sender<RefreshOutcome>)>,
+    /// Wakes a refresh task waiting for another tab's message when the round ends.
+    round_watch: Option<oneshot::Sender<()>>,
     next_request: RequestId,
     in_flight: usize,
+    rounds: u64,
     refreshes_started: u64,
+}
+
+impl State {
+    /// Whether refresh round `round` is still the one running.
+    fn in_round(&self, round: u64) -> bool {
+        self.phase == Phase::Refreshing && self.rounds == round
+    }
+
+    /// Ends the running round (if any): the waiters to settle, and a waiting refresh task
+    /// woken so that it sees the round is over.
+    fn end_round(&mut self) -> Vec<(RequestId, oneshot::Sender<RefreshOutcome>)> {
+        if let Some(watch) = self.round_watch.take() {
+            // The task may be gone already; then nobody needs waking.
+            let _ = watch.send(());
+        }
+        std::mem::take(&mut self.waiters)
+    }
 }
 
 /// Events gathered under the lock and emitted after it is released, so that listeners
 /// may call back into the coordinator.
 type Pending = Vec<EventKind>;
 
-impl<T, C, S> Coordinator<T, C, S>
+impl<T, C, S, L> Coordinator<T, C, S, L>
 where
     T: Transport + 'static,
     C: Clock + 'static,
     S: Spawn + 'static,
+    L: TabLink + 'static,
 {
-    pub fn new(transport: T, clock: C, spawner: S, settings: Settings) -> Self {
+    pub fn new(transport: T, clock: C, spawner: S, tabs: L, settings: Settings) -> Self {
+        // What other tabs announced before this one opened is not newer than anything this
+        // tab will ask for.
+        let seen_generation = tabs.generation();
         Self {
             inner: Arc::new(Inner {
                 transport,
                 clock,
                 spawner,
+                tabs,
                 settings,
                 state: Mutex::new(State {
                     token: None,
                     generation: 0,
+                    seen_generation,
                     phase: Phase::Idle,
                     waiters: Vec::new(),
+                    round_watch: None,
                     next_request: 1,
                     in_flight: 0,
+                    rounds: 0,
                     refreshes_started: 0,
                 }),
                 listeners: Mutex::new(Vec::new()),
@@ -147,53 +199,137 @@ where
         let state = self.inner.state();
         Snapshot {
             phase: state.phase,
-            token_expires_at: state.token.as_ref().map(|t| t.expires_at),
+            token: state.token.clone(),
             token_generation: state.generation,
+            seen_generation: state.seen_generation,
             in_flight: state.in_flight,
             queued: state.waiters.len(),
+            rounds: state.rounds,
             refreshes_started: state.refreshes_started,
         }
     }
 
-    /// Installs the token of a fresh login; a failed or signed-out session becomes usable.
-    pub fn install_token(&self, access_token: String, expires_at: i64) {
+    /// This tab's name among the browser's tabs.
+    pub fn tab_id(&self) -> &str {
+        self.inner.tabs.tab_id()
+    }
+
+    /// Refresh calls sent by every tab of this browser.
+    pub fn browser_refresh_calls(&self) -> u64 {
+        self.inner.tabs.refresh_calls()
+    }
+
+    /// Installs the token of a fresh login and hands it to the other tabs; a failed or
+    /// signed-out session becomes usable.
+    pub fn install_login(&self, grant: &AccessGrant) {
         let mut events = Pending::new();
-        let waiters = {
+        let (waiters, message) = {
             let mut state = self.inner.state();
-            self.inner
-                .install(&mut state, access_token, expires_at, &mut events);
+            let generation = self.inner.next_generation(&mut state);
+            let token = self.inner.install(&mut state, grant, &mut events);
             if state.phase != Phase::Idle {
                 // A refresh still running is abandoned: its answer must not replace the
                 // token of this login.
                 state.phase = Phase::Idle;
                 events.push(EventKind::PhaseChanged(Phase::Idle));
             }
-            std::mem::take(&mut state.waiters)
+            let message = self
+                .inner
+                .token_message(generation, &token, Some(grant.user.clone()));
+            (state.end_round(), message)
         };
-        self.inner.emit(events);
-        for (_, waiter) in waiters {
-            // Parked requests go out with the new login's token.
-            let _ = waiter.send(Ok(()));
-        }
+        self.inner.tabs.post(&message);
+        // Parked requests go out with the new login's token.
+        self.inner.settle(events, waiters, Ok(()));
     }
 
-    /// Forgets the token after a logout. Requests that would need a refresh now fail with
-    /// [`ClientError::SessionOver`] without trying one, and without a session-over event:
-    /// the user left on purpose.
+    /// Forgets the token after a logout and tells the other tabs. Requests that would need
+    /// a refresh now fail with [`ClientError::SessionOver`] without trying one, and without
+    /// a session-over event: the user left on purpose.
     pub fn sign_out(&self) {
         let mut events = Pending::new();
-        let waiters = {
+        let (waiters, message) = {
             let mut state = self.inner.state();
-            Inner::<T, C, S>::drop_token(&mut state, &mut events);
+            let generation = self.inner.next_generation(&mut state);
+            Inner::<T, C, S, L>::drop_token(&mut state, &mut events);
             state.phase = Phase::SignedOut;
             events.push(EventKind::PhaseChanged(Phase::SignedOut));
-            std::mem::take(&mut state.waiters)
+            let message = TabMessage::SignedOut {
+                from: self.tab_id().to_owned(),
+                generation,
+            };
+            (state.end_round(), message)
         };
-        self.inner.emit(events);
-        for (_, waiter) in waiters {
-            // A waiter that went away no longer needs an answer.
-            let _ = waiter.send(Err(ClientError::SessionOver));
-        }
+        self.inner.tabs.post(&message);
+        self.inner
+            .settle(events, waiters, Err(ClientError::SessionOver));
+    }
+
+    /// Takes in what another tab announced. Anything not newer than what this tab has seen
+    /// is dropped: a late message must not replace a newer token or undo a newer login.
+    pub fn receive(&self, message: TabMessage) {
+        let mut events = Pending::new();
+        let (waiters, outcome) = {
+            let mut state = self.inner.state();
+            if message.generation() <= state.seen_generation {
+                return;
+            }
+            state.seen_generation = message.generation();
+            match message {
+                TabMessage::Token {
+                    from,
+                    generation,
+                    access_token,
+                    expires_at,
+                    expires_in_ms,
+                    login,
+                } => {
+                    self.inner.install_held(
+                        &mut state,
+                        access_token,
+                        expires_at,
+                        expires_in_ms,
+                        &mut events,
+                    );
+                    events.push(EventKind::TokenReceived {
+                        from,
+                        generation,
+                        login,
+                    });
+                    // A token from another tab proves the session alive: whatever this tab
+                    // was doing, parked requests go out with it and no refresh is sent.
+                    if state.phase != Phase::Idle {
+                        state.phase = Phase::Idle;
+                        events.push(EventKind::PhaseChanged(Phase::Idle));
+                    }
+                    (state.end_round(), Ok(()))
+                }
+                TabMessage::SignedOut { from, .. } => {
+                    if state.phase == Phase::SignedOut {
+                        return;
+                    }
+                    Inner::<T, C, S, L>::drop_token(&mut state, &mut events);
+                    state.phase = Phase::SignedOut;
+                    events.push(EventKind::PhaseChanged(Phase::SignedOut));
+                    events.push(EventKind::SignedOutElsewhere { from });
+                    (state.end_round(), Err(ClientError::SessionOver))
+                }
+                TabMessage::SessionOver { from, .. } => {
+                    if matches!(state.phase, Phase::Failed | Phase::SignedOut) {
+                        // Announced here already, or the user left on purpose.
+                        return;
+                    }
+                    Inner::<T, C, S, L>::drop_token(&mut state, &mut events);
+                    state.phase = Phase::Failed;
+                    events.push(EventKind::PhaseChanged(Phase::Failed));
+                    events.push(EventKind::SessionOver {
+                        from_tab: Some(from),
+                    });
+                    (state.end_round(), Err(ClientError::SessionOver))
+                }
+            }
+        };
+        self.inner.settle(events, waiters, outcome);
     }
 
     /// Sends `request` and decodes its data as `R`.
@@ -225,11 +361,12 @@ where
     }
 }
 
-impl<T, C, S> Inner<T, C, S>
+impl<T, C, S, L> Inner<T, C, S, L>
 where
     T: Transport + 'static,
     C: Clock + 'static,
     S: Spawn + 'static,
+    L: TabLink + 'static,
 {
     fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
@@ -246,6 +383,40 @@ where
             for listener in listeners.iter() {
                 listener(&event);
             }
+        }
+    }
+
+    /// Emits `events`, then hands every waiter the round's outcome.
+    fn settle(
+        &self,
+        events: Pending,
+        waiters: Vec<(RequestId, oneshot::Sender<RefreshOutcome>)>,
+        outcome: RefreshOutcome,
+    ) {
+        self.emit(events);
+        for (_, waiter) in waiters {
+            // A waiter whose caller went away no longer needs an answer.
+            let _ = waiter.send(outcome.clone());
+        }
+    }
+
+    /// Takes the next browser-wide generation for something this tab is about to announce.
+    fn next_generation(&self, state: &mut State) -> u64 {
+        let generation = self.tabs.generation().max(state.seen_generation) + 1;
+        self.tabs.set_generation(generation);
+        state.seen_generation = generation;
+        generation
+    }
+
+    /// The message that hands `token` to the other tabs, with what is left of its lifetime.
+    fn token_message(&self, generation: u64, token: &HeldToken, login: Option<User>) -> TabMessage {
+        TabMessage::Token {
+            from: self.tabs.tab_id().to_owned(),
+            generation,
+            access_token: token.value.clone(),
+            expires_at: token.expires_at,
+            expires_in_ms: (token.valid_until_ms() - self.clock.now_ms()).max(0),
+            login,
         }
     }
 
@@ -355,10 +526,11 @@ where
         ))
     }
 
-    fn expires_soon(&self, token: &AccessToken) -> bool {
-        let lifetime_ms = token.expires_at * 1000 - token.received_at_ms;
-        let margin_ms = self.settings.margin_ms.min(lifetime_ms / 3).max(0);
-        token.expires_at * 1000 - self.clock.now_ms() <= margin_ms
+    /// Judged on this tab's clock alone: a clock minutes ahead of or behind the server's
+    /// changes nothing.
+    fn expires_soon(&self, token: &HeldToken) -> bool {
+        let margin_ms = self.settings.margin_ms.min(token.lifetime_ms / 3).max(0);
+        token.valid_until_ms() - self.clock.now_ms() <= margin_ms
     }
 
     /// Waits until a token newer than `stale_generation` is installed, starting the one
@@ -398,25 +570,67 @@ where
 
     fn start_refresh(self: &Arc<Self>, state: &mut State, events: &mut Pending) {
         state.phase = Phase::Refreshing;
-        state.refreshes_started += 1;
-        let refresh = state.refreshes_started;
+        state.rounds += 1;
+        let round = state.rounds;
         events.push(EventKind::PhaseChanged(Phase::Refreshing));
-        events.push(EventKind::RefreshStarted { refresh });
         let inner = Arc::clone(self);
         self.spawner
-            .spawn(async move { inner.refresh(refresh).await }.boxed_local());
+            .spawn(async move { inner.refresh(round).await }.boxed_local());
+    }
+
+    /// One refresh round: take the browser-wide lock, make sure no other tab got ahead,
+    /// refresh, announce. Settles every waiter, whatever happens.
+    async fn refresh(self: Arc<Self>, round: u64) {
+        let guard = self.tabs.lock().await;
+        let awaiting_message = {
+            let mut state = self.state();
+            if !state.in_round(round) {
+                // A message, a login or a logout ended the round while the lock was taken.
+                return;
+            }
+            let ahead = self.tabs.generation() > state.seen_generation;
+            ahead.then(|| {
+                let (sender, receiver) = oneshot::channel();
+                state.round_watch = Some(sender);
+                receiver
+            })
+        };
+        let mut events = vec![EventKind::RefreshLocked {
+            refresh: round,
+            exclusive: guard.is_some(),
+        }];
+        if awaiting_message.is_some() {
+            events.push(EventKind::AwaitingOtherTab { refresh: round });
+        }
+        self.emit(events);
+        if let Some(round_ended) = awaiting_message {
+            // Another tab announced something newer while this one waited for the lock;
+            // its message is on the way. Refresh anyway only if it never comes.
+            let timeout = Box::pin(self.clock.sleep(self.settings.message_wait));
+            futures::future::select(round_ended, timeout).await;
+            if !self.state().in_round(round) {
+                return;
+            }
+        }
+        self.send_refresh(round).await;
+        // Released only now: the new generation is recorded and announced.
+        drop(guard);
     }
 
     /// The refresh call itself: it bypasses the queue (the original deadlocks when the
-    /// refresh request waits behind itself) and settles every waiter, whatever happens.
-    async fn refresh(self: Arc<Self>, refresh: u64) {
+    /// refresh request waits behind itself).
+    async fn send_refresh(&self, round: u64) {
+        self.state().refreshes_started += 1;
+        self.tabs.count_refresh_call();
+        self.emit(vec![EventKind::RefreshStarted { refresh: round }]);
         let request = ApiRequest::post_empty(paths::REFRESH).bypassing_refresh();
         let answer = self.transport.send(&request, None).await;
         let mut events = Pending::new();
+        let mut announce = None;
         let (waiters, outcome) = {
             let mut state = self.state();
-            if state.phase != Phase::Refreshing || state.refreshes_started != refresh {
-                // A login or logout happened meanwhile and settled the waiters itself.
+            if !state.in_round(round) {
+                // A login, a logout or another tab's token settled the waiters meanwhile.
                 return;
             }
             let outcome = match answer {
@@ -424,34 +638,36 @@ where
                     match serde_json::from_value::<AccessGrant>(envelope.data.unwrap_or_default()) {
                         Ok(grant) => {
                             events.push(EventKind::RefreshSucceeded {
-                                refresh,
+                                refresh: round,
                                 expires_at: grant.expires_at,
                             });
-                            self.install(
-                                &mut state,
-                                grant.access_token,
-                                grant.expires_at,
-                                &mut events,
-                            );
+                            let generation = self.next_generation(&mut state);
+                            let token = self.install(&mut state, &grant, &mut events);
+                            announce = Some(self.token_message(generation, &token, None));
                             state.phase = Phase::Idle;
                             Ok(())
                         }
                         Err(e) => {
                             let error = ClientError::Decode(e.to_string());
-                            self.fail_transiently(&mut state, refresh, &error, &mut events);
+                            self.fail_transiently(&mut state, round, &error, &mut events);
                             Err(error)
                         }
                     }
                 }
                 Ok(envelope) if self.ends_session(envelope.errcode) => {
+                    let generation = self.next_generation(&mut state);
+                    announce = Some(TabMessage::SessionOver {
+                        from: self.tabs.tab_id().to_owned(),
+                        generation,
+                    });
                     Self::drop_token(&mut state, &mut events);
                     state.phase = Phase::Failed;
                     events.push(EventKind::RefreshFailed {
-                        refresh,
+                        refresh: round,
                         session_over: true,
                         reason: envelope.errmsg,
                     });
-                    events.push(EventKind::SessionOver);
+                    events.push(EventKind::SessionOver { from_tab: None });
                     Err(ClientError::SessionOver)
                 }
                 Ok(envelope) => {
@@ -459,7 +675,7 @@ where
                         errcode: envelope.errcode,
                         errmsg: envelope.errmsg,
                     };
-                    self.fail_transiently(&mut state, refresh, &error, &mut events);
+                    self.fail_transiently(&mut state, round, &error, &mut events);
                     Err(error)
                 }
                 Err(e) => {
@@ -467,18 +683,17 @@ where
                         status: e.status,
                         message: e.message,
                     };
-                    self.fail_transiently(&mut state, refresh, &error, &mut events);
+                    self.fail_transiently(&mut state, round, &error, &mut events);
                     Err(error)
                 }
             };
             events.push(EventKind::PhaseChanged(state.phase));
-            (std::mem::take(&mut state.waiters), outcome)
+            (state.end_round(), outcome)
         };
-        self.emit(events);
-        for (_, waiter) in waiters {
-            // A waiter whose caller went away no longer needs an answer.
-            let _ = waiter.send(outcome.clone());
+        if let Some(message) = announce {
+            self.tabs.post(&message);
         }
+        self.settle(events, waiters, outcome);
     }
 
     /// The server refused the refresh token: no refresh can succeed until a new login.
@@ -506,24 +721,39 @@ where
     fn drop_token(state: &mut State, events: &mut Pending) {
         if state.token.take().is_some() {
             state.generation += 1;
-            events.push(EventKind::TokenChanged {
-                token: None,
-                expires_at: None,
-            });
+            events.push(EventKind::TokenChanged(None));
         }
     }
 
-    fn install(&self, state: &mut State, value: String, expires_at: i64, events: &mut Pending) {
-        events.push(EventKind::TokenChanged {
-            token: Some(value.clone()),
-            expires_at: Some(expires_at),
-        });
-        state.token = Some(AccessToken {
+    /// Installs the token of a login or refresh answer, timed from now on this tab's clock.
+    fn install(&self, state: &mut State, grant: &AccessGrant, events: &mut Pending) -> HeldToken {
+        self.install_held(
+            state,
+            grant.access_token.clone(),
+            grant.expires_at,
+            grant.expires_in.saturating_mul(1000),
+            events,
+        )
+    }
+
+    fn install_held(
+        &self,
+        state: &mut State,
+        value: String,
+        expires_at: i64,
+        lifetime_ms: i64,
+        events: &mut Pending,
+    ) -> HeldToken {
+        let token = HeldToken {
             value,
             expires_at,
             received_at_ms: self.clock.now_ms(),
-        });
+            lifetime_ms: lifetime_ms.max(0),
+        };
+        events.push(EventKind::TokenChanged(Some(token.clone())));
+        state.token = Some(token.clone());
         state.generation += 1;
+        token
     }
 }
 
@@ -546,12 +776,22 @@ fn lock<V>(mutex: &Mutex<V>) -> MutexGuard<'_, V> {
 }
 
 /// Counts a logical request as in flight for exactly as long as it lives.
-struct InFlightGuard<T: Transport + 'static, C: Clock + 'static, S: Spawn + 'static> {
-    inner: Arc<Inner<T, C, S>>,
+struct InFlightGuard<T, C, S, L>
+where
+    T: Transport + 'static,
+    C: Clock + 'static,
+    S: Spawn + 'static,
+    L: TabLink + 'static,
+{
+    inner: Arc<Inner<T, C, S, L>>,
 }
 
-impl<T: Transport + 'static, C: Clock + 'static, S: Spawn + 'static> Drop
-    for InFlightGuard<T, C, S>
+impl<T, C, S, L> Drop for InFlightGuard<T, C, S, L>
+where
+    T: Transport + 'static,
+    C: Clock + 'static,
+    S: Spawn + 'static,
+    L: TabLink + 'static,
 {
     fn drop(&mut self) {
         let in_flight = {
@@ -564,13 +804,25 @@ impl<T: Transport + 'static, C: Clock + 'static, S: Spawn + 'static> Drop
 }
 
 /// Removes a request that its caller dropped from the refresh queue.
-struct CancelGuard<T: Transport + 'static, C: Clock + 'static, S: Spawn + 'static> {
-    inner: Arc<Inner<T, C, S>>,
+struct CancelGuard<T, C, S, L>
+where
+    T: Transport + 'static,
+    C: Clock + 'static,
+    S: Spawn + 'static,
+    L: TabLink + 'static,
+{
+    inner: Arc<Inner<T, C, S, L>>,
     request: RequestId,
     armed: bool,
 }
 
-impl<T: Transport + 'static, C: Clock + 'static, S: Spawn + 'static> Drop for CancelGuard<T, C, S> {
+impl<T, C, S, L> Drop for CancelGuard<T, C, S, L>
+where
+    T: Transport + 'static,
+    C: Clock + 'static,
+    S: Spawn + 'static,
+    L: TabLink + 'static,
+{
     fn drop(&mut self) {
         if self.armed {
             self.inner

@@ -1,7 +1,8 @@
 //! What the coordinator reports as it works: the refresh lab draws its timeline from these,
 //! and the UI's signals are updated from them.
 
-use super::Phase;
+use super::{HeldToken, Phase};
+use crate::api::User;
 
 /// Numbers each logical request; replays keep their request's id.
 pub type RequestId = u64;
@@ -45,6 +46,17 @@ pub enum EventKind {
         request: RequestId,
         reason: QueueReason,
     },
+    /// This tab holds the browser-wide refresh lock for round `refresh`; `exclusive` is
+    /// false when it goes on without one (no lock API in this browser, or a timeout).
+    RefreshLocked {
+        refresh: u64,
+        exclusive: bool,
+    },
+    /// Another tab announced something newer while this one waited for the lock: it waits
+    /// for that tab's message instead of refreshing.
+    AwaitingOtherTab {
+        refresh: u64,
+    },
     /// The one refresh call of this round went out.
     RefreshStarted {
         refresh: u64,
@@ -73,18 +85,27 @@ pub enum EventKind {
     Cancelled {
         request: RequestId,
     },
-    /// The refresh was refused. Emitted once per failed refresh, however many requests
-    /// were waiting: the UI shows one toast and redirects once.
-    SessionOver,
+    /// The refresh was refused, here or in tab `from_tab`. Emitted once, however many
+    /// requests were waiting: the UI shows one toast and redirects once.
+    SessionOver {
+        from_tab: Option<String>,
+    },
+    /// Another tab handed over a new access token (`login` names the user of a login).
+    TokenReceived {
+        from: String,
+        generation: u64,
+        login: Option<User>,
+    },
+    /// The user logged out in another tab.
+    SignedOutElsewhere {
+        from: String,
+    },
     /// The number of logical requests in flight changed (drives the global spinner).
     InFlight(usize),
     /// The refresh state changed.
     PhaseChanged(Phase),
-    /// A new access token was installed, or the token was dropped (`None`s).
-    TokenChanged {
-        token: Option<String>,
-        expires_at: Option<i64>,
-    },
+    /// A new access token was installed, or the token was dropped (`None`).
+    TokenChanged(Option<HeldToken>),
 }
 
 impl EventKind {
@@ -105,7 +126,7 @@ impl EventKind {
     pub fn is_timeline(&self) -> bool {
         !matches!(
             self,
-            EventKind::InFlight(_) | EventKind::PhaseChanged(_) | EventKind::TokenChanged { .. }
+            EventKind::InFlight(_) | EventKind::PhaseChanged(_) | EventKind::TokenChanged(_)
         )
     }
 }

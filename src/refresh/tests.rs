@@ -2,10 +2,13 @@
 //! a single-threaded executor. Every response can be held and released in any order, so
 //! each test forces the interleaving it is about.
 
+mod tabs;
+
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures::channel::oneshot;
 use futures::executor::LocalPool;
@@ -15,7 +18,7 @@ use futures::FutureExt;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::api::{paths, ErrCode, RawEnvelope};
+use crate::api::{paths, AccessGrant, ErrCode, RawEnvelope, User};
 
 const START_MS: i64 = 1_700_000_000_000;
 const LIFETIME_S: i64 = 60;
@@ -41,6 +44,8 @@ struct Seen {
 #[derive(Default)]
 struct ServerState {
     valid_tokens: HashSet<String>,
+    /// When each token expires, in Unix seconds on the server's clock.
+    expiry: std::collections::HashMap<String, i64>,
     issued: u32,
     /// Errcode for a present but unusable token.
     rejection: i32,
@@ -57,15 +62,37 @@ struct ServerState {
     business_errors: Vec<(String, i32, String)>,
     transport_failures: Vec<(String, u16)>,
     clock: Option<Rc<Cell<i64>>>,
+    /// How far the server's clock is ahead of the browser's (negative: behind).
+    server_ahead_ms: i64,
 }
 
 impl ServerState {
-    fn issue(&mut self) -> (String, i64) {
+    /// A new token of the usual lifetime, as a login or refresh answers it.
+    fn grant(&mut self) -> AccessGrant {
         self.issued += 1;
         let token = format!("t{}", self.issued);
         self.valid_tokens.insert(token.clone());
-        let now_s = self.clock.as_ref().map_or(START_MS, |c| c.get()) / 1000;
-        (token, now_s + LIFETIME_S)
+        let now_s = self.now_ms() / 1000;
+        self.expiry.insert(token.clone(), now_s + LIFETIME_S);
+        AccessGrant {
+            access_token: token,
+            expires_at: now_s + LIFETIME_S,
+            expires_in: LIFETIME_S,
+            user: demo_user(),
+        }
+    }
+
+    /// The server's clock.
+    fn now_ms(&self) -> i64 {
+        self.clock.as_ref().map_or(START_MS, |c| c.get()) + self.server_ahead_ms
+    }
+
+    fn is_valid(&self, token: &str) -> bool {
+        self.valid_tokens.contains(token)
+            && self
+                .expiry
+                .get(token)
+                .is_none_or(|expires_at| self.now_ms() / 1000 < *expires_at)
     }
 
     fn answer_data(&self, seen: &Seen) -> Reply {
@@ -81,7 +108,7 @@ impl ServerState {
         }
         let errcode = match &seen.token {
             None => ErrCode::InvalidCredential.code(),
-            Some(t) if self.refuse_everything || !self.valid_tokens.contains(t) => self.rejection,
+            Some(t) if self.refuse_everything || !self.is_valid(t) => self.rejection,
             Some(_) => 0,
         };
         if errcode != 0 {
@@ -108,14 +135,9 @@ impl ServerState {
 
     fn answer_refresh(&mut self) -> Reply {
         match self.refresh_mode.unwrap_or(RefreshMode::Grant) {
-            RefreshMode::Grant => {
-                let (token, expires_at) = self.issue();
-                Ok(RawEnvelope::ok(json!({
-                    "access_token": token,
-                    "expires_at": expires_at,
-                    "user": {"username": "demo", "display_name": "Demo", "customer_code": "ACME"}
-                })))
-            }
+            RefreshMode::Grant => Ok(RawEnvelope::ok(
+                serde_json::to_value(self.grant()).expect("a grant serialises"),
+            )),
             RefreshMode::Reject => Ok(RawEnvelope::error(ErrCode::SessionOver, "session is over")),
             RefreshMode::ServerError => Ok(RawEnvelope::error(
                 ErrCode::Internal,
@@ -161,18 +183,206 @@ impl Transport for FakeTransport {
             let seen = server.data_log.last().cloned().expect("just logged");
             server.held_data.push((seen, reply, sender));
         }
+        // A reply dropped unreleased belongs to a closed tab: its fetch never completes.
         receiver
-            .map(|r| r.expect("held reply released"))
+            .then(|reply| match reply {
+                Ok(reply) => futures::future::ready(reply).left_future(),
+                Err(_) => futures::future::pending().right_future(),
+            })
             .right_future()
     }
 }
 
+fn demo_user() -> User {
+    User {
+        username: "demo".into(),
+        display_name: "Demo".into(),
+        customer_code: "ACME".into(),
+    }
+}
+
+type Timers = Rc<RefCell<Vec<(i64, oneshot::Sender<()>)>>>;
+
+/// The browser's clock: moves only when a test advances it, which fires due timers.
 #[derive(Clone)]
-struct FakeClock(Rc<Cell<i64>>);
+struct FakeClock {
+    now: Rc<Cell<i64>>,
+    timers: Timers,
+}
+
+impl FakeClock {
+    fn new(now: Rc<Cell<i64>>) -> Self {
+        Self {
+            now,
+            timers: Timers::default(),
+        }
+    }
+
+    fn advance(&self, ms: i64) {
+        self.now.set(self.now.get() + ms);
+        let now = self.now.get();
+        let due: Vec<_> = {
+            let mut timers = self.timers.borrow_mut();
+            let (due, pending) = std::mem::take(&mut *timers)
+                .into_iter()
+                .partition(|(at, _)| *at <= now);
+            *timers = pending;
+            due
+        };
+        for (_, timer) in due {
+            let _ = timer.send(());
+        }
+    }
+}
 
 impl Clock for FakeClock {
     fn now_ms(&self) -> i64 {
-        self.0.get()
+        self.now.get()
+    }
+
+    fn sleep(&self, duration: Duration) -> impl std::future::Future<Output = ()> + 'static {
+        let (timer, fired) = oneshot::channel();
+        let at = self.now.get() + duration.as_millis() as i64;
+        self.timers.borrow_mut().push((at, timer));
+        fired.map(|_| ())
+    }
+}
+
+/// What the tabs of one fake browser share: the lock with its queue, the generation
+/// counter and the refresh tally of `localStorage`, and a mailbox per tab for messages.
+#[derive(Default)]
+struct BrowserState {
+    /// `navigator.locks` is missing (older browsers, plain-HTTP origins).
+    no_locks: bool,
+    /// The holder of the lock: grant number and tab.
+    holder: Option<(u64, usize)>,
+    grants: u64,
+    lock_queue: VecDeque<(usize, oneshot::Sender<Option<FakeGuard>>)>,
+    generation: u64,
+    refresh_calls: u64,
+    /// Messages posted but not yet delivered, by tab index.
+    mailboxes: Vec<VecDeque<TabMessage>>,
+    /// Tabs that were closed: nothing is delivered to them any more.
+    closed: HashSet<usize>,
+}
+
+type SharedBrowser = Rc<RefCell<BrowserState>>;
+
+impl BrowserState {
+    /// Gives the lock to the next tab still waiting, or frees it.
+    fn pass_lock(browser: &SharedBrowser) {
+        loop {
+            let next = browser.borrow_mut().lock_queue.pop_front();
+            let Some((tab, waiter)) = next else {
+                browser.borrow_mut().holder = None;
+                return;
+            };
+            let guard = FakeGuard::grant(browser, tab);
+            if let Err(Some(guard)) = waiter.send(Some(guard)) {
+                // That tab stopped waiting: the guard goes back without releasing twice.
+                std::mem::forget(guard);
+                continue;
+            }
+            return;
+        }
+    }
+}
+
+/// The lock as one tab holds it; dropping it passes the lock on, as the browser does when
+/// the callback's promise resolves.
+struct FakeGuard {
+    browser: SharedBrowser,
+    grant: u64,
+}
+
+impl FakeGuard {
+    fn grant(browser: &SharedBrowser, tab: usize) -> Self {
+        let mut state = browser.borrow_mut();
+        state.grants += 1;
+        state.holder = Some((state.grants, tab));
+        Self {
+            browser: Rc::clone(browser),
+            grant: state.grants,
+        }
+    }
+}
+
+impl Drop for FakeGuard {
+    fn drop(&mut self) {
+        // A guard whose tab was closed was released by the browser already.
+        let holder = self.browser.borrow().holder;
+        if holder.is_some_and(|(grant, _)| grant == self.grant) {
+            BrowserState::pass_lock(&self.browser);
+        }
+    }
+}
+
+/// One tab's link to the fake browser.
+struct FakeTabs {
+    browser: SharedBrowser,
+    index: usize,
+    id: String,
+}
+
+impl FakeTabs {
+    fn open(browser: &SharedBrowser) -> Self {
+        let mut state = browser.borrow_mut();
+        state.mailboxes.push(VecDeque::new());
+        let index = state.mailboxes.len() - 1;
+        Self {
+            browser: Rc::clone(browser),
+            index,
+            id: format!("tab{}", index + 1),
+        }
+    }
+}
+
+impl TabLink for FakeTabs {
+    type Guard = FakeGuard;
+
+    fn tab_id(&self) -> &str {
+        &self.id
+    }
+
+    fn lock(&self) -> impl std::future::Future<Output = Option<FakeGuard>> + 'static {
+        let mut state = self.browser.borrow_mut();
+        if state.no_locks {
+            return futures::future::ready(None).left_future();
+        }
+        if state.holder.is_none() {
+            drop(state);
+            let guard = FakeGuard::grant(&self.browser, self.index);
+            return futures::future::ready(Some(guard)).left_future();
+        }
+        let (waiter, granted) = oneshot::channel();
+        state.lock_queue.push_back((self.index, waiter));
+        granted.map(|guard| guard.ok().flatten()).right_future()
+    }
+
+    fn generation(&self) -> u64 {
+        self.browser.borrow().generation
+    }
+
+    fn set_generation(&self, generation: u64) {
+        self.browser.borrow_mut().generation = generation;
+    }
+
+    fn count_refresh_call(&self) {
+        self.browser.borrow_mut().refresh_calls += 1;
+    }
+
+    fn refresh_calls(&self) -> u64 {
+        self.browser.borrow().refresh_calls
+    }
+
+    fn post(&self, message: &TabMessage) {
+        let mut state = self.browser.borrow_mut();
+        let closed = state.closed.clone();
+        for (index, mailbox) in state.mailboxes.iter_mut().enumerate() {
+            if index != self.index && !closed.contains(&index) {
+                mailbox.push_back(message.clone());
+            }
+        }
     }
 }
 
@@ -184,13 +394,13 @@ impl Spawn for PoolSpawner {
     }
 }
 
-type TestCoordinator = Coordinator<FakeTransport, FakeClock, PoolSpawner>;
+type TestCoordinator = Coordinator<FakeTransport, FakeClock, PoolSpawner, FakeTabs>;
 type Outcome = Rc<RefCell<Option<Result<Value, ClientError>>>>;
 
 struct Harness {
     pool: LocalPool,
     server: Rc<RefCell<ServerState>>,
-    clock: Rc<Cell<i64>>,
+    clock: FakeClock,
     coordinator: TestCoordinator,
     events: Arc<Mutex<Vec<EventKind>>>,
 }
@@ -202,16 +412,17 @@ impl Harness {
 
     fn with_settings(settings: Settings) -> Self {
         let pool = LocalPool::new();
-        let clock = Rc::new(Cell::new(START_MS));
+        let clock = FakeClock::new(Rc::new(Cell::new(START_MS)));
         let server = Rc::new(RefCell::new(ServerState {
             rejection: ErrCode::AccessTokenExpired.code(),
-            clock: Some(Rc::clone(&clock)),
+            clock: Some(Rc::clone(&clock.now)),
             ..ServerState::default()
         }));
         let coordinator = Coordinator::new(
             FakeTransport(Rc::clone(&server)),
-            FakeClock(Rc::clone(&clock)),
+            clock.clone(),
             PoolSpawner(pool.spawner()),
+            FakeTabs::open(&SharedBrowser::default()),
             settings,
         );
         let events = Arc::new(Mutex::new(Vec::new()));
@@ -234,8 +445,8 @@ impl Harness {
     }
 
     fn login(&self) {
-        let (token, expires_at) = self.server.borrow_mut().issue();
-        self.coordinator.install_token(token, expires_at);
+        let grant = self.server.borrow_mut().grant();
+        self.coordinator.install_login(&grant);
     }
 
     /// The server stops accepting every token issued so far.
@@ -316,7 +527,7 @@ impl Harness {
     }
 
     fn advance(&self, ms: i64) {
-        self.clock.set(self.clock.get() + ms);
+        self.clock.advance(ms);
     }
 
     /// Every test ends here: nothing in flight, nothing queued, and the in-flight counter
@@ -398,9 +609,9 @@ fn a_token_outside_the_margin_is_used_without_refreshing() {
 #[test]
 fn the_margin_shrinks_to_a_third_of_a_short_token_lifetime() {
     let mut h = Harness::new();
-    let (token, _) = h.server.borrow_mut().issue();
-    let now_s = START_MS / 1000;
-    h.coordinator.install_token(token, now_s + 6); // 6 s token: margin 2 s, not 5 s
+    let mut grant = h.server.borrow_mut().grant();
+    grant.expires_in = 6; // 6 s token: margin 2 s, not 5 s
+    h.coordinator.install_login(&grant);
     h.advance(3_500);
     let outcome = h.fire("/api/me");
     h.run();
@@ -671,16 +882,12 @@ fn refused_refresh(n: usize) {
     }
     assert_eq!(h.refresh_calls(), 1);
     assert_eq!(
-        h.count(|e| matches!(e, EventKind::SessionOver)),
+        h.count(|e| matches!(e, EventKind::SessionOver { .. })),
         1,
         "one event for {n} waiters"
     );
     assert_eq!(h.coordinator.snapshot().phase, Phase::Failed);
-    assert_eq!(
-        h.coordinator.snapshot().token_expires_at,
-        None,
-        "the token is dropped"
-    );
+    assert_eq!(h.coordinator.snapshot().token, None, "the token is dropped");
     h.assert_settled();
 }
 
@@ -709,7 +916,7 @@ fn after_a_refused_refresh_requests_fail_at_once_without_another_refresh_or_even
         "nothing sent"
     );
     assert_eq!(h.refresh_calls(), 1);
-    assert_eq!(h.count(|e| matches!(e, EventKind::SessionOver)), 1);
+    assert_eq!(h.count(|e| matches!(e, EventKind::SessionOver { .. })), 1);
     // A new login makes the coordinator usable again.
     h.server.borrow_mut().refresh_mode = Some(RefreshMode::Grant);
     h.login();
@@ -747,7 +954,7 @@ fn a_refresh_lost_to_the_network_fails_the_waiters_but_not_the_session() {
         assert_eq!(error_of(&a), expected);
         assert_eq!(error_of(&b), expected);
         assert_eq!(
-            h.count(|e| matches!(e, EventKind::SessionOver)),
+            h.count(|e| matches!(e, EventKind::SessionOver { .. })),
             0,
             "{mode:?}"
         );
@@ -982,7 +1189,7 @@ fn signing_out_releases_waiters_quietly_and_stops_refreshing() {
     h.run();
     assert_eq!(error_of(&later), ClientError::SessionOver);
     assert_eq!(
-        h.count(|e| matches!(e, EventKind::SessionOver)),
+        h.count(|e| matches!(e, EventKind::SessionOver { .. })),
         0,
         "no session-over toast after a logout"
     );
@@ -1006,7 +1213,10 @@ fn token_events_carry_each_new_token_and_its_expiry_and_nothing_once_dropped() {
         .expect("events")
         .iter()
         .filter_map(|e| match e {
-            EventKind::TokenChanged { token, expires_at } => Some((token.clone(), *expires_at)),
+            EventKind::TokenChanged(token) => Some((
+                token.as_ref().map(|t| t.value.clone()),
+                token.as_ref().map(|t| t.expires_at),
+            )),
             _ => None,
         })
         .collect();

@@ -1,6 +1,7 @@
 //! What the coordinator needs from its surroundings.
 
 use std::future::Future;
+use std::time::Duration;
 
 use futures::future::LocalBoxFuture;
 
@@ -24,9 +25,14 @@ pub trait Transport {
     ) -> impl Future<Output = Result<RawEnvelope, TransportError>>;
 }
 
-/// Wall-clock time in Unix milliseconds (token expiry is a Unix timestamp).
+/// This tab's clock. Its time may disagree with the server's by minutes: the coordinator
+/// only compares it with itself (when a token arrived, how long it has been held).
 pub trait Clock {
+    /// Unix milliseconds.
     fn now_ms(&self) -> i64;
+
+    /// Resolves after `duration`; bounds the wait for another tab's message.
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + 'static;
 }
 
 /// Runs the refresh to completion on the caller's single-threaded executor, even if the

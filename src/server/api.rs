@@ -97,6 +97,7 @@ fn grant(
     AccessGrant {
         access_token,
         expires_at,
+        expires_in: (expires_at - now_s).max(0),
         user: found.user.to_api(),
     }
 }

@@ -16,7 +16,7 @@ impl Session {
         let grant: AccessGrant = client
             .call(ApiRequest::post(paths::LOGIN, &request).bypassing_refresh())
             .await?;
-        client.install_token(grant.access_token.clone(), grant.expires_at);
+        client.install_login(&grant);
         self.set_user(Some(grant.user.clone()));
         Ok(grant)
     }

@@ -9,10 +9,12 @@ use leptos::prelude::*;
 
 use crate::api::{BootInfo, User};
 use crate::components::toasts::{use_toasts, Toasts};
-use crate::refresh::{ClientError, Clock, Coordinator, Event, EventKind, Phase, Settings};
-use platform::{PlatformClock, PlatformSpawner, PlatformTransport};
+use crate::refresh::{
+    ClientError, Clock, Coordinator, Event, EventKind, HeldToken, Phase, Settings,
+};
+use platform::{tab_link, PlatformClock, PlatformSpawner, PlatformTabs, PlatformTransport};
 
-pub type ApiClient = Coordinator<PlatformTransport, PlatformClock, PlatformSpawner>;
+pub type ApiClient = Coordinator<PlatformTransport, PlatformClock, PlatformSpawner, PlatformTabs>;
 
 /// How many coordinator events the refresh lab keeps.
 const TIMELINE_LIMIT: usize = 600;
@@ -29,10 +31,7 @@ pub struct Session {
     pub in_flight: RwSignal<usize>,
     pub phase: RwSignal<Phase>,
     /// The access token in memory (never stored anywhere else in the browser).
-    pub access_token: RwSignal<Option<String>>,
-    pub token_expires_at: RwSignal<Option<i64>>,
-    /// Client clock (Unix ms) when the current token arrived, to show its lifetime.
-    pub token_received_at: RwSignal<Option<i64>>,
+    pub token: RwSignal<Option<HeldToken>>,
     pub timeline: RwSignal<Vec<Event>>,
     pub refreshes_started: RwSignal<u64>,
     client: StoredValue<Option<ApiClient>>,
@@ -47,9 +46,7 @@ impl Session {
             last_customer_code: RwSignal::new(None),
             in_flight: RwSignal::new(0),
             phase: RwSignal::new(Phase::Idle),
-            access_token: RwSignal::new(None),
-            token_expires_at: RwSignal::new(None),
-            token_received_at: RwSignal::new(None),
+            token: RwSignal::new(None),
             timeline: RwSignal::new(Vec::new()),
             refreshes_started: RwSignal::new(0),
             client: StoredValue::new(None),
@@ -114,30 +111,44 @@ impl Session {
         let settings = Settings {
             refresh_errcodes: boot.refresh_errcodes,
             margin_ms: (boot.refresh_margin_secs as i64) * 1000,
+            ..Settings::default()
         };
-        let client = Coordinator::new(PlatformTransport, PlatformClock, PlatformSpawner, settings);
         let session = *self;
+        let tabs = tab_link(move |message| session.client().receive(message));
+        let client = Coordinator::new(
+            PlatformTransport,
+            PlatformClock,
+            PlatformSpawner,
+            tabs,
+            settings,
+        );
         client.subscribe(move |event| session.observe(event));
         self.client.set_value(Some(client.clone()));
         client
     }
 
-    /// Mirrors the coordinator's events into signals, and turns a failed refresh into one
-    /// toast and a logged-out state (protected routes then redirect to the login page).
+    /// Mirrors the coordinator's events into signals, and turns a failed refresh (here or
+    /// in another tab) into one toast and a logged-out state, a logout in another tab into
+    /// a neutral notice, and a login in another tab into this tab's user. Protected routes
+    /// follow the user: without one they redirect to the login page, which in turn goes
+    /// on to its `redirect` once a user is there.
     fn observe(&self, event: &Event) {
         match &event.kind {
             EventKind::InFlight(count) => self.in_flight.set(*count),
             EventKind::PhaseChanged(phase) => self.phase.set(*phase),
-            EventKind::TokenChanged { token, expires_at } => {
-                self.access_token.set(token.clone());
-                self.token_expires_at.set(*expires_at);
-                self.token_received_at.set(expires_at.map(|_| event.at_ms));
-            }
-            EventKind::RefreshStarted { refresh } => self.refreshes_started.set(*refresh),
-            EventKind::SessionOver => {
+            EventKind::TokenChanged(token) => self.token.set(token.clone()),
+            EventKind::RefreshStarted { .. } => self.refreshes_started.update(|n| *n += 1),
+            EventKind::SessionOver { .. } => {
                 self.toasts.error(ClientError::SessionOver.to_string());
                 self.set_user(None);
             }
+            EventKind::SignedOutElsewhere { .. } => {
+                self.toasts.info("You signed out in another tab");
+                self.set_user(None);
+            }
+            EventKind::TokenReceived {
+                login: Some(user), ..
+            } => self.set_user(Some(user.clone())),
             _ => {}
         }
         if event.kind.is_timeline() {
@@ -171,6 +182,13 @@ impl Session {
 pub fn provide_session(boot: Resource<BootInfo>) -> Session {
     let session = Session::new(boot, use_toasts());
     provide_context(session);
+    // In the browser (effects do not run on the server), the coordinator starts listening
+    // to the other tabs as soon as the page is up, not at its first request.
+    Effect::new(move |_| {
+        if boot.get().is_some() {
+            session.client();
+        }
+    });
     session
 }
 

@@ -1,16 +1,33 @@
-//! The coordinator's transport, clock and spawner for the build at hand: gloo-net in the
-//! browser; inert stand-ins during server rendering, where no request is ever made.
+//! The coordinator's transport, clock, spawner and tab link for the build at hand:
+//! gloo-net and the browser's tabs in the browser; inert stand-ins during server
+//! rendering, where no request is ever made.
+
+use crate::refresh::TabMessage;
 
 #[cfg(feature = "hydrate")]
 pub use crate::client::{
-    BrowserClock as PlatformClock, BrowserSpawner as PlatformSpawner,
+    BrowserClock as PlatformClock, BrowserSpawner as PlatformSpawner, BrowserTabs as PlatformTabs,
     GlooTransport as PlatformTransport,
 };
+#[cfg(not(feature = "hydrate"))]
+pub use crate::refresh::SingleTab as PlatformTabs;
 #[cfg(not(feature = "hydrate"))]
 pub use server_side::{
     NoSpawner as PlatformSpawner, OfflineTransport as PlatformTransport,
     SystemClock as PlatformClock,
 };
+
+/// The link to the other tabs; `on_message` gets what they announce.
+#[cfg(feature = "hydrate")]
+pub fn tab_link(on_message: impl Fn(TabMessage) + 'static) -> PlatformTabs {
+    PlatformTabs::open(on_message)
+}
+
+/// A page rendered on the server has no other tabs.
+#[cfg(not(feature = "hydrate"))]
+pub fn tab_link(_: impl Fn(TabMessage) + 'static) -> PlatformTabs {
+    PlatformTabs
+}
 
 #[cfg(not(feature = "hydrate"))]
 mod server_side {
@@ -45,6 +62,11 @@ mod server_side {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as i64)
                 .unwrap_or_default()
+        }
+
+        /// Never awaited: no refresh runs during server rendering.
+        fn sleep(&self, _: std::time::Duration) -> impl Future<Output = ()> + 'static {
+            std::future::ready(())
         }
     }
 

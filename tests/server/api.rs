@@ -31,6 +31,10 @@ async fn login_returns_a_token_its_expiry_the_user_and_a_strict_httponly_cookie(
         (expires_at - now_s() - 30).abs() <= 2,
         "default lifetime 30 s"
     );
+    assert_eq!(
+        data["expires_in"], 30,
+        "the lifetime, for clients whose clock disagrees with the server's"
+    );
     let cookie = answer
         .set_cookie
         .iter()

@@ -59,6 +59,11 @@ async fn a_grace_answer_expires_with_the_grace_window() {
         left <= 6,
         "capped at the end of the 5 s window, not 600 s: {left}"
     );
+    let expires_in = grace.data()["expires_in"].as_i64().expect("lifetime");
+    assert!(
+        (0..=6).contains(&expires_in) && expires_in >= left,
+        "expires_in follows the cap (rounded up to the second): {expires_in}"
+    );
     assert!(
         Settings::from_toml("[tokens]\nreuse_grace_secs = 31")
             .unwrap_err()
