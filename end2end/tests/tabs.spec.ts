@@ -49,6 +49,10 @@ test("three tabs whose tokens expired together send one refresh between them", a
   expect(after.grace_refreshes - before.grace_refreshes, "no tab raced another").toBe(0);
   expect(after.reuse_detections).toBe(0);
   for (const tab of tabs) expect(await errorToastsShown(tab)).toBe(0);
+  // Only numbers are shared through storage (the generation, the tally), never a token.
+  const stored = await tabs[0].evaluate(() => [...Object.values(localStorage), ...Object.values(sessionStorage)]);
+  expect(stored.length).toBeGreaterThan(0);
+  for (const value of stored) expect(value).toMatch(/^\d+$/);
   // The lab shows who did what: the browser's tally, and tokens that came from another tab.
   await expect(tabs[0].locator('[data-counter="browser-refreshes"]')).not.toHaveText("0");
   const received = await Promise.all(
