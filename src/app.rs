@@ -9,9 +9,9 @@ use leptos_router::{path, SsrMode};
 use crate::api::{BootInfo, RedirectPath};
 use crate::components::header::Header;
 use crate::components::loading::LoadingBar;
-use crate::components::toasts::{provide_toasts, Toaster};
+use crate::components::toasts::Toaster;
 use crate::pages::{DashboardPage, LabPage, LoginPage, NotFoundPage, OrdersPage, SessionsPage};
-use crate::session::{provide_session, use_session};
+use crate::state::{provide_state, use_auth};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -49,9 +49,8 @@ async fn load_boot() -> BootInfo {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_toasts();
     let boot = Resource::new_blocking(|| (), |_| load_boot());
-    provide_session(boot);
+    provide_state(boot);
     // The end-to-end tests wait for this instead of retrying clicks.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
@@ -78,9 +77,9 @@ pub fn App() -> impl IntoView {
 /// server (a 302 before any HTML) as well as in the browser.
 #[component]
 fn AppRoutes() -> impl IntoView {
-    let session = use_session();
+    let auth = use_auth();
     let location = use_location();
-    let logged_in = move || session.logged_in();
+    let logged_in = move || auth.logged_in();
     let to_login = move || {
         let search = location.search.get_untracked();
         let here = match search.as_str() {
@@ -88,7 +87,7 @@ fn AppRoutes() -> impl IntoView {
             s if s.starts_with('?') => format!("{}{s}", location.pathname.get_untracked()),
             s => format!("{}?{s}", location.pathname.get_untracked()),
         };
-        RedirectPath::parse_or_home(Some(&here)).login_url(session.customer_code().as_deref())
+        RedirectPath::parse_or_home(Some(&here)).login_url(auth.customer_code().as_deref())
     };
     view! {
         <Routes fallback=|| view! { <NotFoundPage/> }>

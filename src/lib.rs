@@ -3,17 +3,20 @@
 //! # Layout
 //! - [`api`]: the wire contract shared by server and browser (envelope, errcodes, bodies).
 //! - [`refresh`]: the target-independent single-flight refresh coordinator.
-//! - `session`: the coordinator wired to Leptos signals, and the typed API calls pages use.
-//! - `client` (feature `hydrate`): browser-only glue — gloo-net transport, clock, spawner.
-//! - [`app`], `pages`, `components`: the UI, rendered on the server and hydrated.
+//! - `state`: the client's state layer — the coordinator and typed API calls, who is signed
+//!   in, the coordinator's activity, toasts — provided once and read by the UI.
+//! - `client` (feature `hydrate`): browser-only glue — gloo-net transport, clock, spawner,
+//!   the link to the other tabs.
+//! - [`app`], `pages`, `components`, `format`: the UI, rendered on the server and hydrated.
 //! - [`server`] (feature `ssr`): config, tokens, SQLite store, `/api` handlers, assets.
 
 pub mod api;
 pub mod app;
 mod components;
+mod format;
 mod pages;
 pub mod refresh;
-mod session;
+mod state;
 
 #[cfg(feature = "hydrate")]
 mod client;

@@ -4,12 +4,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 
-use crate::session::use_session;
+use crate::state::use_auth;
 
 #[component]
-pub fn Header() -> impl IntoView {
-    let session = use_session();
-    let logout = move |_| spawn_local(async move { session.logout().await });
+pub(crate) fn Header() -> impl IntoView {
+    let auth = use_auth();
+    let logout = move |_| spawn_local(async move { auth.logout().await });
     view! {
         <header class="topbar">
             <A href="/" attr:class="brand">
@@ -18,7 +18,7 @@ pub fn Header() -> impl IntoView {
             </A>
             <Transition fallback=|| ()>
                 {move || {
-                    session
+                    auth
                         .user()
                         .map(|user| {
                             view! {

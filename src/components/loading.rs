@@ -3,12 +3,12 @@
 
 use leptos::prelude::*;
 
-use crate::session::use_session;
+use crate::state::use_activity;
 
 #[component]
-pub fn LoadingBar() -> impl IntoView {
-    let session = use_session();
-    let busy = move || session.in_flight.get() > 0;
+pub(crate) fn LoadingBar() -> impl IntoView {
+    let activity = use_activity();
+    let busy = move || activity.in_flight.get() > 0;
     view! {
         <div
             class="loading-bar"
@@ -16,7 +16,7 @@ pub fn LoadingBar() -> impl IntoView {
             role="progressbar"
             aria-label="Loading"
             aria-hidden=move || (!busy()).to_string()
-            data-in-flight=move || session.in_flight.get()
+            data-in-flight=move || activity.in_flight.get()
         >
             <div class="loading-bar-fill"></div>
         </div>

@@ -1,6 +1,6 @@
 //! Reusable parts of the UI: the global loading bar, toasts, and the page header.
 
-pub mod header;
-pub mod loading;
-pub mod panels;
-pub mod toasts;
+pub(crate) mod header;
+pub(crate) mod loading;
+pub(crate) mod panels;
+pub(crate) mod toasts;

@@ -3,11 +3,11 @@
 use leptos::prelude::*;
 
 use crate::api::Order;
-use crate::pages::{date, money};
+use crate::format::{date, money};
 use crate::refresh::ClientError;
 
 #[component]
-pub fn Panel(
+pub(crate) fn Panel(
     title: &'static str,
     name: &'static str,
     #[prop(optional)] wide: bool,
@@ -22,12 +22,12 @@ pub fn Panel(
 }
 
 #[component]
-pub fn PanelError(error: ClientError) -> impl IntoView {
+pub(crate) fn PanelError(error: ClientError) -> impl IntoView {
     view! { <p class="panel-error">"Could not load: " {error.to_string()}</p> }
 }
 
 #[component]
-pub fn OrdersTable(orders: Vec<Order>) -> impl IntoView {
+pub(crate) fn OrdersTable(orders: Vec<Order>) -> impl IntoView {
     view! {
         <table class="orders" data-loaded="true">
             <thead>

@@ -5,24 +5,23 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use super::{date, money};
 use crate::api::{OrdersQuery, Profile, Stats};
 use crate::components::panels::{OrdersTable, Panel, PanelError};
-use crate::session::use_session;
+use crate::format::{date, money};
+use crate::state::use_api;
 
 #[component]
-pub fn DashboardPage() -> impl IntoView {
-    let session = use_session();
-    let profile = LocalResource::new(move || async move { session.reported(session.me().await) });
-    let stats = LocalResource::new(move || async move { session.reported(session.stats().await) });
+pub(crate) fn DashboardPage() -> impl IntoView {
+    let api = use_api();
+    let profile = LocalResource::new(move || async move { api.reported(api.me().await) });
+    let stats = LocalResource::new(move || async move { api.reported(api.stats().await) });
     let recent = LocalResource::new(move || async move {
-        session.reported(
-            session
-                .orders(OrdersQuery {
-                    page: 1,
-                    page_size: 5,
-                })
-                .await,
+        api.reported(
+            api.orders(OrdersQuery {
+                page: 1,
+                page_size: 5,
+            })
+            .await,
         )
     });
 

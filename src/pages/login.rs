@@ -9,12 +9,11 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use crate::api::{LoginRequest, RedirectPath};
-use crate::components::toasts::use_toasts;
-use crate::session::use_session;
+use crate::state::{use_auth, use_toasts};
 
 #[component]
-pub fn LoginPage() -> impl IntoView {
-    let session = use_session();
+pub(crate) fn LoginPage() -> impl IntoView {
+    let auth = use_auth();
     let toasts = use_toasts();
     let query = use_query_map();
     let navigate = use_navigate();
@@ -29,7 +28,7 @@ pub fn LoginPage() -> impl IntoView {
 
     let login = Action::new_local(move |request: &LoginRequest| {
         let request = request.clone();
-        async move { session.login(request).await }
+        async move { auth.login(request).await }
     });
     Effect::new(move |_| {
         if let Some(Err(error)) = login.value().get() {
@@ -39,7 +38,7 @@ pub fn LoginPage() -> impl IntoView {
     // Logged in, here or in another tab of this browser: go on to where the visitor was
     // headed without asking again.
     Effect::watch(
-        move || session.logged_in(),
+        move || auth.logged_in(),
         move |now, before, _| {
             if *now == Some(true) && before.is_some_and(|before| *before != Some(true)) {
                 let target = RedirectPath::parse_or_home(
@@ -114,11 +113,11 @@ pub fn LoginPage() -> impl IntoView {
 /// The demo credentials, while demo mode is on.
 #[component]
 fn DemoHint() -> impl IntoView {
-    let session = use_session();
+    let auth = use_auth();
     view! {
         <Transition fallback=|| ()>
             {move || {
-                session
+                auth
                     .boot()
                     .and_then(|boot| boot.demo_hint)
                     .map(|(code, user, password)| {

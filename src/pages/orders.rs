@@ -7,13 +7,13 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::OrdersQuery;
 use crate::components::panels::{OrdersTable, PanelError};
-use crate::session::use_session;
+use crate::state::use_api;
 
 const PAGE_SIZE: u32 = 10;
 
 #[component]
-pub fn OrdersPage() -> impl IntoView {
-    let session = use_session();
+pub(crate) fn OrdersPage() -> impl IntoView {
+    let api = use_api();
     let query = use_query_map();
     let page = Memo::new(move |_| {
         query
@@ -26,13 +26,12 @@ pub fn OrdersPage() -> impl IntoView {
     let orders = LocalResource::new(move || {
         let page = page.get();
         async move {
-            session.reported(
-                session
-                    .orders(OrdersQuery {
-                        page,
-                        page_size: PAGE_SIZE,
-                    })
-                    .await,
+            api.reported(
+                api.orders(OrdersQuery {
+                    page,
+                    page_size: PAGE_SIZE,
+                })
+                .await,
             )
         }
     });

@@ -4,21 +4,20 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 
-use super::date_time;
 use crate::api::ActiveSession;
 use crate::components::panels::PanelError;
-use crate::session::use_session;
+use crate::format::date_time;
+use crate::state::use_api;
 
 #[component]
-pub fn SessionsPage() -> impl IntoView {
-    let session = use_session();
-    let sessions =
-        LocalResource::new(move || async move { session.reported(session.sessions().await) });
+pub(crate) fn SessionsPage() -> impl IntoView {
+    let api = use_api();
+    let sessions = LocalResource::new(move || async move { api.reported(api.sessions().await) });
     // How many were ended by the last click, for the summary line.
     let ended = RwSignal::new(None::<u32>);
     let end_others = move |_| {
         spawn_local(async move {
-            if let Ok(result) = session.reported(session.end_other_sessions().await) {
+            if let Ok(result) = api.reported(api.end_other_sessions().await) {
                 ended.set(Some(result.ended));
                 sessions.refetch();
             }

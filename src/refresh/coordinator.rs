@@ -101,7 +101,11 @@ impl<T, C, S, L> Clone for Coordinator<T, C, S, L> {
     }
 }
 
-type Listener = Box<dyn Fn(&Event) + Send + Sync>;
+type Listener = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// Names a listener, to unsubscribe it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenerId(u64);
 
 /// What a parked request learns when the refresh it waits for ends.
 type RefreshOutcome = Result<(), ClientError>;
@@ -113,7 +117,13 @@ struct Inner<T, C, S, L> {
     tabs: L,
     settings: Settings,
     state: Mutex<State>,
-    listeners: Mutex<Vec<Listener>>,
+    listeners: Mutex<Listeners>,
+}
+
+#[derive(Default)]
+struct Listeners {
+    next: u64,
+    all: Vec<(ListenerId, Listener)>,
 }
 
 struct State {
@@ -181,18 +191,25 @@ where
                     rounds: 0,
                     refreshes_started: 0,
                 }),
-                listeners: Mutex::new(Vec::new()),
+                listeners: Mutex::new(Listeners::default()),
             }),
         }
     }
 
     /// Calls `listener` for every event, after the state change it reports.
-    pub fn subscribe(&self, listener: impl Fn(&Event) + Send + Sync + 'static) {
-        lock(&self.inner.listeners).push(Box::new(listener));
+    pub fn subscribe(&self, listener: impl Fn(&Event) + Send + Sync + 'static) -> ListenerId {
+        let mut listeners = lock(&self.inner.listeners);
+        listeners.next += 1;
+        let id = ListenerId(listeners.next);
+        listeners.all.push((id, Arc::new(listener)));
+        id
     }
 
-    pub fn settings(&self) -> &Settings {
-        &self.inner.settings
+    /// Stops calling a listener (a view that goes away).
+    pub fn unsubscribe(&self, id: ListenerId) {
+        lock(&self.inner.listeners)
+            .all
+            .retain(|(listening, _)| *listening != id);
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -377,7 +394,12 @@ where
             return;
         }
         let at_ms = self.clock.now_ms();
-        let listeners = lock(&self.listeners);
+        // Called without the lock held, so that a listener may subscribe or unsubscribe.
+        let listeners: Vec<Listener> = lock(&self.listeners)
+            .all
+            .iter()
+            .map(|(_, listener)| Arc::clone(listener))
+            .collect();
         for kind in events {
             let event = Event { at_ms, kind };
             for listener in listeners.iter() {

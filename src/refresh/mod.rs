@@ -14,7 +14,7 @@ mod request;
 mod tabs;
 mod traits;
 
-pub use coordinator::{Coordinator, HeldToken, Phase, Settings, Snapshot};
+pub use coordinator::{Coordinator, HeldToken, ListenerId, Phase, Settings, Snapshot};
 pub use error::ClientError;
 pub use events::{Event, EventKind, QueueReason, RequestId};
 pub use request::{ApiRequest, Method};

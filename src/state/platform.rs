@@ -5,27 +5,27 @@
 use crate::refresh::TabMessage;
 
 #[cfg(feature = "hydrate")]
-pub use crate::client::{
+pub(crate) use crate::client::{
     BrowserClock as PlatformClock, BrowserSpawner as PlatformSpawner, BrowserTabs as PlatformTabs,
     GlooTransport as PlatformTransport,
 };
 #[cfg(not(feature = "hydrate"))]
-pub use crate::refresh::SingleTab as PlatformTabs;
+pub(crate) use crate::refresh::SingleTab as PlatformTabs;
 #[cfg(not(feature = "hydrate"))]
-pub use server_side::{
+pub(crate) use server_side::{
     NoSpawner as PlatformSpawner, OfflineTransport as PlatformTransport,
     SystemClock as PlatformClock,
 };
 
 /// The link to the other tabs; `on_message` gets what they announce.
 #[cfg(feature = "hydrate")]
-pub fn tab_link(on_message: impl Fn(TabMessage) + 'static) -> PlatformTabs {
+pub(crate) fn tab_link(on_message: impl Fn(TabMessage) + 'static) -> PlatformTabs {
     PlatformTabs::open(on_message)
 }
 
 /// A page rendered on the server has no other tabs.
 #[cfg(not(feature = "hydrate"))]
-pub fn tab_link(_: impl Fn(TabMessage) + 'static) -> PlatformTabs {
+pub(crate) fn tab_link(_: impl Fn(TabMessage) + 'static) -> PlatformTabs {
     PlatformTabs
 }
 

@@ -1,0 +1,49 @@
+//! What the lab shows of the coordinator while it is mounted: the timeline of events, the
+//! token in memory and the refresh calls this tab sent. Only the coordinator's events
+//! write it (and the lab's Clear button, which empties its own timeline).
+
+use leptos::prelude::*;
+
+use crate::refresh::{Event, EventKind, HeldToken};
+use crate::state::Api;
+
+/// How many coordinator events the lab keeps.
+const TIMELINE_LIMIT: usize = 600;
+
+#[derive(Clone, Copy)]
+pub(super) struct LabFeed {
+    pub(super) timeline: RwSignal<Vec<Event>>,
+    pub(super) token: RwSignal<Option<HeldToken>>,
+    /// Refresh calls this tab sent since the lab was opened.
+    pub(super) refresh_calls: RwSignal<u64>,
+}
+
+impl LabFeed {
+    /// Starts listening now; stops when the calling component goes away.
+    pub(super) fn mount(api: Api) -> Self {
+        let feed = Self {
+            timeline: RwSignal::new(Vec::new()),
+            token: RwSignal::new(api.built().and_then(|client| client.snapshot().token)),
+            refresh_calls: RwSignal::new(0),
+        };
+        api.subscribe_while_mounted(move |event| feed.observe(event));
+        feed
+    }
+
+    fn observe(&self, event: &Event) {
+        match &event.kind {
+            EventKind::TokenChanged(token) => self.token.set(token.clone()),
+            EventKind::RefreshStarted { .. } => self.refresh_calls.update(|n| *n += 1),
+            _ => {}
+        }
+        if event.kind.is_timeline() {
+            self.timeline.update(|timeline| {
+                timeline.push(event.clone());
+                if timeline.len() > TIMELINE_LIMIT {
+                    let excess = timeline.len() - TIMELINE_LIMIT;
+                    timeline.drain(..excess);
+                }
+            });
+        }
+    }
+}

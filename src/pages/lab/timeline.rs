@@ -1,0 +1,43 @@
+//! The coordinator's timeline: a row per request, refresh round and tab message.
+
+use leptos::prelude::*;
+
+use super::feed::LabFeed;
+use super::view_model::rows;
+
+#[component]
+pub(super) fn Timeline(feed: LabFeed) -> impl IntoView {
+    let grouped = Memo::new(move |_| feed.timeline.with(|events| rows(events)));
+    view! {
+        <section class="card timeline" id="lab-timeline" aria-label="Timeline">
+            <div class="timeline-head">
+                <h2>"Timeline"</h2>
+                <button class="button ghost small" on:click=move |_| feed.timeline.set(Vec::new())>"Clear"</button>
+            </div>
+            <Show
+                when=move || !grouped.with(Vec::is_empty)
+                fallback=|| view! { <p class="muted">"Fire a burst to see each request's path through the coordinator."</p> }
+            >
+                <ol class="rows">
+                    <For each=move || grouped.get() key=|row| (row.key.clone(), row.steps.len()) let:row>
+                        <li class="row" class:refresh-row=row.is_refresh data-row=row.key.clone()>
+                            <span class="row-title mono">{row.title.clone()}</span>
+                            <span class="steps">
+                                {row
+                                    .steps
+                                    .iter()
+                                    .map(|step| view! {
+                                        <span class=format!("chip chip-{}", step.class)>
+                                            {step.label.clone()}
+                                            <small>{format!(" +{} ms", step.offset_ms)}</small>
+                                        </span>
+                                    })
+                                    .collect_view()}
+                            </span>
+                        </li>
+                    </For>
+                </ol>
+            </Show>
+        </section>
+    }
+}

@@ -1,0 +1,72 @@
+//! The access token in memory, its countdown, and the coordinator's phase.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use super::feed::LabFeed;
+use super::view_model::{phase_badge, remaining_text};
+use crate::refresh::Clock;
+use crate::state::{use_activity, PlatformClock};
+
+#[component]
+pub(super) fn TokenCard(feed: LabFeed) -> impl IntoView {
+    let activity = use_activity();
+    let now = RwSignal::new(0i64);
+    Effect::new(move |_| {
+        now.set(PlatformClock.now_ms());
+        if let Ok(handle) = set_interval_with_handle(
+            move || now.set(PlatformClock.now_ms()),
+            Duration::from_millis(200),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    // On this tab's clock alone, like the coordinator: a clock that disagrees with the
+    // server's changes nothing.
+    let remaining_ms = move || {
+        feed.token.with(|token| {
+            token
+                .as_ref()
+                .map(|t| (t.valid_until_ms() - now.get()).max(0))
+        })
+    };
+    let lifetime_ms = move || {
+        feed.token
+            .with(|token| token.as_ref().map_or(1, |t| t.lifetime_ms.max(1)))
+    };
+    let tail = move || {
+        feed.token.with(|token| {
+            token
+                .as_ref()
+                .map(|t| format!("…{}", &t.value[t.value.len().saturating_sub(12)..]))
+                .unwrap_or_default()
+        })
+    };
+    let phase = move || phase_badge(activity.phase.get());
+    view! {
+        <section class="card token-card" id="lab-token" aria-label="Access token">
+            <h2>"Access token"</h2>
+            <div class="countdown" data-remaining-ms=move || remaining_ms().unwrap_or(0)>
+                {move || remaining_text(remaining_ms())}
+            </div>
+            // A <progress>, not a styled div: the page's CSP allows no inline styles.
+            <progress
+                class="meter"
+                aria-label="Remaining lifetime"
+                max=move || lifetime_ms().to_string()
+                value=move || remaining_ms().unwrap_or(0).to_string()
+            ></progress>
+            <p class="token-tail mono" title="The end of the token (its signature)">{tail}</p>
+            <p class="muted small">
+                "Held in memory only; the refresh token is an HttpOnly cookie. Refreshed before sending when it has less than the safety margin left."
+            </p>
+            <div class="phase">
+                "Coordinator: "
+                <span class=move || format!("badge badge-{}", phase().0) id="phase">{move || phase().1}</span>
+                " · in flight: "
+                <strong id="in-flight">{move || activity.in_flight.get()}</strong>
+            </div>
+        </section>
+    }
+}

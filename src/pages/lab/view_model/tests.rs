@@ -1,0 +1,194 @@
+use super::*;
+use crate::refresh::RequestId;
+
+fn at(at_ms: i64, kind: EventKind) -> Event {
+    Event { at_ms, kind }
+}
+
+fn sent(request: RequestId, path: &str) -> EventKind {
+    EventKind::Sent {
+        request,
+        label: format!("GET {path}"),
+        token_generation: 1,
+    }
+}
+
+fn labels(row: &Row) -> Vec<&str> {
+    row.steps.iter().map(|s| s.label.as_str()).collect()
+}
+
+#[test]
+fn a_request_that_needed_a_refresh_reads_as_its_path_through_the_coordinator() {
+    let events = [
+        at(100, sent(1, "/api/me")),
+        at(
+            110,
+            EventKind::GotErrcode {
+                request: 1,
+                errcode: 30001,
+            },
+        ),
+        at(
+            110,
+            EventKind::Queued {
+                request: 1,
+                reason: QueueReason::Errcode(30001),
+            },
+        ),
+        at(
+            111,
+            EventKind::RefreshLocked {
+                refresh: 1,
+                exclusive: true,
+            },
+        ),
+        at(112, EventKind::RefreshStarted { refresh: 1 }),
+        at(
+            150,
+            EventKind::RefreshSucceeded {
+                refresh: 1,
+                expires_at: 0,
+            },
+        ),
+        at(
+            151,
+            EventKind::Replayed {
+                request: 1,
+                token_generation: 2,
+            },
+        ),
+        at(
+            160,
+            EventKind::Delivered {
+                request: 1,
+                result: Ok(()),
+            },
+        ),
+        at(160, EventKind::InFlight(0)),
+    ];
+    let rows = rows(&events);
+    assert_eq!(rows.len(), 2, "one request, one refresh round");
+    assert_eq!(rows[0].title, "#1 GET /api/me");
+    assert!(!rows[0].is_refresh);
+    assert_eq!(
+        labels(&rows[0]),
+        ["sent", "30001", "queued", "replayed", "delivered"]
+    );
+    assert_eq!(
+        rows[0].steps.last().map(|s| s.offset_ms),
+        Some(60),
+        "from the first event"
+    );
+    assert_eq!(rows[1].title, "refresh #1");
+    assert!(rows[1].is_refresh);
+    assert_eq!(
+        labels(&rows[1]),
+        ["lock taken", "POST /api/auth/refresh", "new token"]
+    );
+}
+
+#[test]
+fn rows_come_in_order_of_first_appearance_whatever_their_ids() {
+    let events = [
+        at(1, sent(7, "/api/stats")),
+        at(2, sent(3, "/api/me")),
+        at(
+            3,
+            EventKind::Delivered {
+                request: 7,
+                result: Err(40300),
+            },
+        ),
+        at(4, EventKind::Cancelled { request: 3 }),
+    ];
+    let rows = rows(&events);
+    let titles: Vec<&str> = rows.iter().map(|r| r.title.as_str()).collect();
+    assert_eq!(titles, ["#7 GET /api/stats", "#3 GET /api/me"]);
+    assert_eq!(labels(&rows[0]), ["sent", "error 40300"]);
+    assert_eq!(rows[0].steps[1].class, "failed");
+    assert_eq!(labels(&rows[1]), ["sent", "cancelled"]);
+}
+
+#[test]
+fn other_tabs_and_the_end_of_the_session_get_rows_of_their_own() {
+    let events = [
+        at(1, EventKind::AwaitingOtherTab { refresh: 2 }),
+        at(
+            2,
+            EventKind::TokenReceived {
+                from: "a1b2".into(),
+                generation: 9,
+                login: None,
+            },
+        ),
+        at(
+            3,
+            EventKind::SessionOver {
+                from_tab: Some("c3d4".into()),
+            },
+        ),
+        at(
+            4,
+            EventKind::RefreshLocked {
+                refresh: 3,
+                exclusive: false,
+            },
+        ),
+    ];
+    let rows = rows(&events);
+    let titles: Vec<&str> = rows.iter().map(|r| r.title.as_str()).collect();
+    assert_eq!(titles, ["refresh #2", "token #9", "session", "refresh #3"]);
+    assert_eq!(labels(&rows[0]), ["another tab got ahead"]);
+    assert_eq!(labels(&rows[1]), ["from tab a1b2"]);
+    assert_eq!(labels(&rows[2]), ["session over (tab c3d4)"]);
+    assert_eq!(labels(&rows[3]), ["no lock"]);
+}
+
+#[test]
+fn state_changes_stay_off_the_timeline() {
+    let events = [
+        at(1, EventKind::InFlight(3)),
+        at(2, EventKind::PhaseChanged(Phase::Refreshing)),
+        at(3, EventKind::TokenChanged(None)),
+    ];
+    assert!(rows(&events).is_empty());
+}
+
+#[test]
+fn a_burst_counts_what_was_delivered_and_what_failed() {
+    let results: [Result<(), ()>; 4] = [Ok(()), Err(()), Ok(()), Ok(())];
+    assert_eq!(
+        BurstResult::of(&results),
+        BurstResult {
+            size: 4,
+            ok: 3,
+            failed: 1
+        }
+    );
+    assert_eq!(BurstResult::of::<(), ()>(&[]), BurstResult::default());
+}
+
+#[test]
+fn the_countdown_and_the_phase_badge_read_as_shown() {
+    assert_eq!(remaining_text(Some(12_345)), "12.3 s");
+    assert_eq!(remaining_text(Some(0)), "expired");
+    assert_eq!(remaining_text(None), "none in memory");
+    assert_eq!(
+        phase_badge(Phase::Refreshing),
+        ("refreshing", "Refreshing…")
+    );
+    assert_eq!(phase_badge(Phase::SignedOut).0, "failed");
+}
+
+#[test]
+fn counting_picks_one_kind_of_event() {
+    let events = [
+        at(1, EventKind::RefreshStarted { refresh: 1 }),
+        at(2, sent(1, "/api/me")),
+        at(3, EventKind::RefreshStarted { refresh: 2 }),
+    ];
+    assert_eq!(
+        count(&events, |k| matches!(k, EventKind::RefreshStarted { .. })),
+        2
+    );
+}

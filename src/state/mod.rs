@@ -1,0 +1,55 @@
+//! The client's state layer, provided once in `App` and reached with the `use_*`
+//! functions. Each piece has one owner that writes it:
+//! - [`Api`]: the refresh coordinator, built from the server's boot information, and the
+//!   typed calls pages make (the only path to the network);
+//! - [`Auth`]: who is signed in (boot information, login, logout, other tabs);
+//! - [`Activity`]: the coordinator's phase and in-flight count, read-only;
+//! - [`Toasts`]: the notices on screen.
+//!
+//! Nothing here imports a UI module.
+
+mod activity;
+mod api;
+mod auth;
+mod calls;
+mod platform;
+mod toasts;
+
+use leptos::prelude::*;
+
+pub(crate) use activity::Activity;
+pub(crate) use api::Api;
+pub(crate) use auth::Auth;
+pub(crate) use platform::PlatformClock;
+pub(crate) use toasts::{use_toasts, ToastKind, Toasts};
+
+use crate::api::BootInfo;
+
+/// Creates the state of this page and provides each piece.
+pub(crate) fn provide_state(boot: Resource<BootInfo>) {
+    let toasts = Toasts::new();
+    let api = Api::new(boot, toasts);
+    provide_context(toasts);
+    provide_context(api);
+    provide_context(Auth::new(boot, api, toasts));
+    provide_context(Activity::new(api));
+    // In the browser (effects do not run on the server), the coordinator is built and
+    // listens to the other tabs as soon as the page is up, not at its first request.
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            api.client().await;
+        })
+    });
+}
+
+pub(crate) fn use_api() -> Api {
+    expect_context::<Api>()
+}
+
+pub(crate) fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+pub(crate) fn use_activity() -> Activity {
+    expect_context::<Activity>()
+}
