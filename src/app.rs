@@ -80,6 +80,11 @@ fn AppRoutes() -> impl IntoView {
     let auth = use_auth();
     let location = use_location();
     let logged_in = move || auth.logged_in();
+    // With demo mode off the lab is a 404 for everyone: nobody is sent to log in for it.
+    let lab_condition = move || match auth.demo_enabled() {
+        false => Some(true),
+        true => auth.logged_in(),
+    };
     let to_login = move || {
         let search = location.search.get_untracked();
         let here = match search.as_str() {
@@ -94,8 +99,19 @@ fn AppRoutes() -> impl IntoView {
             <Route path=path!("/login") view=LoginPage/>
             <ProtectedRoute path=path!("/") view=DashboardPage condition=logged_in redirect_path=to_login ssr=SsrMode::Async/>
             <ProtectedRoute path=path!("/orders") view=OrdersPage condition=logged_in redirect_path=to_login ssr=SsrMode::Async/>
-            <ProtectedRoute path=path!("/lab") view=LabPage condition=logged_in redirect_path=to_login ssr=SsrMode::Async/>
+            <ProtectedRoute path=path!("/lab") view=LabGate condition=lab_condition redirect_path=to_login ssr=SsrMode::Async/>
             <ProtectedRoute path=path!("/sessions") view=SessionsPage condition=logged_in redirect_path=to_login ssr=SsrMode::Async/>
         </Routes>
+    }
+}
+
+/// The refresh lab while demo mode is on; otherwise the 404 page (the server answers
+/// `/lab` with status 404 then, see `server::application`).
+#[component]
+fn LabGate() -> impl IntoView {
+    let auth = use_auth();
+    move || match auth.demo_enabled() {
+        true => view! { <LabPage/> }.into_any(),
+        false => view! { <NotFoundPage/> }.into_any(),
     }
 }

@@ -28,5 +28,11 @@ pub mod paths {
     pub const DEMO_COUNTERS: &str = "/api/demo/counters";
 }
 
+/// Paths of pages the server treats specially.
+pub mod pages {
+    /// The refresh lab: only in demo mode.
+    pub const LAB: &str = "/lab";
+}
+
 /// Name of the HttpOnly cookie that carries the refresh token.
 pub const REFRESH_COOKIE: &str = "painless_refresh";

@@ -25,7 +25,9 @@ pub(crate) fn Header() -> impl IntoView {
                                 <nav class="nav" aria-label="Main">
                                     <A href="/" exact=true>"Dashboard"</A>
                                     <A href="/orders">"Orders"</A>
-                                    <A href="/lab">"Refresh lab"</A>
+                                    <Show when=move || auth.demo_enabled()>
+                                        <A href="/lab">"Refresh lab"</A>
+                                    </Show>
                                     <A href="/sessions">"Sessions"</A>
                                 </nav>
                                 <div class="who">

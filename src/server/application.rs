@@ -207,7 +207,12 @@ pub fn router(state: AppState) -> Router {
             ApiError::Internal("handler panicked".into()).into_response()
         }))
         .layer(DefaultBodyLimit::max(state.settings.server.max_body_bytes));
-    let routes = generate_route_list(App);
+    // The refresh lab exists only in demo mode; otherwise `/lab` is an unknown page (404).
+    let demo = state.settings.demo.enabled;
+    let routes: Vec<_> = generate_route_list(App)
+        .into_iter()
+        .filter(|route| demo || route.path() != crate::api::pages::LAB)
+        .collect();
     let leptos_state = state.clone();
     Router::new()
         .nest("/api", api)

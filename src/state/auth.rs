@@ -38,6 +38,11 @@ impl Auth {
         self.boot.get()
     }
 
+    /// Whether demo mode is on, which shows the refresh lab (reactive; off until known).
+    pub(crate) fn demo_enabled(&self) -> bool {
+        self.boot.get().is_some_and(|boot| boot.demo_enabled)
+    }
+
     /// Who is logged in (reactive). `None` also while the boot information loads.
     pub(crate) fn user(&self) -> Option<User> {
         match self.user_override.get() {

@@ -797,3 +797,63 @@ fn forged_tokens_really_differ_from_the_original() {
     assert_ne!(token, forged);
     assert_eq!(claims_of(&forged)["exp"], 2);
 }
+
+/// A page as a browser navigation gets it, with the refresh cookie if there is one.
+async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> (StatusCode, String) {
+    let mut request = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .header(header::ACCEPT, "text/html");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, format!("{REFRESH_COOKIE}={cookie}"));
+    }
+    let response = request.send().await.expect("answer");
+    let status = response.status();
+    (status, response.text().await.expect("html"))
+}
+
+#[tokio::test]
+async fn the_lab_is_shown_in_demo_mode_and_a_404_for_everyone_without_it() {
+    let app = spawn_app().await;
+    let (status, _) = page(&app, "/lab", None).await;
+    assert_eq!(status, StatusCode::FOUND, "demo mode: log in first");
+    let (_, cookie) = app.login_demo().await;
+    let (status, html) = page(&app, "/lab", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"fire\""));
+    assert!(html.contains("href=\"/lab\""), "linked from the header");
+    let data_dir = app.stop().await;
+
+    // Demo mode off: demo users are locked out, so a regular user is added to the store.
+    let database = data_dir.path().join("painless.db");
+    let hash = painless::server::users::hash_password("regular-password").expect("hash");
+    rusqlite::Connection::open(&database)
+        .expect("database")
+        .execute(
+            "INSERT INTO users (customer_code, username, display_name, password_hash, is_demo)
+             VALUES ('ACME', 'rita', 'Rita Regular', ?1, 0)",
+            [hash],
+        )
+        .expect("user added");
+    let mut settings = test_settings(data_dir.path());
+    settings.demo.enabled = false;
+    let app = start(settings, data_dir).await;
+    let login = app.login("ACME", "rita", "regular-password").await;
+    login.assert_error(ErrCode::Ok);
+    let cookie = login.refresh_cookie.clone().expect("cookie");
+    for cookie in [None, Some(cookie.as_str())] {
+        let (status, html) = page(&app, "/lab", cookie).await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "signed in: {}",
+            cookie.is_some()
+        );
+        assert!(html.contains("Page not found"));
+        assert!(!html.contains("id=\"fire\""));
+    }
+    let (status, html) = page(&app, "/", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Rita Regular"));
+    assert!(!html.contains("href=\"/lab\""), "no link to the lab");
+}
