@@ -1,11 +1,19 @@
 import { test as base, expect } from "@playwright/test";
 
 /**
- * `test` for every spec: fails the test when the browser reports a Content-Security-Policy
- * violation on any page of its context (the console message Chromium prints, and the
- * `securitypolicyviolation` event, which also catches reports without a console line).
+ * `test` for every spec. It fails the test when any page of its context
+ * - reports a Content-Security-Policy violation (the console message Chromium prints, and
+ *   the `securitypolicyviolation` event, which also catches reports without a console line);
+ * - logs a console error, or a warning about hydration (Leptos logs a mismatch between the
+ *   server's HTML and the client's view as a warning), or throws an uncaught exception.
+ * A test that provokes an error on purpose lists it in `expectedConsoleErrors`.
  */
-export const test = base.extend<{ cspViolations: string[] }>({
+export const test = base.extend<{
+  cspViolations: string[];
+  consoleErrors: string[];
+  expectedConsoleErrors: RegExp[];
+}>({
+  expectedConsoleErrors: [[], { option: true }],
   cspViolations: [
     async ({ context }, use) => {
       const violations: string[] = [];
@@ -24,6 +32,24 @@ export const test = base.extend<{ cspViolations: string[] }>({
       });
       await use(violations);
       expect(violations, "CSP violations reported by the browser").toEqual([]);
+    },
+    { auto: true },
+  ],
+  consoleErrors: [
+    async ({ context, expectedConsoleErrors }, use) => {
+      const errors: string[] = [];
+      const unexpected = (text: string) => !expectedConsoleErrors.some((pattern) => pattern.test(text));
+      context.on("console", (message) => {
+        const text = message.text();
+        const counts =
+          message.type() === "error" || (message.type() === "warning" && /hydrat/i.test(text));
+        if (counts && unexpected(text)) errors.push(`${message.type()}: ${text}`);
+      });
+      context.on("weberror", (error) => {
+        if (unexpected(error.error().message)) errors.push(`uncaught: ${error.error().message}`);
+      });
+      await use(errors);
+      expect(errors, "console errors and hydration warnings in the browser").toEqual([]);
     },
     { auto: true },
   ],

@@ -30,25 +30,29 @@ pub(crate) fn LoginPage() -> impl IntoView {
         let request = request.clone();
         async move { auth.login(request).await }
     });
-    Effect::new(move |_| {
-        if let Some(Err(error)) = login.value().get() {
-            toasts.error(error.to_string());
-        }
+    let go_on = move || {
+        let target =
+            RedirectPath::parse_or_home(query.with_untracked(|q| q.get("redirect")).as_deref());
+        navigate(target.as_str(), NavigateOptions::default());
+    };
+    let go_on_elsewhere = go_on.clone();
+    // Leaves the page only once the action has its value: navigating earlier would dispose
+    // the action while it still settles.
+    Effect::new(move |_| match login.value().get() {
+        Some(Ok(_)) => go_on(),
+        Some(Err(error)) => toasts.error(error.to_string()),
+        None => {}
     });
-    // Logged in, here or in another tab of this browser: go on to where the visitor was
-    // headed without asking again.
-    Effect::watch(
-        move || auth.logged_in(),
-        move |now, before, _| {
-            if *now == Some(true) && before.is_some_and(|before| *before != Some(true)) {
-                let target = RedirectPath::parse_or_home(
-                    query.with_untracked(|q| q.get("redirect")).as_deref(),
-                );
-                navigate(target.as_str(), NavigateOptions::default());
-            }
-        },
-        false,
-    );
+    // Logged in in another tab of this browser: go on to where the visitor was headed
+    // without asking again.
+    Effect::new(move |before: Option<Option<bool>>| {
+        let now = auth.logged_in();
+        let elsewhere = !login.pending().get_untracked() && login.value().get_untracked().is_none();
+        if elsewhere && now == Some(true) && before.is_some_and(|before| before != Some(true)) {
+            go_on_elsewhere();
+        }
+        now
+    });
 
     let on_submit = move |event: SubmitEvent| {
         event.prevent_default();
@@ -91,7 +95,7 @@ pub(crate) fn LoginPage() -> impl IntoView {
                     <button
                         type="button"
                         class="button ghost small"
-                        aria-pressed=move || show_password.get().to_string()
+                        aria-label=move || if show_password.get() { "Hide password" } else { "Show password" }
                         on:click=move |_| show_password.update(|shown| *shown = !*shown)
                     >
                         {move || if show_password.get() { "Hide" } else { "Show" }}

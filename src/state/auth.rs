@@ -30,6 +30,13 @@ impl Auth {
             toasts,
         };
         api.subscribe(move |event| auth.observe(event));
+        // Remembers the customer code of whoever was signed in last, for the `code=` of the
+        // login redirect once nobody is (in the browser: effects do not run on the server).
+        Effect::new(move |_| {
+            if let Some(user) = auth.user() {
+                auth.last_customer_code.set(Some(user.customer_code));
+            }
+        });
         auth
     }
 
@@ -104,17 +111,6 @@ impl Auth {
     }
 
     fn set_user(&self, user: Option<User>) {
-        let current = match self.user_override.get_untracked() {
-            Some(user) => user,
-            None => self.boot.get_untracked().and_then(|boot| boot.user),
-        };
-        if let Some(code) = user
-            .as_ref()
-            .or(current.as_ref())
-            .map(|u| u.customer_code.clone())
-        {
-            self.last_customer_code.set(Some(code));
-        }
         self.user_override.set(Some(user));
     }
 }

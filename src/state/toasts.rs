@@ -7,6 +7,8 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 const SHOW_FOR: Duration = Duration::from_secs(6);
+/// How often a paused toast looks again whether it may go.
+const RECHECK_PAUSED: Duration = Duration::from_secs(1);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ToastKind {
@@ -30,6 +32,8 @@ pub(crate) struct Toasts {
     next_id: StoredValue<u64>,
     /// Error toasts shown since the page loaded (the end-to-end tests read it).
     errors_shown: RwSignal<u64>,
+    /// While the pointer or the keyboard focus is on the toasts, none goes away.
+    paused: StoredValue<bool>,
 }
 
 impl Toasts {
@@ -38,6 +42,7 @@ impl Toasts {
             list: RwSignal::new(Vec::new()),
             next_id: StoredValue::new(1),
             errors_shown: RwSignal::new(0),
+            paused: StoredValue::new(false),
         }
     }
 
@@ -59,8 +64,29 @@ impl Toasts {
         self.next_id.set_value(id + 1);
         self.list
             .update(|list| list.push(Toast { id, kind, message }));
+        self.expire_later(id, SHOW_FOR);
+    }
+
+    /// Dismisses toast `id` after `delay`, or later while the toasts are paused.
+    fn expire_later(&self, id: u64, delay: Duration) {
         let toasts = *self;
-        set_timeout(move || toasts.dismiss(id), SHOW_FOR);
+        set_timeout(
+            move || match toasts.paused.try_get_value() {
+                Some(true) => toasts.expire_later(id, RECHECK_PAUSED),
+                Some(false) => toasts.dismiss(id),
+                None => {}
+            },
+            delay,
+        );
+    }
+
+    /// Keeps every toast on screen (pointer over them, or keyboard focus in them).
+    pub(crate) fn pause(&self) {
+        self.paused.set_value(true);
+    }
+
+    pub(crate) fn resume(&self) {
+        self.paused.set_value(false);
     }
 
     pub(crate) fn dismiss(&self, id: u64) {

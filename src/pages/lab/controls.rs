@@ -9,9 +9,14 @@ use crate::api::{ErrCode, OrdersQuery};
 use crate::refresh::ClientError;
 use crate::state::{use_api, use_toasts, Api};
 
-/// `changed` is called after every action that changes the server's counters.
+/// `counters_version` is bumped after every action that changes the server's counters.
 #[component]
-pub(super) fn Controls(feed: LabFeed, changed: Callback<()>) -> impl IntoView {
+pub(super) fn Controls(feed: LabFeed, counters_version: RwSignal<u32>) -> impl IntoView {
+    // The page may be gone when an action ends (a refused refresh redirects to the login
+    // page): a disposed signal is then left alone.
+    let changed = move || {
+        counters_version.try_update(|v| *v += 1);
+    };
     let api = use_api();
     let toasts = use_toasts();
     let burst_size = RwSignal::new(10usize);
@@ -30,12 +35,12 @@ pub(super) fn Controls(feed: LabFeed, changed: Callback<()>) -> impl IntoView {
         running.set(true);
         spawn_local(async move {
             let results = futures::future::join_all((0..size).map(|i| burst_call(api, i))).await;
-            last_burst.set(Some(BurstResult::of(&results)));
+            last_burst.try_set(Some(BurstResult::of(&results)));
             if let Some(error) = results.into_iter().find_map(Result::err) {
                 api.report(&error);
             }
-            running.set(false);
-            changed.run(());
+            running.try_set(false);
+            changed();
         });
     };
     let expire = move |_| {
@@ -47,7 +52,7 @@ pub(super) fn Controls(feed: LabFeed, changed: Callback<()>) -> impl IntoView {
                 )),
                 Err(error) => api.report(&error),
             }
-            changed.run(());
+            changed();
         })
     };
     let revoke = move |_| {
@@ -56,7 +61,7 @@ pub(super) fn Controls(feed: LabFeed, changed: Callback<()>) -> impl IntoView {
                 Ok(()) => toasts.success("Session revoked: the next refresh will fail."),
                 Err(error) => api.report(&error),
             }
-            changed.run(());
+            changed();
         })
     };
     let apply_lifetime = move |_| {

@@ -31,7 +31,6 @@ pub(crate) fn LabPage() -> impl IntoView {
         counters_version.track();
         async move { api.demo_counters().await }
     });
-    let changed = Callback::new(move |()| counters_version.update(|v| *v += 1));
 
     view! {
         <Title text="Refresh lab"/>
@@ -44,7 +43,7 @@ pub(crate) fn LabPage() -> impl IntoView {
         </div>
         <div class="lab-grid">
             <TokenCard feed/>
-            <Controls feed changed/>
+            <Controls feed counters_version/>
             <section class="card" id="lab-counters" aria-label="Counters">
                 <h2>"Counters"</h2>
                 <TabCounters feed/>

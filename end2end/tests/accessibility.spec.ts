@@ -1,0 +1,64 @@
+import AxeBuilder from "@axe-core/playwright";
+import type { Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
+import { hydrated, logIn } from "./helpers";
+
+/** Serious and critical violations of WCAG 2.1 A and AA that axe finds on the page. */
+async function seriousViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  return results.violations
+    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+}
+
+test("the login page has no serious accessibility violations", async ({ page }) => {
+  await page.goto("/login");
+  await hydrated(page);
+  expect(await seriousViolations(page)).toEqual([]);
+});
+
+test("the dashboard, orders and lab have no serious accessibility violations", async ({ page }) => {
+  await logIn(page);
+  expect(await seriousViolations(page), "dashboard").toEqual([]);
+  await page.getByRole("link", { name: "Orders", exact: true }).click();
+  await expect(page.locator("#orders-list tbody tr")).toHaveCount(10);
+  expect(await seriousViolations(page), "orders").toEqual([]);
+  await page.getByRole("link", { name: "Refresh lab" }).click();
+  // An expired token first, so that the timeline shows every kind of step.
+  await page.locator("#expire").click();
+  await expect(page.locator(".toast-success", { hasText: "expired" })).toBeVisible();
+  await page.locator("#fire").click();
+  await expect(page.locator("#burst-summary")).toHaveAttribute("data-ok", "10");
+  await expect(page.locator("[data-row^=r] .chip-refresh")).toHaveCount(1);
+  expect(await seriousViolations(page), "lab").toEqual([]);
+});
+
+test("toasts stay while focused and can be dismissed from the keyboard", async ({ page }) => {
+  await page.clock.install();
+  await page.goto("/login");
+  await hydrated(page);
+  const failLogin = async () => {
+    await page.getByLabel("Customer code").fill("ACME");
+    await page.getByLabel("Username").fill("nobody");
+    await page.locator("#password").fill("wrong");
+    await page.locator("#password").press("Enter");
+  };
+  await failLogin();
+  const toast = page.locator(".toast-error");
+  await expect(toast).toHaveCount(1);
+  await expect(page.locator(".toaster [role=alert]"), "announced once, by the live region").toHaveCount(0);
+  const dismiss = toast.getByRole("button", { name: "Dismiss" });
+
+  await dismiss.focus();
+  await page.clock.runFor(10_000);
+  await expect(toast, "kept while focused").toHaveCount(1);
+  await page.getByLabel("Username").focus();
+  await page.clock.runFor(8_000);
+  await expect(toast, "gone some seconds after the focus left").toHaveCount(0);
+
+  await failLogin();
+  await expect(toast).toHaveCount(1);
+  await dismiss.focus();
+  await page.keyboard.press("Enter");
+  await expect(toast).toHaveCount(0);
+});
