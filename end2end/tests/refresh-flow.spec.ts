@@ -149,7 +149,10 @@ test("a bad login shows the server's errmsg and makes no refresh call", async ({
   const toast = page.locator(".toast-error");
   await expect(toast).toHaveCount(1);
   await expect(toast).toContainText("customer code, username or password is incorrect");
-  await expect(page).toHaveURL(/\/login/);
+  await expect(page.locator("#login-error"), "also next to the form").toHaveText(
+    "Customer code, username or password is incorrect.",
+  );
+  await expect(page).toHaveURL(/\/login\?code=ACME$/);
   await expect(login.submit(page)).toBeEnabled();
   expect(refreshCalls()).toBe(0);
 });

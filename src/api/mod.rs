@@ -30,6 +30,10 @@ pub mod paths {
 
 /// Paths of pages the server treats specially.
 pub mod pages {
+    /// The login page; the login form posts to it too (without JavaScript).
+    pub const LOGIN: &str = "/login";
+    /// Where the logout form posts (without JavaScript).
+    pub const LOGOUT: &str = "/logout";
     /// The refresh lab: only in demo mode.
     pub const LAB: &str = "/lab";
 }

@@ -1,15 +1,22 @@
 //! The page header: brand, navigation, who is logged in, and Logout.
 
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 
+use crate::api::pages;
 use crate::state::use_auth;
 
 #[component]
 pub(crate) fn Header() -> impl IntoView {
     let auth = use_auth();
-    let logout = move |_| spawn_local(async move { auth.logout().await });
+    // With WASM the coordinator logs out (and tells the other tabs); without it the form
+    // posts to the server, which ends the session and redirects to the login page.
+    let logout = move |event: SubmitEvent| {
+        event.prevent_default();
+        spawn_local(async move { auth.logout().await });
+    };
     view! {
         <header class="topbar">
             <A href="/" attr:class="brand">
@@ -33,7 +40,9 @@ pub(crate) fn Header() -> impl IntoView {
                                 <div class="who">
                                     <span class="who-name">{user.display_name}</span>
                                     <span class="who-code" title="Customer code">{user.customer_code}</span>
-                                    <button class="button ghost" on:click=logout>"Log out"</button>
+                                    <form class="logout" method="post" action=pages::LOGOUT on:submit=logout>
+                                        <button type="submit" class="button ghost">"Log out"</button>
+                                    </form>
                                 </div>
                             }
                         })

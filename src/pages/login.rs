@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
-use crate::api::{LoginRequest, RedirectPath};
+use crate::api::{ErrCode, LoginRequest, RedirectPath};
 use crate::state::{use_auth, use_toasts};
 
 #[component]
@@ -22,9 +22,6 @@ pub(crate) fn LoginPage() -> impl IntoView {
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let show_password = RwSignal::new(false);
-    // Until the page is hydrated a submit would be a plain form post: keep it disabled.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
 
     let login = Action::new_local(move |request: &LoginRequest| {
         let request = request.clone();
@@ -47,13 +44,28 @@ pub(crate) fn LoginPage() -> impl IntoView {
     // without asking again.
     Effect::new(move |before: Option<Option<bool>>| {
         let now = auth.logged_in();
-        let elsewhere = !login.pending().get_untracked() && login.value().get_untracked().is_none();
+        let own_login =
+            login.pending().get_untracked() || matches!(login.value().get_untracked(), Some(Ok(_)));
+        let elsewhere = !own_login;
         if elsewhere && now == Some(true) && before.is_some_and(|before| before != Some(true)) {
             go_on_elsewhere();
         }
         now
     });
 
+    // Shown next to the form: this page's last attempt, or the server's verdict on a form
+    // posted without JavaScript (`error=<errcode>` after its redirect).
+    let inline_error = move || match login.value().get() {
+        Some(Err(error)) => Some(login_error_text(error.errcode())),
+        Some(Ok(_)) => None,
+        None => query
+            .with(|q| q.get("error"))
+            .and_then(|code| code.parse().ok())
+            .map(login_error_text),
+    };
+
+    // With WASM the coordinator logs in; without it the browser posts the form to this
+    // page's own URL (`server::forms`).
     let on_submit = move |event: SubmitEvent| {
         event.prevent_default();
         if login.pending().get_untracked() {
@@ -78,6 +90,9 @@ pub(crate) fn LoginPage() -> impl IntoView {
                     name="customer_code"
                     autocomplete="organization"
                     required
+                    // The attribute too, so that the page rendered for a browser without
+                    // JavaScript shows the code as well.
+                    value=customer_code.get_untracked()
                     bind:value=customer_code
                 />
                 <label for="username">"Username"</label>
@@ -101,11 +116,8 @@ pub(crate) fn LoginPage() -> impl IntoView {
                         {move || if show_password.get() { "Hide" } else { "Show" }}
                     </button>
                 </div>
-                <button
-                    type="submit"
-                    class="button primary wide"
-                    disabled=move || !hydrated.get() || login.pending().get()
-                >
+                {move || inline_error().map(|text| view! { <p class="form-error" id="login-error" role="alert">{text}</p> })}
+                <button type="submit" class="button primary wide" disabled=move || login.pending().get()>
                     {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>
                 <DemoHint/>
@@ -133,5 +145,19 @@ fn DemoHint() -> impl IntoView {
                     })
             }}
         </Transition>
+    }
+}
+
+/// What went wrong with a login, by errcode (never by matching the server's text).
+fn login_error_text(errcode: i32) -> &'static str {
+    match ErrCode::from_code(errcode) {
+        Some(ErrCode::BadLogin) => "Customer code, username or password is incorrect.",
+        Some(ErrCode::RateLimited) => {
+            "Too many failed attempts. Wait a few minutes, then try again."
+        }
+        Some(ErrCode::Overloaded) => "The server is busy. Try again in a moment.",
+        Some(ErrCode::InvalidInput) => "Fill in customer code, username and password.",
+        Some(ErrCode::CrossOrigin) => "The form was sent from another site and was refused.",
+        _ => "Logging in failed. Try again.",
     }
 }

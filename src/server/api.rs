@@ -116,6 +116,36 @@ async fn login(
     cookie: RefreshCookie,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<(CookieJar, Data<AccessGrant>), ApiError> {
+    let signed_in = sign_in(&state, &client, request).await?;
+    let jar = signed_in.cookie(&state, cookie);
+    Ok((
+        jar,
+        Data(grant(&state, &signed_in.found, signed_in.now_ms, None)),
+    ))
+}
+
+/// A new session, from [`sign_in`].
+pub(super) struct SignedIn {
+    found: SessionWithUser,
+    refresh_token: String,
+    now_ms: i64,
+}
+
+impl SignedIn {
+    /// The refresh cookie that carries the new session.
+    pub(super) fn cookie(&self, state: &AppState, cookie: RefreshCookie) -> CookieJar {
+        let max_age = cookie_max_age(state, &self.found, self.now_ms);
+        cookie.with_token(self.refresh_token.clone(), max_age)
+    }
+}
+
+/// Checks a login and starts a session: the JSON API and the login form both come here,
+/// so both are throttled, bounded and logged alike.
+pub(super) async fn sign_in(
+    state: &AppState,
+    client: &ClientInfo,
+    request: LoginRequest,
+) -> Result<SignedIn, ApiError> {
     check_login_input(&request)?;
     let identity = Identity::new(&request.customer_code, &request.username);
     // Counted as a failure from here on, unless it succeeds or is never tried.
@@ -167,9 +197,11 @@ async fn login(
         .call(move |connection| sessions::start(connection, user.id, now_ms, ttl))
         .await?;
     tracing::info!(user = %found.user.username, customer = %found.user.customer_code, session = %found.session.id, peer = %client.address, "login");
-    let max_age = cookie_max_age(&state, &found, now_ms);
-    let jar = cookie.with_token(refresh_token, max_age);
-    Ok((jar, Data(grant(&state, &found, now_ms, None))))
+    Ok(SignedIn {
+        found,
+        refresh_token,
+        now_ms,
+    })
 }
 
 async fn refresh(
@@ -224,23 +256,34 @@ async fn logout(
     client: ClientInfo,
     cookie: RefreshCookie,
 ) -> Result<(CookieJar, Data<()>), ApiError> {
-    if let Some(token) = cookie.token() {
-        let now_s = unix_now_ms() / 1000;
-        let ended = state
-            .db
-            .call(move |connection| {
-                let found = sessions::by_refresh_token(connection, &token, now_s)?;
-                if let Some(found) = &found {
-                    sessions::revoke(connection, &found.session.id, now_s, "logout")?;
-                }
-                Ok(found)
-            })
-            .await?;
-        if let Some(found) = ended {
-            tracing::info!(user = %found.user.username, customer = %found.user.customer_code, session = %found.session.id, peer = %client.address, "logout");
-        }
-    }
+    sign_out(&state, &client, cookie.token()).await?;
     Ok((cookie.cleared(), Data(())))
+}
+
+/// Ends the session of `refresh_token`, if it names one (the JSON API and the logout form).
+pub(super) async fn sign_out(
+    state: &AppState,
+    client: &ClientInfo,
+    refresh_token: Option<String>,
+) -> Result<(), ApiError> {
+    let Some(token) = refresh_token else {
+        return Ok(());
+    };
+    let now_s = unix_now_ms() / 1000;
+    let ended = state
+        .db
+        .call(move |connection| {
+            let found = sessions::by_refresh_token(connection, &token, now_s)?;
+            if let Some(found) = &found {
+                sessions::revoke(connection, &found.session.id, now_s, "logout")?;
+            }
+            Ok(found)
+        })
+        .await?;
+    if let Some(found) = ended {
+        tracing::info!(user = %found.user.username, customer = %found.user.customer_code, session = %found.session.id, peer = %client.address, "logout");
+    }
+    Ok(())
 }
 
 async fn me(auth: Authenticated) -> ApiResult<Profile> {

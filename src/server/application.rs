@@ -25,6 +25,7 @@ use super::config::Settings;
 use super::cross_origin::refuse_cross_origin;
 use super::db::{Db, DbError};
 use super::error::{ApiError, Rejected};
+use super::forms;
 use super::passwords::PasswordGate;
 use super::serve::{serve, ConnectionLimits};
 use super::state::{AppState, Shared};
@@ -216,6 +217,7 @@ pub fn router(state: AppState) -> Router {
     let leptos_state = state.clone();
     Router::new()
         .nest("/api", api)
+        .merge(forms::router(state.clone()))
         .leptos_routes_with_context(
             &state,
             routes,

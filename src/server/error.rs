@@ -60,6 +60,11 @@ pub struct Rejected {
 }
 
 impl ApiError {
+    /// The errcode this error answers with.
+    pub fn code(&self) -> ErrCode {
+        self.parts().1
+    }
+
     /// HTTP status, errcode and public message. Business errors answer 200 as the original
     /// backend did; protocol errors carry a fitting status too.
     fn parts(&self) -> (StatusCode, ErrCode, String) {

@@ -11,6 +11,7 @@ pub mod cross_origin;
 pub mod db;
 pub mod demo_data;
 pub mod error;
+mod forms;
 pub mod maintenance;
 pub mod passwords;
 pub mod security_headers;

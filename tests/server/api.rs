@@ -857,3 +857,145 @@ async fn the_lab_is_shown_in_demo_mode_and_a_404_for_everyone_without_it() {
     assert!(html.contains("Rita Regular"));
     assert!(!html.contains("href=\"/lab\""), "no link to the lab");
 }
+
+/// The login form of a browser without JavaScript: form-encoded, to the page's own path.
+async fn post_form(
+    app: &TestApp,
+    path: &str,
+    body: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut request = app
+        .http
+        .post(format!("{}{path}", app.base))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body.to_owned());
+    for (name, value) in extra {
+        request = request.header(*name, *value);
+    }
+    request.send().await.expect("answer")
+}
+
+fn location(response: &reqwest::Response) -> &str {
+    response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_login_form_without_javascript_signs_in_and_redirects_to_a_safe_target() {
+    let app = spawn_app().await;
+    let answer = post_form(
+        &app,
+        "/login?redirect=%2Forders%3Fpage%3D2",
+        "customer_code=acme&username=demo&password=demo-password",
+        &[],
+    )
+    .await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&answer), "/orders?page=2");
+    let cookie = answer
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix(&format!("{REFRESH_COOKIE}=")))
+        .and_then(|rest| rest.split(';').next())
+        .expect("the refresh cookie")
+        .to_owned();
+    app.refresh(Some(&cookie)).await.assert_error(ErrCode::Ok);
+
+    // A foreign target is never followed.
+    let answer = post_form(
+        &app,
+        "/login?redirect=https%3A%2F%2Fevil.example%2F",
+        "customer_code=ACME&username=demo&password=demo-password",
+        &[],
+    )
+    .await;
+    assert_eq!(location(&answer), "/");
+}
+
+#[tokio::test]
+async fn a_failed_or_malformed_login_form_goes_back_to_the_login_page_with_its_errcode() {
+    let app = spawn_app().await;
+    let wrong = post_form(
+        &app,
+        "/login?redirect=%2Forders",
+        "customer_code=ACME&username=demo&password=nope",
+        &[],
+    )
+    .await;
+    assert_eq!(wrong.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(&wrong),
+        format!(
+            "/login?redirect=%2Forders&code=ACME&error={}",
+            ErrCode::BadLogin.code()
+        )
+    );
+    assert!(wrong.headers().get(header::SET_COOKIE).is_none());
+    let garbage = post_form(&app, "/login", "customer_code=%ZZ", &[]).await;
+    assert_eq!(
+        location(&garbage),
+        format!("/login?redirect=%2F&error={}", ErrCode::InvalidInput.code())
+    );
+    // It is throttled like the API: the test settings allow three failures per account.
+    for _ in 0..3 {
+        post_form(
+            &app,
+            "/login",
+            "customer_code=ACME&username=demo&password=nope",
+            &[],
+        )
+        .await;
+    }
+    let throttled = post_form(
+        &app,
+        "/login",
+        "customer_code=ACME&username=demo&password=demo-password",
+        &[],
+    )
+    .await;
+    assert!(location(&throttled).ends_with(&format!("error={}", ErrCode::RateLimited.code())));
+}
+
+#[tokio::test]
+async fn the_login_and_logout_forms_refuse_other_sites_and_logout_ends_the_session() {
+    let app = spawn_app().await;
+    let forged = post_form(
+        &app,
+        "/login",
+        "customer_code=ACME&username=demo&password=demo-password",
+        &[("sec-fetch-site", "cross-site")],
+    )
+    .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(
+        forged.headers().get(header::SET_COOKIE).is_none(),
+        "no login CSRF"
+    );
+
+    let (_, cookie) = app.login_demo().await;
+    let cookie_header = format!("{REFRESH_COOKIE}={cookie}");
+    let forged = post_form(
+        &app,
+        "/logout",
+        "",
+        &[("sec-fetch-site", "cross-site"), ("cookie", &cookie_header)],
+    )
+    .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    app.refresh(Some(&cookie)).await.assert_error(ErrCode::Ok);
+
+    let (_, cookie) = app.login_demo().await;
+    let cookie_header = format!("{REFRESH_COOKIE}={cookie}");
+    let logout = post_form(&app, "/logout", "", &[("cookie", &cookie_header)]).await;
+    assert_eq!(logout.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&logout), "/login");
+    app.refresh(Some(&cookie))
+        .await
+        .assert_error(ErrCode::SessionOver);
+}
