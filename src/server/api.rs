@@ -23,7 +23,7 @@ use crate::api::{
 };
 
 /// Mounted under `/api`; the paths are the shared constants without that prefix.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     let at = |path: &'static str| path.strip_prefix("/api").unwrap_or(path);
     Router::new()
         .route(at(paths::HEALTH), get(health))

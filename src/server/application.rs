@@ -35,7 +35,7 @@ use super::{api, assets, maintenance, security_headers, users};
 use crate::app::{shell, App};
 
 /// The name cargo-leptos gives the WASM and JS bundle (`output-name` in Cargo.toml).
-pub const OUTPUT_NAME: &str = "painless";
+pub(crate) const OUTPUT_NAME: &str = "painless";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -185,7 +185,7 @@ fn leptos_options(site_addr: SocketAddr) -> LeptosOptions {
 }
 
 /// The whole app: `/api`, the Leptos pages, static files; usable without a socket.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     if !assets::embedded_site_is_complete(OUTPUT_NAME) && state.settings.server.site_root.is_empty()
     {
         tracing::warn!("the site is missing (no pkg/{OUTPUT_NAME}.wasm): build with `cargo leptos build`; pages will not hydrate");

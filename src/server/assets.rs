@@ -25,12 +25,15 @@ struct Site;
 
 /// Whether the embedded site holds the WASM bundle (a release binary built without
 /// `cargo leptos build` would serve pages that never hydrate).
-pub fn embedded_site_is_complete(output_name: &str) -> bool {
+pub(crate) fn embedded_site_is_complete(output_name: &str) -> bool {
     Site::get(&format!("pkg/{output_name}.wasm")).is_some()
         && Site::get(&format!("pkg/{output_name}.js")).is_some()
 }
 
-pub async fn static_file_or_not_found(State(state): State<AppState>, request: Request) -> Response {
+pub(crate) async fn static_file_or_not_found(
+    State(state): State<AppState>,
+    request: Request,
+) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD) {
         let site_root = state.settings.server.site_root.clone();
         if site_root.is_empty() {

@@ -17,7 +17,7 @@ use super::unix_now_ms;
 use crate::api::REFRESH_COOKIE;
 
 /// A request with a valid access token of a live session.
-pub struct Authenticated {
+pub(crate) struct Authenticated {
     pub found: SessionWithUser,
     pub claims: AccessClaims,
 }
@@ -90,7 +90,7 @@ fn credentials(parts: &Parts, query_tokens: bool) -> Result<(String, Option<Stri
 }
 
 /// The refresh cookie of the request, and whether cookies set now must be `Secure`.
-pub struct RefreshCookie {
+pub(crate) struct RefreshCookie {
     pub jar: CookieJar,
     pub secure: bool,
 }
@@ -109,7 +109,7 @@ impl FromRequestParts<AppState> for RefreshCookie {
 /// The refresh cookie's name: with the `__Host-` prefix whenever it is `Secure`, so that
 /// browsers accept it only from this exact host over HTTPS, with `Path=/` and no `Domain`
 /// (a sibling subdomain or a plain-HTTP man in the middle cannot plant one).
-pub fn refresh_cookie_name(secure: bool) -> &'static str {
+pub(crate) fn refresh_cookie_name(secure: bool) -> &'static str {
     if secure {
         SECURE_REFRESH_COOKIE
     } else {
@@ -118,11 +118,11 @@ pub fn refresh_cookie_name(secure: bool) -> &'static str {
 }
 
 /// [`REFRESH_COOKIE`] with the `__Host-` prefix.
-pub const SECURE_REFRESH_COOKIE: &str = "__Host-painless_refresh";
+pub(crate) const SECURE_REFRESH_COOKIE: &str = "__Host-painless_refresh";
 
 impl RefreshCookie {
     /// The request's cookies, and whether cookies set now must be `Secure`.
-    pub fn of(parts: &Parts, state: &AppState) -> Self {
+    pub(crate) fn of(parts: &Parts, state: &AppState) -> Self {
         let jar = CookieJar::from_headers(&parts.headers);
         let secure = match state.settings.server.secure_cookies {
             SecureCookies::Always => true,
@@ -134,7 +134,7 @@ impl RefreshCookie {
     }
 
     /// The refresh token; over HTTPS only from the `__Host-` cookie.
-    pub fn token(&self) -> Option<String> {
+    pub(crate) fn token(&self) -> Option<String> {
         self.jar
             .get(refresh_cookie_name(self.secure))
             .map(|c| c.value().to_owned())
@@ -143,7 +143,7 @@ impl RefreshCookie {
 
     /// The jar with the new refresh token: HttpOnly, SameSite=Strict, `__Host-` when
     /// Secure, kept by the browser for `max_age_secs`.
-    pub fn with_token(self, token: String, max_age_secs: i64) -> CookieJar {
+    pub(crate) fn with_token(self, token: String, max_age_secs: i64) -> CookieJar {
         let cookie = Cookie::build((refresh_cookie_name(self.secure), token))
             .path("/")
             .http_only(true)
@@ -155,7 +155,7 @@ impl RefreshCookie {
     }
 
     /// The jar with the cookie removed: the same cookie, empty and expired at once.
-    pub fn cleared(self) -> CookieJar {
+    pub(crate) fn cleared(self) -> CookieJar {
         self.with_token(String::new(), 0)
     }
 }

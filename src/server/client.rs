@@ -91,7 +91,7 @@ impl FromRequestParts<AppState> for ClientInfo {
 }
 
 /// The client of a request whose peer the server loop recorded as `ConnectInfo`.
-pub fn client_of(parts: &Parts, trusted_proxies: &[IpNet]) -> ClientInfo {
+pub(crate) fn client_of(parts: &Parts, trusted_proxies: &[IpNet]) -> ClientInfo {
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()

@@ -4,7 +4,6 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
@@ -419,10 +418,6 @@ impl Settings {
 
     pub fn database_path(&self) -> PathBuf {
         self.server.data_dir.join(&self.server.database)
-    }
-
-    pub fn access_ttl(&self) -> Duration {
-        Duration::from_secs(self.tokens.access_ttl_secs)
     }
 
     /// Hashing workers, `login.hash_workers` or one per core.

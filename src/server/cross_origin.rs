@@ -15,7 +15,7 @@ use super::error::ApiError;
 use super::state::AppState;
 
 /// Middleware for `/api`: a refused request never reaches a handler, so nothing changes.
-pub async fn refuse_cross_origin(
+pub(crate) async fn refuse_cross_origin(
     State(state): State<AppState>,
     request: Request,
     next: Next,
@@ -33,7 +33,7 @@ pub async fn refuse_cross_origin(
 }
 
 /// Whether the request must be refused as cross-origin.
-pub fn is_cross_origin(
+pub(crate) fn is_cross_origin(
     method: &Method,
     headers: &HeaderMap,
     uri: &Uri,

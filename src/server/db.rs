@@ -83,13 +83,13 @@ fn migrations() -> Migrations<'static> {
 /// A shared connection. SQLite serialises writers anyway; one connection behind a mutex
 /// keeps every rotation a plain transaction, run on the blocking pool.
 #[derive(Clone)]
-pub struct Db {
+pub(crate) struct Db {
     connection: Arc<Mutex<Connection>>,
 }
 
 impl Db {
     /// Opens (creating if needed) the database file and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Self, DbError> {
+    pub(crate) fn open(path: &Path) -> Result<Self, DbError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             super::tokens::create_private_dir(parent).map_err(|source| DbError::DataDir {
                 path: parent.display().to_string(),
@@ -112,7 +112,7 @@ impl Db {
     }
 
     /// Runs `work` with the connection on the blocking thread pool.
-    pub async fn call<R, F>(&self, work: F) -> Result<R, DbError>
+    pub(crate) async fn call<R, F>(&self, work: F) -> Result<R, DbError>
     where
         R: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<R, DbError> + Send + 'static,
@@ -128,15 +128,15 @@ impl Db {
 }
 
 /// Names of the counters; `rejected.<errcode>` counts refused requests.
-pub mod counter {
-    pub const LOGINS: &str = "logins";
-    pub const FAILED_LOGINS: &str = "failed_logins";
-    pub const REFRESHES: &str = "refreshes";
-    pub const ROTATIONS: &str = "rotations";
-    pub const GRACE_REFRESHES: &str = "grace_refreshes";
-    pub const REUSE_DETECTIONS: &str = "reuse_detections";
-    pub const FAILED_REFRESHES: &str = "failed_refreshes";
-    pub const REJECTED_PREFIX: &str = "rejected.";
+pub(crate) mod counter {
+    pub(crate) const LOGINS: &str = "logins";
+    pub(crate) const FAILED_LOGINS: &str = "failed_logins";
+    pub(crate) const REFRESHES: &str = "refreshes";
+    pub(crate) const ROTATIONS: &str = "rotations";
+    pub(crate) const GRACE_REFRESHES: &str = "grace_refreshes";
+    pub(crate) const REUSE_DETECTIONS: &str = "reuse_detections";
+    pub(crate) const FAILED_REFRESHES: &str = "failed_refreshes";
+    pub(crate) const REJECTED_PREFIX: &str = "rejected.";
 }
 
 /// Creates the database file as owner-only (0600), or makes an existing one so. SQLite
@@ -165,7 +165,11 @@ fn owner_only(path: &Path) -> std::io::Result<()> {
 }
 
 /// Adds one to a server-wide counter and, when given, to the session's.
-pub fn bump(connection: &Connection, name: &str, session: Option<&str>) -> Result<(), DbError> {
+pub(crate) fn bump(
+    connection: &Connection,
+    name: &str,
+    session: Option<&str>,
+) -> Result<(), DbError> {
     connection.execute(
         "INSERT INTO counters (name, value) VALUES (?1, 1)
          ON CONFLICT (name) DO UPDATE SET value = value + 1",
@@ -181,7 +185,10 @@ pub fn bump(connection: &Connection, name: &str, session: Option<&str>) -> Resul
     Ok(())
 }
 
-pub fn read_counters(connection: &Connection, session: Option<&str>) -> Result<Counters, DbError> {
+pub(crate) fn read_counters(
+    connection: &Connection,
+    session: Option<&str>,
+) -> Result<Counters, DbError> {
     let rows: Vec<(String, i64)> = match session {
         None => {
             let mut statement = connection.prepare("SELECT name, value FROM counters")?;
@@ -218,7 +225,7 @@ pub fn read_counters(connection: &Connection, session: Option<&str>) -> Result<C
 }
 
 /// A single value from a query that may find nothing.
-pub fn optional<T>(result: rusqlite::Result<T>) -> Result<Option<T>, DbError> {
+pub(crate) fn optional<T>(result: rusqlite::Result<T>) -> Result<Option<T>, DbError> {
     Ok(result.optional()?)
 }
 

@@ -43,7 +43,7 @@ fn seed(customer_code: &str) -> u64 {
 }
 
 /// All orders of a customer, newest first.
-pub fn all_orders(customer_code: &str) -> Vec<Order> {
+pub(crate) fn all_orders(customer_code: &str) -> Vec<Order> {
     let mut random = SplitMix(seed(customer_code));
     let count = 40 + random.below(25) as u32;
     let mut placed_at = FIRST_ORDER_AT;
@@ -74,7 +74,7 @@ pub fn all_orders(customer_code: &str) -> Vec<Order> {
     orders
 }
 
-pub fn orders_page(customer_code: &str, query: OrdersQuery) -> OrdersPage {
+pub(crate) fn orders_page(customer_code: &str, query: OrdersQuery) -> OrdersPage {
     let orders = all_orders(customer_code);
     let total = orders.len() as u32;
     let start = ((query.page - 1) as usize).saturating_mul(query.page_size as usize);
@@ -91,7 +91,7 @@ pub fn orders_page(customer_code: &str, query: OrdersQuery) -> OrdersPage {
     }
 }
 
-pub fn stats(customer_code: &str) -> Stats {
+pub(crate) fn stats(customer_code: &str) -> Stats {
     let orders = all_orders(customer_code);
     let counted: Vec<&Order> = orders
         .iter()

@@ -13,7 +13,7 @@ use crate::api::{Envelope, ErrCode};
 
 /// Everything an `/api` handler can fail with.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     #[error("missing access token")]
     MissingToken,
     #[error("invalid access token")]
@@ -53,7 +53,7 @@ pub enum ApiError {
 
 /// Put on error responses so middleware can count and log them without parsing bodies.
 #[derive(Debug, Clone)]
-pub struct Rejected {
+pub(crate) struct Rejected {
     pub code: ErrCode,
     /// For internal errors only: what went wrong, for the log.
     pub cause: Option<String>,
@@ -61,7 +61,7 @@ pub struct Rejected {
 
 impl ApiError {
     /// The errcode this error answers with.
-    pub fn code(&self) -> ErrCode {
+    pub(crate) fn code(&self) -> ErrCode {
         self.parts().1
     }
 
@@ -128,7 +128,7 @@ impl From<crate::server::db::DbError> for ApiError {
 }
 
 /// What every successful handler returns: `{"errcode": 0, "errmsg": "ok", "data": …}`.
-pub struct Data<T>(pub T);
+pub(crate) struct Data<T>(pub T);
 
 impl<T: serde::Serialize> IntoResponse for Data<T> {
     fn into_response(self) -> Response {
@@ -136,10 +136,10 @@ impl<T: serde::Serialize> IntoResponse for Data<T> {
     }
 }
 
-pub type ApiResult<T> = Result<Data<T>, ApiError>;
+pub(crate) type ApiResult<T> = Result<Data<T>, ApiError>;
 
 /// `Json<T>` whose rejection is an [`ApiError`].
-pub struct ApiJson<T>(pub T);
+pub(crate) struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
@@ -172,7 +172,7 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
 }
 
 /// `Query<T>` whose rejection is an [`ApiError`].
-pub struct ApiQuery<T>(pub T);
+pub(crate) struct ApiQuery<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;

@@ -16,21 +16,21 @@ use crate::api::ErrCode;
 /// How often counted rejections are written to the database.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(5);
 /// How often ended sessions and old spent tokens are pruned.
-pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+pub(crate) const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Spent refresh tokens are kept this long, so that one presented again is recognised as
 /// reuse (and revokes its family); older ones are refused as unknown instead.
-pub const SPENT_TOKENS_KEPT: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const SPENT_TOKENS_KEPT: Duration = Duration::from_secs(24 * 3600);
 /// Ended sessions are kept this long (the lab and the log can still refer to them).
-pub const ENDED_SESSIONS_KEPT: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const ENDED_SESSIONS_KEPT: Duration = Duration::from_secs(24 * 3600);
 
 /// Refused requests per errcode not yet written to the database.
 #[derive(Default)]
-pub struct Rejections {
+pub(crate) struct Rejections {
     pending: [AtomicU64; ErrCode::ALL.len()],
 }
 
 impl Rejections {
-    pub fn record(&self, code: ErrCode) {
+    pub(crate) fn record(&self, code: ErrCode) {
         self.add(code, 1);
     }
 
@@ -41,7 +41,7 @@ impl Rejections {
     }
 
     /// The counts not yet written, without taking them.
-    pub fn pending(&self) -> Vec<(ErrCode, u64)> {
+    pub(crate) fn pending(&self) -> Vec<(ErrCode, u64)> {
         self.collect(|count| count.load(Ordering::Relaxed))
     }
 
@@ -67,12 +67,12 @@ impl Rejections {
 }
 
 /// The stored counter a rejection with `code` counts under.
-pub fn rejection_counter(code: ErrCode) -> String {
+pub(crate) fn rejection_counter(code: ErrCode) -> String {
     format!("{}{}", counter::REJECTED_PREFIX, code.code())
 }
 
 /// Writes the pending rejection counts in one transaction.
-pub async fn flush_rejections(db: &Db, rejections: &Rejections) {
+pub(crate) async fn flush_rejections(db: &Db, rejections: &Rejections) {
     let taken = rejections.take();
     if taken.is_empty() {
         return;
@@ -106,7 +106,7 @@ fn add_to_counter(connection: &Connection, name: &str, count: u64) -> Result<(),
 /// Deletes sessions that ended (expired or revoked) more than a day ago, with their
 /// tokens and counters, and refresh tokens spent more than [`SPENT_TOKENS_KEPT`] ago.
 /// Returns (sessions, tokens) deleted.
-pub fn prune(connection: &mut Connection, now_ms: i64) -> Result<(usize, usize), DbError> {
+pub(crate) fn prune(connection: &mut Connection, now_ms: i64) -> Result<(usize, usize), DbError> {
     let transaction = connection.transaction()?;
     let ended_before = (now_ms - ENDED_SESSIONS_KEPT.as_millis() as i64) / 1000;
     let sessions = transaction.execute(
@@ -123,7 +123,7 @@ pub fn prune(connection: &mut Connection, now_ms: i64) -> Result<(usize, usize),
 }
 
 /// Runs the flushes and the pruning until the returned task is aborted.
-pub fn spawn(db: Db, rejections: std::sync::Arc<Rejections>) -> tokio::task::JoinHandle<()> {
+pub(crate) fn spawn(db: Db, rejections: std::sync::Arc<Rejections>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         // The first flush one interval after start: nothing is pending before.
         let mut flush =

@@ -1,31 +1,37 @@
 //! Server-only code (feature `ssr`): settings, the SQLite store, tokens and sessions, the
 //! `/api` handlers, static assets, and the application that ties them to axum and Leptos.
 
-pub mod api;
-pub mod application;
-pub mod assets;
-pub mod auth;
-pub mod client;
+pub(crate) mod api;
+pub(crate) mod application;
+pub(crate) mod assets;
+pub(crate) mod auth;
+pub(crate) mod client;
 pub mod config;
-pub mod cross_origin;
-pub mod db;
-pub mod demo_data;
-pub mod error;
+pub(crate) mod cross_origin;
+pub(crate) mod db;
+pub(crate) mod demo_data;
+pub(crate) mod error;
 mod forms;
-pub mod maintenance;
-pub mod passwords;
-pub mod security_headers;
-pub mod serve;
-pub mod sessions;
-pub mod ssr;
-pub mod state;
+pub(crate) mod maintenance;
+pub(crate) mod passwords;
+pub(crate) mod security_headers;
+pub(crate) mod serve;
+pub(crate) mod sessions;
+pub(crate) mod ssr;
+pub(crate) mod state;
 pub mod telemetry;
-pub mod throttle;
-pub mod tokens;
-pub mod users;
+pub(crate) mod throttle;
+pub(crate) mod tokens;
+pub(crate) mod users;
 
 pub use application::{Application, StartupError};
 pub use config::Settings;
+
+// For the HTTP and property tests (tests/server/), which exercise these directly.
+pub use client::ClientInfo;
+pub use cross_origin::parse_origin;
+pub use maintenance::FLUSH_EVERY;
+pub use users::hash_password;
 
 /// Wall-clock time in Unix milliseconds.
 pub fn unix_now_ms() -> i64 {

@@ -21,7 +21,7 @@ const MAX_MEMORY_BLOCKS: usize = 64 * 1024; // 64 MiB
 /// flood left the server at 11 GB. A fixed threshold makes every block of 1 MiB or more a
 /// plain mmap/munmap, given back to the system the moment it is freed. Process-wide and
 /// idempotent; other allocators need nothing.
-pub fn return_large_blocks_to_the_system() {
+pub(crate) fn return_large_blocks_to_the_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only adjusts allocator tuning; it is thread-safe and takes no pointers.
     unsafe {
@@ -31,9 +31,9 @@ pub fn return_large_blocks_to_the_system() {
 
 /// The hashing workers were all busy and the queue full: try again shortly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Busy;
+pub(crate) struct Busy;
 
-pub struct PasswordGate {
+pub(crate) struct PasswordGate {
     workers: Arc<Semaphore>,
     /// Logins admitted (hashing or waiting to).
     admitted: AtomicUsize,
@@ -45,7 +45,7 @@ pub struct PasswordGate {
 }
 
 impl PasswordGate {
-    pub fn new(workers: usize, queue: usize) -> Self {
+    pub(crate) fn new(workers: usize, queue: usize) -> Self {
         let workers = workers.max(1);
         Self {
             workers: Arc::new(Semaphore::new(workers)),
@@ -58,7 +58,7 @@ impl PasswordGate {
 
     /// Whether `password` matches the PHC string `stored_hash`, computed on a blocking
     /// thread once a worker is free; `Busy` at once when too many logins are waiting.
-    pub async fn verify(&self, stored_hash: String, password: String) -> Result<bool, Busy> {
+    pub(crate) async fn verify(&self, stored_hash: String, password: String) -> Result<bool, Busy> {
         let _admission = self.admit()?;
         let permit = Arc::clone(&self.workers)
             .acquire_owned()

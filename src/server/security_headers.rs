@@ -15,7 +15,7 @@ use super::client::client_of;
 use super::state::AppState;
 
 /// Browser features the app does not use, switched off for it and anything it embeds.
-pub const PERMISSIONS_POLICY: &str =
+pub(crate) const PERMISSIONS_POLICY: &str =
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), display-capture=()";
 
 /// A year, as recommended once HTTPS is known to work.
@@ -24,7 +24,7 @@ const HSTS: &str = "max-age=31536000";
 /// The policy for a page whose inline scripts carry `nonce`. Leptos' hydration script is
 /// inline, so scripts are allowed by nonce ('strict-dynamic' lets it import the bundle);
 /// `'wasm-unsafe-eval'` lets it compile the WASM module. No `'unsafe-inline'` anywhere.
-pub fn content_security_policy(nonce: &str, dev_reload: Option<u16>) -> String {
+pub(crate) fn content_security_policy(nonce: &str, dev_reload: Option<u16>) -> String {
     let connect = match dev_reload {
         // `cargo leptos watch` reloads through a websocket on its own port.
         Some(port) => format!("'self' ws://127.0.0.1:{port} ws://localhost:{port}"),
@@ -39,7 +39,7 @@ pub fn content_security_policy(nonce: &str, dev_reload: Option<u16>) -> String {
 
 /// Called in the context of every page render: puts the render's nonce into the
 /// response's CSP header (a header, not a `<meta>`, so that `frame-ancestors` applies).
-pub fn set_page_policy() {
+pub(crate) fn set_page_policy() {
     let (Some(nonce), Some(response)) = (use_nonce(), use_context::<ResponseOptions>()) else {
         return;
     };
@@ -57,7 +57,7 @@ pub fn set_page_policy() {
 
 /// Adds HSTS to answers of requests that came over HTTPS (directly or through a trusted
 /// proxy); over plain HTTP browsers ignore it, and it would pin a development host.
-pub async fn strict_transport_security(
+pub(crate) async fn strict_transport_security(
     State(state): State<AppState>,
     request: Request,
     next: Next,

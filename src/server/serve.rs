@@ -32,7 +32,7 @@ use tower::ServiceExt;
 
 /// What the loop enforces per connection.
 #[derive(Debug, Clone, Copy)]
-pub struct ConnectionLimits {
+pub(crate) struct ConnectionLimits {
     pub max_connections: usize,
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
@@ -40,7 +40,7 @@ pub struct ConnectionLimits {
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then drains as described above.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,

@@ -10,7 +10,7 @@ use super::db::{bump, counter, optional, DbError};
 use super::tokens::{new_refresh_token, random_token, refresh_token_hash};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserRecord {
+pub(crate) struct UserRecord {
     pub id: i64,
     pub customer_code: String,
     pub username: String,
@@ -20,7 +20,7 @@ pub struct UserRecord {
 }
 
 impl UserRecord {
-    pub fn to_api(&self) -> crate::api::User {
+    pub(crate) fn to_api(&self) -> crate::api::User {
         crate::api::User {
             username: self.username.clone(),
             display_name: self.display_name.clone(),
@@ -30,7 +30,7 @@ impl UserRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRecord {
+pub(crate) struct SessionRecord {
     pub id: String,
     pub created_at: i64,
     pub expires_at: i64,
@@ -40,21 +40,21 @@ pub struct SessionRecord {
 }
 
 impl SessionRecord {
-    pub fn is_live(&self, now_s: i64) -> bool {
+    pub(crate) fn is_live(&self, now_s: i64) -> bool {
         !self.revoked && now_s < self.expires_at
     }
 }
 
 /// A session with its user, as most lookups need both.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionWithUser {
+pub(crate) struct SessionWithUser {
     pub session: SessionRecord,
     pub user: UserRecord,
 }
 
 /// The outcome of a successful refresh.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refreshed {
+pub(crate) struct Refreshed {
     pub found: SessionWithUser,
     /// The new refresh token, or `None` for a grace answer (the cookie already holds the
     /// successor, set by the request that rotated it).
@@ -65,7 +65,7 @@ pub struct Refreshed {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum RefreshError {
+pub(crate) enum RefreshError {
     #[error("no refresh token")]
     Missing,
     #[error("unknown refresh token")]
@@ -87,7 +87,7 @@ pub enum RefreshError {
 
 /// Whose session a refusal concerns, for the security log.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Who {
+pub(crate) struct Who {
     pub session: String,
     pub customer: String,
     pub user: String,
@@ -131,7 +131,7 @@ enum Verdict {
 
 /// How long presented refresh tokens stay good, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RefreshPolicy {
+pub(crate) struct RefreshPolicy {
     /// The token just spent may come back this long (a racing tab) without being reuse.
     pub grace_ms: i64,
     /// A current token unused for this long is refused: the session went idle.
@@ -227,7 +227,7 @@ fn insert_token(
 }
 
 /// Starts a login: a new family with its first refresh token.
-pub fn start(
+pub(crate) fn start(
     connection: &mut Connection,
     user_id: i64,
     now_ms: i64,
@@ -251,7 +251,7 @@ pub fn start(
 /// Spends `presented` and returns its successor, in one transaction. A spent token
 /// presented again revokes the family, unless it is the one spent just now (within
 /// less than `grace_ms` ago) and its successor is still unused: then it only gets a new access token.
-pub fn rotate(
+pub(crate) fn rotate(
     connection: &mut Connection,
     presented: Option<&str>,
     now_ms: i64,
@@ -335,7 +335,7 @@ fn fail(
 
 /// The session a refresh cookie belongs to, if presenting it now would succeed (used to
 /// decide during server rendering whether the visitor is logged in; changes nothing).
-pub fn peek(
+pub(crate) fn peek(
     connection: &Connection,
     presented: &str,
     now_ms: i64,
@@ -356,7 +356,7 @@ pub fn peek(
 
 /// The session a refresh cookie belongs to, spent or not, while the session is live
 /// (the demo controls act on it even when its access token is long expired).
-pub fn by_refresh_token(
+pub(crate) fn by_refresh_token(
     connection: &Connection,
     presented: &str,
     now_s: i64,
@@ -370,7 +370,10 @@ pub fn by_refresh_token(
 }
 
 /// A session and its user by id.
-pub fn load(connection: &Connection, session_id: &str) -> Result<Option<SessionWithUser>, DbError> {
+pub(crate) fn load(
+    connection: &Connection,
+    session_id: &str,
+) -> Result<Option<SessionWithUser>, DbError> {
     let sql = format!(
         "SELECT {SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?1"
     );
@@ -378,7 +381,7 @@ pub fn load(connection: &Connection, session_id: &str) -> Result<Option<SessionW
 }
 
 /// The user's live sessions, newest first, marking `current`.
-pub fn list_live(
+pub(crate) fn list_live(
     connection: &Connection,
     user_id: i64,
     current: &str,
@@ -406,7 +409,7 @@ pub fn list_live(
 }
 
 /// Ends every live session of the user except `keep`; how many were ended.
-pub fn revoke_others(
+pub(crate) fn revoke_others(
     connection: &Connection,
     user_id: i64,
     keep: &str,
@@ -433,7 +436,7 @@ fn revoke_in(
 }
 
 /// Ends a session: its refresh tokens stop working and its access tokens answer 30001.
-pub fn revoke(
+pub(crate) fn revoke(
     connection: &Connection,
     session_id: &str,
     now_s: i64,
@@ -443,7 +446,10 @@ pub fn revoke(
 }
 
 /// Makes every access token minted so far for the session unusable (they answer 30001).
-pub fn supersede_access_tokens(connection: &Connection, session_id: &str) -> Result<(), DbError> {
+pub(crate) fn supersede_access_tokens(
+    connection: &Connection,
+    session_id: &str,
+) -> Result<(), DbError> {
     connection.execute(
         "UPDATE sessions SET access_version = access_version + 1 WHERE id = ?1",
         params![session_id],
@@ -452,7 +458,7 @@ pub fn supersede_access_tokens(connection: &Connection, session_id: &str) -> Res
 }
 
 /// Sets the access-token lifetime of one session (takes effect at its next refresh).
-pub fn set_access_ttl(
+pub(crate) fn set_access_ttl(
     connection: &Connection,
     session_id: &str,
     seconds: u32,

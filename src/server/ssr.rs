@@ -13,7 +13,7 @@ use super::unix_now_ms;
 use crate::api::BootInfo;
 
 /// The boot information for the page being rendered.
-pub async fn boot_info() -> BootInfo {
+pub(crate) async fn boot_info() -> BootInfo {
     let Some(state) = use_context::<AppState>() else {
         return BootInfo::default();
     };

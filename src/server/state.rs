@@ -17,10 +17,10 @@ use super::tokens::AccessTokens;
 /// struct of a dozen `Arc`s (`LeptosOptions` alone has several) cost a third of the CPU
 /// of a trivial request in reference-count traffic between cores.
 #[derive(Clone)]
-pub struct AppState(Arc<Shared>);
+pub(crate) struct AppState(Arc<Shared>);
 
 impl AppState {
-    pub fn new(shared: Shared) -> Self {
+    pub(crate) fn new(shared: Shared) -> Self {
         Self(Arc::new(shared))
     }
 }
@@ -33,7 +33,7 @@ impl std::ops::Deref for AppState {
     }
 }
 
-pub struct Shared {
+pub(crate) struct Shared {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub tokens: Arc<AccessTokens>,
@@ -48,7 +48,7 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn refresh_policy(&self) -> RefreshPolicy {
+    pub(crate) fn refresh_policy(&self) -> RefreshPolicy {
         let tokens = &self.settings.tokens;
         RefreshPolicy {
             grace_ms: (tokens.reuse_grace_secs * 1000) as i64,
@@ -58,11 +58,11 @@ impl Shared {
     }
 
     /// A demo user while demo mode is off: refused at login, on every call and refresh.
-    pub fn demo_locked(&self, user: &UserRecord) -> bool {
+    pub(crate) fn demo_locked(&self, user: &UserRecord) -> bool {
         user.is_demo && !self.settings.demo.enabled
     }
 
-    pub fn session_ttl_secs(&self) -> i64 {
+    pub(crate) fn session_ttl_secs(&self) -> i64 {
         self.settings.tokens.session_ttl_secs as i64
     }
 }

@@ -15,14 +15,14 @@ const MAX_TRACKED_KEYS: usize = 50_000;
 
 /// Why an attempt is refused before any hashing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     Account,
     Address,
 }
 
 /// The key an address is throttled under: the address itself for IPv4, its /64 network
 /// for IPv6 (one subscriber usually holds a whole /64).
-pub fn address_key(address: IpAddr) -> IpAddr {
+pub(crate) fn address_key(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
@@ -36,14 +36,14 @@ pub fn address_key(address: IpAddr) -> IpAddr {
     }
 }
 
-pub struct LoginThrottle {
+pub(crate) struct LoginThrottle {
     window: Duration,
     accounts: Mutex<Windows<String>>,
     addresses: Mutex<Windows<IpAddr>>,
 }
 
 impl LoginThrottle {
-    pub fn new(max_per_account: u32, max_per_address: u32, window: Duration) -> Arc<Self> {
+    pub(crate) fn new(max_per_account: u32, max_per_address: u32, window: Duration) -> Arc<Self> {
         Arc::new(Self {
             window,
             accounts: Mutex::new(Windows::new(max_per_account as usize, MAX_TRACKED_KEYS)),
@@ -54,7 +54,7 @@ impl LoginThrottle {
     /// Counts a failed attempt for both keys now, unless either is over its limit. The
     /// returned [`Attempt`] stays counted as a failure unless it [`Attempt::succeeded`] or
     /// is [`Attempt::not_tried`].
-    pub fn begin(
+    pub(crate) fn begin(
         self: &Arc<Self>,
         account: &str,
         address: IpAddr,
@@ -90,7 +90,7 @@ impl LoginThrottle {
 }
 
 /// One reserved login attempt; dropping it keeps the failure counted.
-pub struct Attempt {
+pub(crate) struct Attempt {
     throttle: Arc<LoginThrottle>,
     account: String,
     address: IpAddr,
@@ -101,13 +101,13 @@ impl Attempt {
     /// The password was right: the account's failures are forgiven, and this attempt no
     /// longer counts against the address (its earlier failures still do, so logging into
     /// one's own account does not reset an address that guesses at others).
-    pub fn succeeded(self) {
+    pub(crate) fn succeeded(self) {
         lock(&self.throttle.accounts).map.remove(&self.account);
         lock(&self.throttle.addresses).give_back(&self.address, self.at);
     }
 
     /// The password was never checked (the server was too busy): nothing is counted.
-    pub fn not_tried(self) {
+    pub(crate) fn not_tried(self) {
         lock(&self.throttle.accounts).give_back(&self.account, self.at);
         lock(&self.throttle.addresses).give_back(&self.address, self.at);
     }

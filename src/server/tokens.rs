@@ -15,11 +15,11 @@ use sha2::{Digest, Sha256};
 use super::config::{Secret, TokenSettings};
 
 /// The `typ` header of every access token (RFC 9068); tokens without it are refused.
-pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+pub(crate) const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
 /// The claims of an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessClaims {
+pub(crate) struct AccessClaims {
     pub iss: String,
     pub aud: String,
     /// User id.
@@ -35,7 +35,7 @@ pub struct AccessClaims {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum TokenError {
+pub(crate) enum TokenError {
     #[error("access token expired")]
     Expired,
     #[error("access token invalid")]
@@ -46,7 +46,7 @@ pub enum TokenError {
 /// in their `kid`; the previous key, while configured, still verifies, so rotating the key
 /// logs nobody out.
 #[derive(Clone)]
-pub struct AccessTokens {
+pub(crate) struct AccessTokens {
     encoding: EncodingKey,
     current: VerifyingKey,
     previous: Option<VerifyingKey>,
@@ -71,7 +71,7 @@ impl VerifyingKey {
 }
 
 /// A key's `kid`: the start of its SHA-256, which names it without revealing anything.
-pub fn key_id(secret: &[u8]) -> String {
+pub(crate) fn key_id(secret: &[u8]) -> String {
     Sha256::digest(secret)[..6]
         .iter()
         .map(|byte| format!("{byte:02x}"))
@@ -79,7 +79,7 @@ pub fn key_id(secret: &[u8]) -> String {
 }
 
 impl AccessTokens {
-    pub fn new(secret: &[u8], previous: Option<&[u8]>, settings: &TokenSettings) -> Self {
+    pub(crate) fn new(secret: &[u8], previous: Option<&[u8]>, settings: &TokenSettings) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         // Only HS256 is accepted, whatever the header claims (no `none`, no RS/HS confusion).
         validation.algorithms = vec![Algorithm::HS256];
@@ -99,7 +99,7 @@ impl AccessTokens {
     }
 
     /// Mints a token for `user_id` in `session_id`, valid from `now_s` to `expires_at`.
-    pub fn mint(
+    pub(crate) fn mint(
         &self,
         user_id: i64,
         session_id: &str,
@@ -126,7 +126,7 @@ impl AccessTokens {
 
     /// Verifies signature, algorithm, issuer, audience and expiry (in that order of
     /// precedence: a tampered expired token is reported as invalid, not expired).
-    pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+    pub(crate) fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
         // No `kid`: the current key (a token can only be ours if it verifies with it).
         let key = match header.kid.as_deref() {
@@ -153,20 +153,20 @@ impl AccessTokens {
 }
 
 /// `bytes` random bytes, base64url without padding.
-pub fn random_token(bytes: usize) -> String {
+pub(crate) fn random_token(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut buffer);
     URL_SAFE_NO_PAD.encode(buffer)
 }
 
 /// A new refresh token: 256 random bits.
-pub fn new_refresh_token() -> String {
+pub(crate) fn new_refresh_token() -> String {
     random_token(32)
 }
 
 /// What is stored instead of the refresh token. `None` for anything that is not one of
 /// ours, so garbage never reaches the database.
-pub fn refresh_token_hash(token: &str) -> Option<Vec<u8>> {
+pub(crate) fn refresh_token_hash(token: &str) -> Option<Vec<u8>> {
     let raw = URL_SAFE_NO_PAD.decode(token).ok()?;
     (raw.len() == 32).then(|| Sha256::digest(&raw).to_vec())
 }
@@ -174,7 +174,10 @@ pub fn refresh_token_hash(token: &str) -> Option<Vec<u8>> {
 /// The signing key: the configured one, or one generated on first start and kept in
 /// `data_dir/jwt-secret` (mode 0600, 256 random bits as base64url) so restarts keep every
 /// session. Keys are the decoded bytes, never the text (see [`Secret::key_bytes`]).
-pub fn load_or_create_secret(configured: &Secret, data_dir: &Path) -> std::io::Result<Vec<u8>> {
+pub(crate) fn load_or_create_secret(
+    configured: &Secret,
+    data_dir: &Path,
+) -> std::io::Result<Vec<u8>> {
     let invalid = |message: String| std::io::Error::new(std::io::ErrorKind::InvalidData, message);
     if !configured.is_empty() {
         return configured
@@ -209,7 +212,7 @@ pub fn load_or_create_secret(configured: &Secret, data_dir: &Path) -> std::io::R
 }
 
 /// Creates `dir` (and parents) readable by the owner only; an existing one is left as is.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

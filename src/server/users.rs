@@ -13,13 +13,13 @@ use super::sessions::UserRecord;
 /// Normalised login identity: customer codes are case-insensitive (stored upper case),
 /// usernames too (stored lower case).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
+pub(crate) struct Identity {
     pub customer_code: String,
     pub username: String,
 }
 
 impl Identity {
-    pub fn new(customer_code: &str, username: &str) -> Self {
+    pub(crate) fn new(customer_code: &str, username: &str) -> Self {
         Self {
             customer_code: customer_code.trim().to_uppercase(),
             username: username.trim().to_lowercase(),
@@ -27,7 +27,7 @@ impl Identity {
     }
 
     /// Key of the failed-login throttle.
-    pub fn throttle_key(&self) -> String {
+    pub(crate) fn throttle_key(&self) -> String {
         format!("{}\u{0}{}", self.customer_code, self.username)
     }
 }
@@ -42,7 +42,7 @@ pub fn hash_password(password: &str) -> Result<String, DbError> {
 
 /// Constant-time check of `password` against a stored PHC string; a malformed hash is a
 /// mismatch, not an error.
-pub fn verify_password(stored_hash: &str, password: &str) -> bool {
+pub(crate) fn verify_password(stored_hash: &str, password: &str) -> bool {
     PasswordHash::new(stored_hash)
         .map(|parsed| {
             Argon2::default()
@@ -53,7 +53,7 @@ pub fn verify_password(stored_hash: &str, password: &str) -> bool {
 }
 
 /// The user and stored hash for a login attempt.
-pub fn find_for_login(
+pub(crate) fn find_for_login(
     connection: &Connection,
     identity: &Identity,
 ) -> Result<Option<(UserRecord, String)>, DbError> {
@@ -77,7 +77,7 @@ pub fn find_for_login(
 }
 
 /// How many demo users the database holds (locked out while demo mode is off).
-pub fn count_demo_users(connection: &Connection) -> Result<i64, DbError> {
+pub(crate) fn count_demo_users(connection: &Connection) -> Result<i64, DbError> {
     Ok(
         connection.query_row("SELECT count(*) FROM users WHERE is_demo = 1", [], |row| {
             row.get(0)
@@ -87,7 +87,7 @@ pub fn count_demo_users(connection: &Connection) -> Result<i64, DbError> {
 
 /// Creates or updates a demo user. The stored hash is kept when the password still
 /// matches, so restarts do not rehash (and existing sessions keep their user id).
-pub fn upsert_demo_user(connection: &Connection, user: &DemoUser) -> Result<(), DbError> {
+pub(crate) fn upsert_demo_user(connection: &Connection, user: &DemoUser) -> Result<(), DbError> {
     let identity = Identity::new(&user.customer_code, &user.username);
     let existing = find_for_login(connection, &identity)?;
     let password_hash = match &existing {

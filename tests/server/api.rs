@@ -826,7 +826,7 @@ async fn the_lab_is_shown_in_demo_mode_and_a_404_for_everyone_without_it() {
 
     // Demo mode off: demo users are locked out, so a regular user is added to the store.
     let database = data_dir.path().join("painless.db");
-    let hash = painless::server::users::hash_password("regular-password").expect("hash");
+    let hash = painless::server::hash_password("regular-password").expect("hash");
     rusqlite::Connection::open(&database)
         .expect("database")
         .execute(

@@ -288,7 +288,7 @@ async fn refused_requests_are_counted_in_memory_and_stored_on_a_clean_stop() {
             )
             .ok()
     };
-    if started.elapsed() < painless::server::maintenance::FLUSH_EVERY {
+    if started.elapsed() < painless::server::FLUSH_EVERY {
         assert_eq!(stored(&database), None, "no flush yet, so no write");
     }
     let data_dir = app.stop().await;

@@ -6,9 +6,8 @@ use std::net::IpAddr;
 
 use axum::http::{HeaderMap, HeaderValue};
 use painless::api::{RawEnvelope, RedirectPath};
-use painless::server::client::ClientInfo;
-use painless::server::cross_origin::parse_origin;
 use painless::server::Settings;
+use painless::server::{parse_origin, ClientInfo};
 use proptest::prelude::*;
 
 /// Strings with the characters redirect tricks are made of, and anything else.
