@@ -68,7 +68,17 @@ impl ErrCode {
 
     /// The codes that make a client refresh its access token and replay the request,
     /// as in the original interceptor.
-    pub const DEFAULT_REFRESH_SET: [i32; 4] = [30001, 40001, 40014, 42001];
+    pub const DEFAULT_REFRESH_SET: [ErrCode; 4] = [
+        ErrCode::SessionSuperseded,
+        ErrCode::InvalidCredential,
+        ErrCode::InvalidAccessToken,
+        ErrCode::AccessTokenExpired,
+    ];
+
+    /// [`ErrCode::DEFAULT_REFRESH_SET`] as numbers, for settings and the wire.
+    pub fn default_refresh_codes() -> Vec<i32> {
+        Self::DEFAULT_REFRESH_SET.map(ErrCode::code).to_vec()
+    }
 
     pub const fn code(self) -> i32 {
         match self {
@@ -158,15 +168,11 @@ mod tests {
 
     #[test]
     fn the_default_refresh_set_is_the_original_four_and_excludes_session_over() {
-        let set = ErrCode::DEFAULT_REFRESH_SET;
-        for code in [
-            ErrCode::SessionSuperseded,
-            ErrCode::InvalidCredential,
-            ErrCode::InvalidAccessToken,
-            ErrCode::AccessTokenExpired,
-        ] {
-            assert!(set.contains(&code.code()), "{code:?}");
-        }
-        assert!(!set.contains(&ErrCode::SessionOver.code()));
+        // The numbers of the seed's interceptor.
+        assert_eq!(
+            ErrCode::default_refresh_codes(),
+            [30001, 40001, 40014, 42001]
+        );
+        assert!(!ErrCode::DEFAULT_REFRESH_SET.contains(&ErrCode::SessionOver));
     }
 }

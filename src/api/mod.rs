@@ -38,5 +38,8 @@ pub mod pages {
     pub const LAB: &str = "/lab";
 }
 
+/// Refresh before sending when the token expires within this margin (`client.refresh_margin_secs`).
+pub const DEFAULT_REFRESH_MARGIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Name of the HttpOnly cookie that carries the refresh token.
 pub const REFRESH_COOKIE: &str = "painless_refresh";

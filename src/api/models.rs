@@ -193,15 +193,23 @@ pub struct BootInfo {
     pub demo_enabled: bool,
     /// Customer code, username and password of the first demo user, shown on the login
     /// page while demo mode is on.
-    pub demo_hint: Option<(String, String, String)>,
+    pub demo_hint: Option<DemoHint>,
+}
+
+/// The demo credentials the login page shows while demo mode is on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoHint {
+    pub customer_code: String,
+    pub username: String,
+    pub password: String,
 }
 
 impl Default for BootInfo {
     fn default() -> Self {
         Self {
             user: None,
-            refresh_errcodes: crate::api::ErrCode::DEFAULT_REFRESH_SET.to_vec(),
-            refresh_margin_secs: 5,
+            refresh_errcodes: crate::api::ErrCode::default_refresh_codes(),
+            refresh_margin_secs: super::DEFAULT_REFRESH_MARGIN.as_secs(),
             demo_enabled: false,
             demo_hint: None,
         }

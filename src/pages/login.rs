@@ -136,10 +136,11 @@ fn DemoHint() -> impl IntoView {
                 auth
                     .boot()
                     .and_then(|boot| boot.demo_hint)
-                    .map(|(code, user, password)| {
+                    .map(|hint| {
                         view! {
                             <p class="demo-hint">
-                                "Demo: " <code>{code}</code> " / " <code>{user}</code> " / " <code>{password}</code>
+                                "Demo: " <code>{hint.customer_code}</code> " / " <code>{hint.username}</code>
+                                " / " <code>{hint.password}</code>
                             </p>
                         }
                     })

@@ -22,7 +22,7 @@ pub struct Settings {
     /// Refresh before sending when the token expires within this many milliseconds. Never
     /// more than a third of the token's lifetime, so very short tokens are not refreshed
     /// before every single request.
-    pub margin_ms: i64,
+    pub margin: Duration,
     /// How long a tab that holds the lock, and finds that another tab got a newer token
     /// first, waits for that tab's message before refreshing itself after all.
     pub message_wait: Duration,
@@ -31,8 +31,8 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            refresh_errcodes: ErrCode::DEFAULT_REFRESH_SET.to_vec(),
-            margin_ms: 5_000,
+            refresh_errcodes: ErrCode::default_refresh_codes(),
+            margin: crate::api::DEFAULT_REFRESH_MARGIN,
             message_wait: Duration::from_secs(2),
         }
     }
@@ -551,7 +551,9 @@ where
     /// Judged on this tab's clock alone: a clock minutes ahead of or behind the server's
     /// changes nothing.
     fn expires_soon(&self, token: &HeldToken) -> bool {
-        let margin_ms = self.settings.margin_ms.min(token.lifetime_ms / 3).max(0);
+        let margin_ms = (self.settings.margin.as_millis() as i64)
+            .min(token.lifetime_ms / 3)
+            .max(0);
         token.valid_until_ms() - self.clock.now_ms() <= margin_ms
     }
 

@@ -41,6 +41,17 @@ struct Seen {
     token: Option<String>,
 }
 
+/// What the fake server answers for an unusable token: an expired token, unless a test
+/// says otherwise.
+#[derive(Clone, Copy)]
+struct Rejection(ErrCode);
+
+impl Default for Rejection {
+    fn default() -> Self {
+        Self(ErrCode::AccessTokenExpired)
+    }
+}
+
 #[derive(Default)]
 struct ServerState {
     valid_tokens: HashSet<String>,
@@ -48,7 +59,7 @@ struct ServerState {
     expiry: std::collections::HashMap<String, i64>,
     issued: u32,
     /// Errcode for a present but unusable token.
-    rejection: i32,
+    rejection: Rejection,
     /// When set, even freshly issued tokens are refused (to prove the retry cap).
     refuse_everything: bool,
     refresh_mode: Option<RefreshMode>,
@@ -106,16 +117,13 @@ impl ServerState {
                 message: format!("HTTP {status}"),
             });
         }
-        let errcode = match &seen.token {
-            None => ErrCode::InvalidCredential.code(),
-            Some(t) if self.refuse_everything || !self.is_valid(t) => self.rejection,
-            Some(_) => 0,
+        let refusal = match &seen.token {
+            None => Some(ErrCode::InvalidCredential),
+            Some(t) if self.refuse_everything || !self.is_valid(t) => Some(self.rejection.0),
+            Some(_) => None,
         };
-        if errcode != 0 {
-            return Ok(RawEnvelope::error(
-                ErrCode::from_code(errcode).unwrap_or(ErrCode::Internal),
-                "refused",
-            ));
+        if let Some(errcode) = refusal {
+            return Ok(RawEnvelope::error(errcode, "refused"));
         }
         if let Some((_, code, msg)) = self
             .business_errors
@@ -414,7 +422,6 @@ impl Harness {
         let pool = LocalPool::new();
         let clock = FakeClock::new(Rc::new(Cell::new(START_MS)));
         let server = Rc::new(RefCell::new(ServerState {
-            rejection: ErrCode::AccessTokenExpired.code(),
             clock: Some(Rc::clone(&clock.now)),
             ..ServerState::default()
         }));
@@ -652,14 +659,16 @@ fn without_a_token_the_first_request_refreshes_from_the_cookie_first() {
 fn every_refresh_errcode_triggers_a_refresh_the_caller_never_sees() {
     for errcode in ErrCode::DEFAULT_REFRESH_SET {
         let mut h = Harness::logged_in();
-        h.server.borrow_mut().rejection = errcode;
+        h.server.borrow_mut().rejection = Rejection(errcode);
         h.expire_tokens_on_server();
         let outcome = h.fire("/api/orders");
         h.run();
-        assert_eq!(data_path(&outcome), "/api/orders", "errcode {errcode}");
-        assert_eq!(h.refresh_calls(), 1, "errcode {errcode}");
+        assert_eq!(data_path(&outcome), "/api/orders", "errcode {errcode:?}");
+        assert_eq!(h.refresh_calls(), 1, "errcode {errcode:?}");
         assert_eq!(
-            h.count(|e| matches!(e, EventKind::GotErrcode { errcode: c, .. } if *c == errcode)),
+            h.count(
+                |e| matches!(e, EventKind::GotErrcode { errcode: c, .. } if *c == errcode.code())
+            ),
             1
         );
         let tokens: Vec<_> = h
@@ -677,19 +686,19 @@ fn every_refresh_errcode_triggers_a_refresh_the_caller_never_sees() {
 #[test]
 fn a_configured_refresh_set_replaces_the_default() {
     let settings = Settings {
-        refresh_errcodes: vec![42001],
+        refresh_errcodes: vec![ErrCode::AccessTokenExpired.code()],
         ..Settings::default()
     };
     let mut h = Harness::with_settings(settings);
     h.login();
-    h.server.borrow_mut().rejection = ErrCode::InvalidAccessToken.code();
+    h.server.borrow_mut().rejection = Rejection(ErrCode::InvalidAccessToken);
     h.expire_tokens_on_server();
     let outcome = h.fire("/api/me");
     h.run();
     assert_eq!(
         error_of(&outcome).errcode(),
-        40014,
-        "40014 is not in this set"
+        ErrCode::InvalidAccessToken.code(),
+        "not in this set"
     );
     assert_eq!(h.refresh_calls(), 0);
     h.assert_settled();
@@ -940,7 +949,7 @@ fn a_refresh_lost_to_the_network_fails_the_waiters_but_not_the_session() {
         (
             RefreshMode::ServerError,
             ClientError::Api {
-                errcode: 50000,
+                errcode: ErrCode::Internal.code(),
                 errmsg: "internal server error".into(),
             },
         ),
@@ -980,7 +989,7 @@ fn a_replay_that_still_fails_hands_the_errcode_over_instead_of_looping() {
     assert_eq!(
         error_of(&outcome),
         ClientError::Api {
-            errcode: 42001,
+            errcode: ErrCode::AccessTokenExpired.code(),
             errmsg: "refused".into()
         }
     );
@@ -1007,7 +1016,10 @@ fn a_bypass_request_goes_out_while_a_refresh_runs_and_never_triggers_one() {
     handle.forget();
     h.run();
     // The bypass request was answered (42001 for the stale token) without waiting.
-    assert_eq!(error_of(&login).errcode(), 42001);
+    assert_eq!(
+        error_of(&login).errcode(),
+        ErrCode::AccessTokenExpired.code()
+    );
     assert_eq!(h.refresh_calls(), 1, "no refresh of its own");
     h.release_refresh();
     assert_eq!(data_path(&waiting), "/api/a");
@@ -1020,7 +1032,10 @@ fn a_bypass_request_without_a_token_is_sent_as_it_is() {
     let (outcome, handle) = h.start(ApiRequest::get("/api/public").bypassing_refresh());
     handle.forget();
     h.run();
-    assert_eq!(error_of(&outcome).errcode(), 40001);
+    assert_eq!(
+        error_of(&outcome).errcode(),
+        ErrCode::InvalidCredential.code()
+    );
     assert_eq!(h.refresh_calls(), 0);
     h.assert_settled();
 }

@@ -228,8 +228,8 @@ impl Default for Settings {
                 hash_queue: 8,
             },
             client: ClientSettings {
-                refresh_errcodes: ErrCode::DEFAULT_REFRESH_SET.to_vec(),
-                refresh_margin_secs: 5,
+                refresh_errcodes: ErrCode::default_refresh_codes(),
+                refresh_margin_secs: crate::api::DEFAULT_REFRESH_MARGIN.as_secs(),
             },
             demo: DemoSettings {
                 enabled: false,

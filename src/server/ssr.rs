@@ -10,7 +10,7 @@ use super::auth::RefreshCookie;
 use super::sessions;
 use super::state::AppState;
 use super::unix_now_ms;
-use crate::api::BootInfo;
+use crate::api::{BootInfo, DemoHint};
 
 /// The boot information for the page being rendered.
 pub(crate) async fn boot_info() -> BootInfo {
@@ -23,12 +23,10 @@ pub(crate) async fn boot_info() -> BootInfo {
         .enabled
         .then(|| settings.demo.users.first())
         .flatten()
-        .map(|u| {
-            (
-                u.customer_code.clone(),
-                u.username.clone(),
-                u.password.expose().to_owned(),
-            )
+        .map(|u| DemoHint {
+            customer_code: u.customer_code.clone(),
+            username: u.username.clone(),
+            password: u.password.expose().to_owned(),
         });
     let mut boot = BootInfo {
         user: None,

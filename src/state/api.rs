@@ -2,6 +2,7 @@
 //! information, and the typed calls (`calls.rs`). Every request goes through here.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use leptos::prelude::*;
 
@@ -59,7 +60,7 @@ impl Api {
     fn build(&self, boot: BootInfo) -> ApiClient {
         let settings = Settings {
             refresh_errcodes: boot.refresh_errcodes,
-            margin_ms: (boot.refresh_margin_secs as i64) * 1000,
+            margin: Duration::from_secs(boot.refresh_margin_secs),
             ..Settings::default()
         };
         let api = *self;

@@ -39,7 +39,6 @@ impl Browser {
     fn build(count: usize, state: BrowserState) -> Self {
         let clock = FakeClock::new(Rc::new(Cell::new(START_MS)));
         let server = Rc::new(RefCell::new(ServerState {
-            rejection: ErrCode::AccessTokenExpired.code(),
             clock: Some(Rc::clone(&clock.now)),
             ..ServerState::default()
         }));

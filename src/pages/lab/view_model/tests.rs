@@ -1,5 +1,9 @@
 use super::*;
+use crate::api::ErrCode;
 use crate::refresh::RequestId;
+
+const EXPIRED: i32 = ErrCode::SessionSuperseded.code();
+const DISABLED: i32 = ErrCode::DemoDisabled.code();
 
 fn at(at_ms: i64, kind: EventKind) -> Event {
     Event { at_ms, kind }
@@ -25,14 +29,14 @@ fn a_request_that_needed_a_refresh_reads_as_its_path_through_the_coordinator() {
             110,
             EventKind::GotErrcode {
                 request: 1,
-                errcode: 30001,
+                errcode: EXPIRED,
             },
         ),
         at(
             110,
             EventKind::Queued {
                 request: 1,
-                reason: QueueReason::Errcode(30001),
+                reason: QueueReason::Errcode(EXPIRED),
             },
         ),
         at(
@@ -72,7 +76,13 @@ fn a_request_that_needed_a_refresh_reads_as_its_path_through_the_coordinator() {
     assert!(!rows[0].is_refresh);
     assert_eq!(
         labels(&rows[0]),
-        ["sent", "30001", "queued", "replayed", "delivered"]
+        [
+            "sent",
+            &EXPIRED.to_string(),
+            "queued",
+            "replayed",
+            "delivered"
+        ]
     );
     assert_eq!(
         rows[0].steps.last().map(|s| s.offset_ms),
@@ -96,7 +106,7 @@ fn rows_come_in_order_of_first_appearance_whatever_their_ids() {
             3,
             EventKind::Delivered {
                 request: 7,
-                result: Err(40300),
+                result: Err(DISABLED),
             },
         ),
         at(4, EventKind::Cancelled { request: 3 }),
@@ -104,7 +114,7 @@ fn rows_come_in_order_of_first_appearance_whatever_their_ids() {
     let rows = rows(&events);
     let titles: Vec<&str> = rows.iter().map(|r| r.title.as_str()).collect();
     assert_eq!(titles, ["#7 GET /api/stats", "#3 GET /api/me"]);
-    assert_eq!(labels(&rows[0]), ["sent", "error 40300"]);
+    assert_eq!(labels(&rows[0]), ["sent", &format!("error {DISABLED}")]);
     assert_eq!(rows[0].steps[1].class, "failed");
     assert_eq!(labels(&rows[1]), ["sent", "cancelled"]);
 }
