@@ -1,5 +1,6 @@
 //! The HTML shell and the root component with its routes.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ProtectedRoute, Route, Router, Routes};
@@ -106,12 +107,13 @@ fn AppRoutes() -> impl IntoView {
 }
 
 /// The refresh lab while demo mode is on; otherwise the 404 page (the server answers
-/// `/lab` with status 404 then, see `server::application`).
+/// `/lab` with status 404 then, see `server::application`). `Either`, not `AnyView`:
+/// erasing the lab's view type would add its async hydration code to the bundle.
 #[component]
 fn LabGate() -> impl IntoView {
     let auth = use_auth();
     move || match auth.demo_enabled() {
-        true => view! { <LabPage/> }.into_any(),
-        false => view! { <NotFoundPage/> }.into_any(),
+        true => Either::Left(view! { <LabPage/> }),
+        false => Either::Right(view! { <NotFoundPage/> }),
     }
 }

@@ -10,10 +10,6 @@
 //! - [`app`], `pages`, `components`, `format`: the UI, rendered on the server and hydrated.
 //! - [`server`] (feature `ssr`): config, tokens, SQLite store, `/api` handlers, assets.
 
-// Leptos views are nested static types; the refresh lab's is deep enough that computing
-// its hydration future's layout needs more than the default 128 levels.
-#![recursion_limit = "256"]
-
 pub mod api;
 pub mod app;
 mod components;
