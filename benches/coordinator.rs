@@ -13,7 +13,7 @@ use futures::future::LocalBoxFuture;
 use futures::task::LocalSpawnExt;
 use painless::api::{paths, AccessGrant, ErrCode, RawEnvelope, User};
 use painless::refresh::{
-    ApiRequest, Clock, Coordinator, Settings, SingleTab, Spawn, Transport, TransportError,
+    ApiRequest, Clock, Coordinator, Response, Settings, SingleTab, Spawn, Transport, TransportError,
 };
 use serde_json::json;
 
@@ -31,7 +31,7 @@ impl Transport for InstantServer {
         &self,
         request: &ApiRequest,
         token: Option<&str>,
-    ) -> impl Future<Output = Result<RawEnvelope, TransportError>> {
+    ) -> impl Future<Output = Result<Response, TransportError>> {
         let answer = if request.path == paths::REFRESH {
             self.refreshes.set(self.refreshes.get() + 1);
             self.current.set(self.current.get() + 1);
@@ -46,7 +46,10 @@ impl Transport for InstantServer {
         } else {
             RawEnvelope::error(ErrCode::AccessTokenExpired, "access token expired")
         };
-        std::future::ready(Ok(answer))
+        std::future::ready(Ok(Response {
+            status: 200,
+            body: serde_json::to_string(&answer).expect("an envelope serialises"),
+        }))
     }
 }
 

@@ -10,11 +10,10 @@ use futures::channel::oneshot;
 use futures::future::LocalBoxFuture;
 use gloo_net::http::{Request, RequestBuilder};
 
-use crate::api::RawEnvelope;
-use crate::refresh::{ApiRequest, Clock, Method, Spawn, Transport, TransportError};
+use crate::refresh::{ApiRequest, Clock, Method, Response, Spawn, Transport, TransportError};
 pub use tabs::BrowserTabs;
 
-/// Sends requests with `fetch` and decodes the envelope whatever the HTTP status.
+/// Sends requests with `fetch` and hands back status and body, whatever the HTTP status.
 pub struct GlooTransport;
 
 impl Transport for GlooTransport {
@@ -22,7 +21,7 @@ impl Transport for GlooTransport {
         &self,
         request: &ApiRequest,
         access_token: Option<&str>,
-    ) -> impl Future<Output = Result<RawEnvelope, TransportError>> {
+    ) -> impl Future<Output = Result<Response, TransportError>> {
         let builder = match request.method {
             Method::Get => Request::get(&request.path),
             Method::Post => Request::post(&request.path),
@@ -37,10 +36,7 @@ impl Transport for GlooTransport {
     }
 }
 
-async fn send(
-    builder: RequestBuilder,
-    body: Option<String>,
-) -> Result<RawEnvelope, TransportError> {
+async fn send(builder: RequestBuilder, body: Option<String>) -> Result<Response, TransportError> {
     let request = match body {
         Some(body) => builder
             .header("Content-Type", "application/json")
@@ -56,16 +52,12 @@ async fn send(
         message: format!("network error: {e}"),
     })?;
     let status = response.status();
-    response
-        .json::<RawEnvelope>()
-        .await
-        .map_err(|_| TransportError {
-            status,
-            message: match response.status_text() {
-                text if text.is_empty() => format!("HTTP {status}: not an API response"),
-                text => format!("HTTP {status} {text}"),
-            },
-        })
+    // The body as text: the coordinator decodes it once, into the caller's type.
+    let body = response.text().await.map_err(|e| TransportError {
+        status,
+        message: format!("HTTP {status}: {e}"),
+    })?;
+    Ok(Response { status, body })
 }
 
 pub struct BrowserClock;

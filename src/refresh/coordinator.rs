@@ -8,11 +8,12 @@ use futures::channel::oneshot;
 use futures::FutureExt;
 use serde::de::DeserializeOwned;
 
+use super::{Answer, Response};
 use super::{
     ApiRequest, ClientError, Clock, Event, EventKind, QueueReason, RequestId, Spawn, TabLink,
     TabMessage, Transport,
 };
-use crate::api::{paths, AccessGrant, ErrCode, RawEnvelope, User};
+use crate::api::{paths, AccessGrant, ErrCode, User};
 
 /// Tuning of the coordinator, from the server's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -351,13 +352,12 @@ where
 
     /// Sends `request` and decodes its data as `R`.
     pub async fn call<R: DeserializeOwned>(&self, request: ApiRequest) -> Result<R, ClientError> {
-        let data = self.send(request).await?;
-        serde_json::from_value(data).map_err(|e| ClientError::Decode(e.to_string()))
+        self.send(request).await?.decode()
     }
 
     /// Sends `request` with a usable access token, refreshing and replaying as needed, and
-    /// returns the envelope's `data`.
-    pub async fn send(&self, request: ApiRequest) -> Result<serde_json::Value, ClientError> {
+    /// returns the successful answer (errcode 0), its `data` not decoded yet.
+    pub async fn send(&self, request: ApiRequest) -> Result<Answer, ClientError> {
         let id = self.inner.begin_request();
         // Both guards act on drop, so a cancelled caller is accounted for as well.
         let _in_flight = InFlightGuard {
@@ -462,28 +462,27 @@ where
         self: &Arc<Self>,
         id: RequestId,
         request: &ApiRequest,
-    ) -> Result<serde_json::Value, ClientError> {
+    ) -> Result<Answer, ClientError> {
         if request.bypass {
             let token = self.state().token.as_ref().map(|t| t.value.clone());
-            let envelope = self.transmit(id, request, token, false).await?;
-            return into_data(envelope);
+            return self.transmit(id, request, token, false).await?.success();
         }
         let mut replayed = false;
         loop {
             let (token, generation) = self.usable_token(id).await?;
-            let envelope = self.transmit(id, request, token, replayed).await?;
-            if !self.is_refresh_errcode(envelope.errcode) {
-                return into_data(envelope);
+            let answer = self.transmit(id, request, token, replayed).await?;
+            if !self.is_refresh_errcode(answer.errcode) {
+                return answer.success();
             }
             self.emit(vec![EventKind::GotErrcode {
                 request: id,
-                errcode: envelope.errcode,
+                errcode: answer.errcode,
             }]);
             if replayed {
                 // Replayed once already: hand the error over instead of looping.
-                return into_data(envelope);
+                return answer.success();
             }
-            self.await_fresh_token(id, generation, QueueReason::Errcode(envelope.errcode))
+            self.await_fresh_token(id, generation, QueueReason::Errcode(answer.errcode))
                 .await?;
             replayed = true;
         }
@@ -496,7 +495,7 @@ where
         request: &ApiRequest,
         token: Option<String>,
         replay: bool,
-    ) -> Result<RawEnvelope, ClientError> {
+    ) -> Result<Answer, ClientError> {
         let generation = self.state().generation;
         let event = match replay {
             true => EventKind::Replayed {
@@ -510,13 +509,7 @@ where
             },
         };
         self.emit(vec![event]);
-        self.transport
-            .send(request, token.as_deref())
-            .await
-            .map_err(|e| ClientError::Transport {
-                status: e.status,
-                message: e.message,
-            })
+        read(self.transport.send(request, token.as_deref()).await)
     }
 
     /// The token to send now, refreshing first when there is none, when it is about to
@@ -648,7 +641,7 @@ where
         self.tabs.count_refresh_call();
         self.emit(vec![EventKind::RefreshStarted { refresh: round }]);
         let request = ApiRequest::post_empty(paths::REFRESH).bypassing_refresh();
-        let answer = self.transport.send(&request, None).await;
+        let answer = read(self.transport.send(&request, None).await);
         let mut events = Pending::new();
         let mut announce = None;
         let (waiters, outcome) = {
@@ -658,27 +651,24 @@ where
                 return;
             }
             let outcome = match answer {
-                Ok(envelope) if envelope.errcode == ErrCode::Ok.code() => {
-                    match serde_json::from_value::<AccessGrant>(envelope.data.unwrap_or_default()) {
-                        Ok(grant) => {
-                            events.push(EventKind::RefreshSucceeded {
-                                refresh: round,
-                                expires_at: grant.expires_at,
-                            });
-                            let generation = self.next_generation(&mut state);
-                            let token = self.install(&mut state, &grant, &mut events);
-                            announce = Some(self.token_message(generation, &token, None));
-                            state.phase = Phase::Idle;
-                            Ok(())
-                        }
-                        Err(e) => {
-                            let error = ClientError::Decode(e.to_string());
-                            self.fail_transiently(&mut state, round, &error, &mut events);
-                            Err(error)
-                        }
+                Ok(answer) if answer.is_ok() => match answer.decode::<AccessGrant>() {
+                    Ok(grant) => {
+                        events.push(EventKind::RefreshSucceeded {
+                            refresh: round,
+                            expires_at: grant.expires_at,
+                        });
+                        let generation = self.next_generation(&mut state);
+                        let token = self.install(&mut state, &grant, &mut events);
+                        announce = Some(self.token_message(generation, &token, None));
+                        state.phase = Phase::Idle;
+                        Ok(())
                     }
-                }
-                Ok(envelope) if self.ends_session(envelope.errcode) => {
+                    Err(error) => {
+                        self.fail_transiently(&mut state, round, &error, &mut events);
+                        Err(error)
+                    }
+                },
+                Ok(answer) if self.ends_session(answer.errcode) => {
                     let generation = self.next_generation(&mut state);
                     announce = Some(TabMessage::SessionOver {
                         from: self.tabs.tab_id().to_owned(),
@@ -689,24 +679,20 @@ where
                     events.push(EventKind::RefreshFailed {
                         refresh: round,
                         session_over: true,
-                        reason: envelope.errmsg,
+                        reason: answer.errmsg,
                     });
                     events.push(EventKind::SessionOver { from_tab: None });
                     Err(ClientError::SessionOver)
                 }
-                Ok(envelope) => {
+                Ok(answer) => {
                     let error = ClientError::Api {
-                        errcode: envelope.errcode,
-                        errmsg: envelope.errmsg,
+                        errcode: answer.errcode,
+                        errmsg: answer.errmsg,
                     };
                     self.fail_transiently(&mut state, round, &error, &mut events);
                     Err(error)
                 }
-                Err(e) => {
-                    let error = ClientError::Transport {
-                        status: e.status,
-                        message: e.message,
-                    };
+                Err(error) => {
                     self.fail_transiently(&mut state, round, &error, &mut events);
                     Err(error)
                 }
@@ -781,15 +767,15 @@ where
     }
 }
 
-/// Turns an envelope into its data, or the typed error for a non-zero errcode.
-fn into_data(envelope: RawEnvelope) -> Result<serde_json::Value, ClientError> {
-    if envelope.errcode == ErrCode::Ok.code() {
-        Ok(envelope.data.unwrap_or_default())
-    } else {
-        Err(ClientError::Api {
-            errcode: envelope.errcode,
-            errmsg: envelope.errmsg,
-        })
+/// A transport's result as an answer: a network failure or a body that is not an
+/// envelope becomes a transport error with the HTTP status (0 without a response).
+fn read(sent: Result<Response, super::TransportError>) -> Result<Answer, ClientError> {
+    match sent {
+        Ok(response) => Answer::read(response),
+        Err(e) => Err(ClientError::Transport {
+            status: e.status,
+            message: e.message,
+        }),
     }
 }
 

@@ -7,6 +7,7 @@
 //! in a scripted fake server, a hand-driven clock, a single-threaded executor and a fake
 //! browser of several tabs, which lets them force every interleaving.
 
+mod answer;
 mod coordinator;
 mod error;
 mod events;
@@ -14,6 +15,7 @@ mod request;
 mod tabs;
 mod traits;
 
+pub use answer::{Answer, Response};
 pub use coordinator::{Coordinator, HeldToken, ListenerId, Phase, Settings, Snapshot};
 pub use error::ClientError;
 pub use events::{Event, EventKind, QueueReason, RequestId};

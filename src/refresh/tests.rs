@@ -23,7 +23,15 @@ use crate::api::{paths, AccessGrant, ErrCode, RawEnvelope, User};
 const START_MS: i64 = 1_700_000_000_000;
 const LIFETIME_S: i64 = 60;
 
-type Reply = Result<RawEnvelope, TransportError>;
+type Reply = Result<Response, TransportError>;
+
+/// An envelope as the server sends it: HTTP 200 and its JSON.
+fn answer(envelope: RawEnvelope) -> Reply {
+    Ok(Response {
+        status: 200,
+        body: serde_json::to_string(&envelope).expect("an envelope serialises"),
+    })
+}
 
 /// How the fake server answers refresh calls.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -112,10 +120,17 @@ impl ServerState {
             .iter()
             .find(|(p, _)| *p == seen.path)
         {
-            return Err(TransportError {
-                status: *status,
-                message: format!("HTTP {status}"),
-            });
+            // A proxy's error page, or nothing at all.
+            return match status {
+                0 => Err(TransportError {
+                    status: 0,
+                    message: "network down".into(),
+                }),
+                status => Ok(Response {
+                    status: *status,
+                    body: format!("<html>HTTP {status}</html>"),
+                }),
+            };
         }
         let refusal = match &seen.token {
             None => Some(ErrCode::InvalidCredential),
@@ -123,31 +138,33 @@ impl ServerState {
             Some(_) => None,
         };
         if let Some(errcode) = refusal {
-            return Ok(RawEnvelope::error(errcode, "refused"));
+            return answer(RawEnvelope::error(errcode, "refused"));
         }
         if let Some((_, code, msg)) = self
             .business_errors
             .iter()
             .find(|(p, _, _)| *p == seen.path)
         {
-            return Ok(RawEnvelope {
+            return answer(RawEnvelope {
                 errcode: *code,
                 errmsg: msg.clone(),
                 data: None,
             });
         }
-        Ok(RawEnvelope::ok(
+        answer(RawEnvelope::ok(
             json!({ "path": seen.path, "token": seen.token }),
         ))
     }
 
     fn answer_refresh(&mut self) -> Reply {
         match self.refresh_mode.unwrap_or(RefreshMode::Grant) {
-            RefreshMode::Grant => Ok(RawEnvelope::ok(
+            RefreshMode::Grant => answer(RawEnvelope::ok(
                 serde_json::to_value(self.grant()).expect("a grant serialises"),
             )),
-            RefreshMode::Reject => Ok(RawEnvelope::error(ErrCode::SessionOver, "session is over")),
-            RefreshMode::ServerError => Ok(RawEnvelope::error(
+            RefreshMode::Reject => {
+                answer(RawEnvelope::error(ErrCode::SessionOver, "session is over"))
+            }
+            RefreshMode::ServerError => answer(RawEnvelope::error(
                 ErrCode::Internal,
                 "internal server error",
             )),
@@ -469,7 +486,7 @@ impl Harness {
             .pool
             .spawner()
             .spawn_local_with_handle(async move {
-                let result = coordinator.send(request).await;
+                let result = coordinator.call::<Value>(request).await;
                 *slot.borrow_mut() = Some(result);
             })
             .expect("executor alive");

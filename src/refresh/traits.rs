@@ -5,24 +5,22 @@ use std::time::Duration;
 
 use futures::future::LocalBoxFuture;
 
-use super::ApiRequest;
-use crate::api::RawEnvelope;
+use super::{ApiRequest, Response};
 
-/// A response that never became an envelope: the network failed (`status` 0), or the
-/// server answered something that is not JSON of the envelope's shape.
+/// No response at all: the network failed, or the request could not be built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportError {
     pub status: u16,
     pub message: String,
 }
 
-/// Sends one request and decodes the envelope, whatever the HTTP status.
+/// Sends one request and hands back the status and body, whatever the HTTP status.
 pub trait Transport {
     fn send(
         &self,
         request: &ApiRequest,
         access_token: Option<&str>,
-    ) -> impl Future<Output = Result<RawEnvelope, TransportError>>;
+    ) -> impl Future<Output = Result<Response, TransportError>>;
 }
 
 /// This tab's clock. Its time may disagree with the server's by minutes: the coordinator

@@ -35,8 +35,7 @@ mod server_side {
 
     use futures::future::LocalBoxFuture;
 
-    use crate::api::RawEnvelope;
-    use crate::refresh::{ApiRequest, Clock, Spawn, Transport, TransportError};
+    use crate::refresh::{ApiRequest, Clock, Response, Spawn, Transport, TransportError};
 
     /// Pages fetch their data in the browser only; on the server a call fails at once.
     pub struct OfflineTransport;
@@ -46,7 +45,7 @@ mod server_side {
             &self,
             _: &ApiRequest,
             _: Option<&str>,
-        ) -> impl Future<Output = Result<RawEnvelope, TransportError>> {
+        ) -> impl Future<Output = Result<Response, TransportError>> {
             std::future::ready(Err(TransportError {
                 status: 0,
                 message: "API calls are made from the browser".into(),

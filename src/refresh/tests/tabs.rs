@@ -108,7 +108,7 @@ impl Browser {
         self.pool
             .spawner()
             .spawn_local(async move {
-                let result = coordinator.send(request).await;
+                let result = coordinator.call::<Value>(request).await;
                 *slot.borrow_mut() = Some(result);
             })
             .expect("executor alive");
