@@ -101,6 +101,13 @@ impl ServerState {
         }
     }
 
+    /// Delivers every held refresh answer (the caller runs the executor).
+    fn release_refreshes(&mut self) {
+        for (reply, sender) in std::mem::take(&mut self.held_refresh) {
+            let _ = sender.send(reply);
+        }
+    }
+
     /// The server's clock.
     fn now_ms(&self) -> i64 {
         self.clock.as_ref().map_or(START_MS, |c| c.get()) + self.server_ahead_ms
@@ -531,9 +538,7 @@ impl Harness {
     }
 
     fn release_refresh(&mut self) {
-        for (reply, sender) in std::mem::take(&mut self.server.borrow_mut().held_refresh) {
-            let _ = sender.send(reply);
-        }
+        self.server.borrow_mut().release_refreshes();
         self.run();
     }
 

@@ -189,9 +189,7 @@ impl Browser {
     }
 
     fn release_refresh(&mut self) {
-        for (reply, sender) in std::mem::take(&mut self.server.borrow_mut().held_refresh) {
-            let _ = sender.send(reply);
-        }
+        self.server.borrow_mut().release_refreshes();
         self.run();
     }
 
