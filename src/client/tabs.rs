@@ -106,7 +106,8 @@ impl TabLink for BrowserTabs {
             let (granted, release) = oneshot::channel::<js_sys::Function>();
             let mut granted = Some(granted);
             // Runs when the lock is granted; the lock is held until the promise it returns
-            // resolves, i.e. until the guard is dropped (or the tab goes away).
+            // resolves, i.e. until the guard is dropped (or the tab goes away). A request that
+            // times out never calls it, and the closure stays allocated: a few bytes, rarely.
             let callback = Closure::once_into_js(move |_lock: JsValue| {
                 js_sys::Promise::new(&mut |resolve, _reject| {
                     if let Some(granted) = granted.take() {
@@ -118,8 +119,9 @@ impl TabLink for BrowserTabs {
                 })
             });
             let options = js_sys::Object::new();
-            let signal = web_sys::AbortSignal::timeout_with_u32(LOCK_TIMEOUT_MS);
-            let _ = js_sys::Reflect::set(&options, &"signal".into(), &signal);
+            if let Some(signal) = timeout_signal(LOCK_TIMEOUT_MS) {
+                let _ = js_sys::Reflect::set(&options, &"signal".into(), &signal);
+            }
             let settled = JsFuture::from(locks.request(NAME, &options, &callback));
             (release, settled)
         });
@@ -156,6 +158,17 @@ impl TabLink for BrowserTabs {
             let _ = channel.post_message(&JsValue::from_str(&text));
         }
     }
+}
+
+/// `AbortSignal.timeout(ms)`, where the browser has it (some with Web Locks do not, such
+/// as Safari 15): without it the lock request simply has no timeout.
+fn timeout_signal(ms: u32) -> Option<JsValue> {
+    let constructor = js_sys::Reflect::get(&js_sys::global(), &"AbortSignal".into()).ok()?;
+    let timeout = js_sys::Reflect::get(&constructor, &"timeout".into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    timeout.call1(&constructor, &JsValue::from(ms)).ok()
 }
 
 /// `navigator.locks`, where the browser has it (not on plain-HTTP origins other than
