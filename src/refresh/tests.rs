@@ -427,6 +427,36 @@ impl Spawn for PoolSpawner {
 }
 
 type TestCoordinator = Coordinator<FakeTransport, FakeClock, PoolSpawner, FakeTabs>;
+type Events = Arc<Mutex<Vec<EventKind>>>;
+
+/// The fake server, on the browser's clock until a test shifts it (`server_ahead_ms`).
+fn fake_server(clock: &FakeClock) -> Rc<RefCell<ServerState>> {
+    Rc::new(RefCell::new(ServerState {
+        clock: Some(Rc::clone(&clock.now)),
+        ..ServerState::default()
+    }))
+}
+
+/// A coordinator in a new tab of `browser`, and the events it reports.
+fn open_tab(
+    server: &Rc<RefCell<ServerState>>,
+    clock: &FakeClock,
+    pool: &LocalPool,
+    browser: &SharedBrowser,
+    settings: Settings,
+) -> (TestCoordinator, Events) {
+    let coordinator = Coordinator::new(
+        FakeTransport(Rc::clone(server)),
+        clock.clone(),
+        PoolSpawner(pool.spawner()),
+        FakeTabs::open(browser),
+        settings,
+    );
+    let events = Events::default();
+    let sink = Arc::clone(&events);
+    coordinator.subscribe(move |event| sink.lock().expect("events").push(event.kind.clone()));
+    (coordinator, events)
+}
 type Outcome = Rc<RefCell<Option<Result<Value, ClientError>>>>;
 
 struct Harness {
@@ -434,7 +464,7 @@ struct Harness {
     server: Rc<RefCell<ServerState>>,
     clock: FakeClock,
     coordinator: TestCoordinator,
-    events: Arc<Mutex<Vec<EventKind>>>,
+    events: Events,
 }
 
 impl Harness {
@@ -445,20 +475,9 @@ impl Harness {
     fn with_settings(settings: Settings) -> Self {
         let pool = LocalPool::new();
         let clock = FakeClock::new(Rc::new(Cell::new(START_MS)));
-        let server = Rc::new(RefCell::new(ServerState {
-            clock: Some(Rc::clone(&clock.now)),
-            ..ServerState::default()
-        }));
-        let coordinator = Coordinator::new(
-            FakeTransport(Rc::clone(&server)),
-            clock.clone(),
-            PoolSpawner(pool.spawner()),
-            FakeTabs::open(&SharedBrowser::default()),
-            settings,
-        );
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&events);
-        coordinator.subscribe(move |event| sink.lock().expect("events").push(event.kind.clone()));
+        let server = fake_server(&clock);
+        let (coordinator, events) =
+            open_tab(&server, &clock, &pool, &SharedBrowser::default(), settings);
         Self {
             pool,
             server,

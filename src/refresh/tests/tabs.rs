@@ -17,7 +17,7 @@ struct Browser {
 
 struct Tab {
     coordinator: TestCoordinator,
-    events: Arc<Mutex<Vec<EventKind>>>,
+    events: Events,
 }
 
 impl Browser {
@@ -38,10 +38,7 @@ impl Browser {
 
     fn build(count: usize, state: BrowserState) -> Self {
         let clock = FakeClock::new(Rc::new(Cell::new(START_MS)));
-        let server = Rc::new(RefCell::new(ServerState {
-            clock: Some(Rc::clone(&clock.now)),
-            ..ServerState::default()
-        }));
+        let server = fake_server(&clock);
         let mut browser = Self {
             pool: LocalPool::new(),
             server,
@@ -56,16 +53,13 @@ impl Browser {
     }
 
     fn open_tab(&mut self) -> usize {
-        let coordinator = Coordinator::new(
-            FakeTransport(Rc::clone(&self.server)),
-            self.clock.clone(),
-            PoolSpawner(self.pool.spawner()),
-            FakeTabs::open(&self.shared),
+        let (coordinator, events) = open_tab(
+            &self.server,
+            &self.clock,
+            &self.pool,
+            &self.shared,
             Settings::default(),
         );
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&events);
-        coordinator.subscribe(move |event| sink.lock().expect("events").push(event.kind.clone()));
         self.tabs.push(Tab {
             coordinator,
             events,
