@@ -30,7 +30,7 @@ pub(super) fn router(state: AppState) -> Router<AppState> {
 }
 
 /// The login page's query: where to go afterwards, and the customer code to prefill.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct LoginQuery {
     redirect: Option<String>,
     code: Option<String>,
@@ -52,10 +52,7 @@ async fn login(
     query: Result<Query<LoginQuery>, QueryRejection>,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
-    let query = query.map(|Query(q)| q).unwrap_or(LoginQuery {
-        redirect: None,
-        code: None,
-    });
+    let query = query.map(|Query(q)| q).unwrap_or_default();
     let target = RedirectPath::parse_or_home(query.redirect.as_deref());
     let Ok(Form(form)) = form else {
         return back_to_login(&target, query.code.as_deref(), ErrCode::InvalidInput);

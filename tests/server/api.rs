@@ -859,12 +859,7 @@ async fn the_lab_is_shown_in_demo_mode_and_a_404_for_everyone_without_it() {
 }
 
 /// The login form of a browser without JavaScript: form-encoded, to the page's own path.
-async fn post_form(
-    app: &TestApp,
-    path: &str,
-    body: &str,
-    extra: &[(&str, &str)],
-) -> reqwest::Response {
+async fn post_form(app: &TestApp, path: &str, body: &str, extra: &[(&str, &str)]) -> Answer {
     let mut request = app
         .http
         .post(format!("{}{path}", app.base))
@@ -873,15 +868,7 @@ async fn post_form(
     for (name, value) in extra {
         request = request.header(*name, *value);
     }
-    request.send().await.expect("answer")
-}
-
-fn location(response: &reqwest::Response) -> &str {
-    response
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
+    app.send(request).await
 }
 
 #[tokio::test]
@@ -894,17 +881,9 @@ async fn the_login_form_without_javascript_signs_in_and_redirects_to_a_safe_targ
         &[],
     )
     .await;
-    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&answer), "/orders?page=2");
-    let cookie = answer
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix(&format!("{REFRESH_COOKIE}=")))
-        .and_then(|rest| rest.split(';').next())
-        .expect("the refresh cookie")
-        .to_owned();
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.location, "/orders?page=2");
+    let cookie = answer.refresh_cookie.expect("the refresh cookie");
     app.refresh(Some(&cookie)).await.assert_error(ErrCode::Ok);
 
     // A foreign target is never followed.
@@ -915,7 +894,7 @@ async fn the_login_form_without_javascript_signs_in_and_redirects_to_a_safe_targ
         &[],
     )
     .await;
-    assert_eq!(location(&answer), "/");
+    assert_eq!(answer.location, "/");
 }
 
 #[tokio::test]
@@ -928,18 +907,18 @@ async fn a_failed_or_malformed_login_form_goes_back_to_the_login_page_with_its_e
         &[],
     )
     .await;
-    assert_eq!(wrong.status(), StatusCode::SEE_OTHER);
+    assert_eq!(wrong.status, StatusCode::SEE_OTHER);
     assert_eq!(
-        location(&wrong),
+        wrong.location,
         format!(
             "/login?redirect=%2Forders&code=ACME&error={}",
             ErrCode::BadLogin.code()
         )
     );
-    assert!(wrong.headers().get(header::SET_COOKIE).is_none());
+    assert!(wrong.set_cookie.is_empty());
     let garbage = post_form(&app, "/login", "customer_code=%ZZ", &[]).await;
     assert_eq!(
-        location(&garbage),
+        garbage.location,
         format!("/login?redirect=%2F&error={}", ErrCode::InvalidInput.code())
     );
     // It is throttled like the API: the test settings allow three failures per account.
@@ -959,7 +938,9 @@ async fn a_failed_or_malformed_login_form_goes_back_to_the_login_page_with_its_e
         &[],
     )
     .await;
-    assert!(location(&throttled).ends_with(&format!("error={}", ErrCode::RateLimited.code())));
+    assert!(throttled
+        .location
+        .ends_with(&format!("error={}", ErrCode::RateLimited.code())));
 }
 
 #[tokio::test]
@@ -972,11 +953,9 @@ async fn the_login_and_logout_forms_refuse_other_sites_and_logout_ends_the_sessi
         &[("sec-fetch-site", "cross-site")],
     )
     .await;
-    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
-    assert!(
-        forged.headers().get(header::SET_COOKIE).is_none(),
-        "no login CSRF"
-    );
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    forged.assert_error(ErrCode::CrossOrigin);
+    assert!(forged.set_cookie.is_empty(), "no login CSRF");
 
     let (_, cookie) = app.login_demo().await;
     let cookie_header = format!("{REFRESH_COOKIE}={cookie}");
@@ -987,14 +966,14 @@ async fn the_login_and_logout_forms_refuse_other_sites_and_logout_ends_the_sessi
         &[("sec-fetch-site", "cross-site"), ("cookie", &cookie_header)],
     )
     .await;
-    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
     app.refresh(Some(&cookie)).await.assert_error(ErrCode::Ok);
 
     let (_, cookie) = app.login_demo().await;
     let cookie_header = format!("{REFRESH_COOKIE}={cookie}");
     let logout = post_form(&app, "/logout", "", &[("cookie", &cookie_header)]).await;
-    assert_eq!(logout.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&logout), "/login");
+    assert_eq!(logout.status, StatusCode::SEE_OTHER);
+    assert_eq!(logout.location, "/login");
     app.refresh(Some(&cookie))
         .await
         .assert_error(ErrCode::SessionOver);

@@ -35,6 +35,8 @@ pub struct Answer {
     /// The refresh cookie set by this answer: `Some("")` when it was cleared.
     pub refresh_cookie: Option<String>,
     pub set_cookie: Vec<String>,
+    /// Where a redirect points (empty when it is none).
+    pub location: String,
 }
 
 impl Answer {
@@ -163,6 +165,12 @@ impl TestApp {
             .iter()
             .filter_map(|v| v.to_str().ok().map(str::to_owned))
             .collect();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         let refresh_cookie = set_cookie.iter().find_map(|c| {
             c.strip_prefix(&format!("{REFRESH_COOKIE}="))
                 .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
@@ -175,6 +183,7 @@ impl TestApp {
             body,
             refresh_cookie,
             set_cookie,
+            location,
         }
     }
 
