@@ -78,6 +78,22 @@ test("without Web Locks the tabs still share tokens and nobody is logged out", a
   }
 });
 
+test("where AbortSignal.timeout is missing the lock still makes one refresh for all tabs", async ({ context }) => {
+  // Safari 15 has Web Locks but not AbortSignal.timeout: the lock is then taken without a timeout.
+  await context.addInitScript(() => {
+    delete (AbortSignal as unknown as { timeout?: unknown }).timeout;
+  });
+  const tabs = await labTabs(context, 2);
+  expect(await tabs[0].evaluate(() => "timeout" in AbortSignal)).toBe(false);
+  await expireTokens(tabs[0]);
+  const refreshCalls = countRefreshCalls(context);
+
+  await fireEverywhere(tabs);
+
+  expect(refreshCalls()).toBe(1);
+  for (const tab of tabs) expect(await errorToastsShown(tab)).toBe(0);
+});
+
 test("a tab closed in the middle of its refresh does not leave the others stuck", async ({ context }) => {
   const [first, second] = await labTabs(context, 2);
   await expireTokens(first);
