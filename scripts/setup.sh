@@ -3,7 +3,7 @@
 # idempotent: a second run on a prepared machine only checks versions.
 #
 #   scripts/setup.sh          build tools (wasm target, cargo-leptos, wasm-bindgen, wasm-opt)
-#   scripts/setup.sh --e2e    also Chromium and the end-to-end npm packages
+#   scripts/setup.sh --e2e    also Chromium, PostgreSQL and the end-to-end npm packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,14 +50,19 @@ npm_ci_if_stale() {
 }
 npm_ci_if_stale .
 
+apt_install() {
+    local sudo_cmd=""
+    [[ $(id -u) -eq 0 ]] || sudo_cmd=sudo
+    log "installing Debian's $*"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$@" >/dev/null
+}
+
 if [[ "${1:-}" == "--e2e" ]]; then
-    if [[ ! -x /usr/bin/chromium ]]; then
-        log "installing Debian's chromium"
-        sudo_cmd=""
-        [[ $(id -u) -eq 0 ]] || sudo_cmd=sudo
-        $sudo_cmd apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
-    fi
+    [[ -x /usr/bin/chromium ]] || apt_install chromium
+    # The tests start their own throwaway server (scripts/with-postgres.sh); the package's
+    # own cluster, if it creates one, is left alone.
+    compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_install postgresql
     npm_ci_if_stale end2end
 fi
 log "ready"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting and lints for both targets, native unit and API
-# tests, the end-to-end tests in Chromium against a freshly built release server, the
+# tests (on SQLite and on a throwaway PostgreSQL server), the end-to-end tests in Chromium against a freshly built release server, the
 # single-binary check and the size report. Installs what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,8 +37,11 @@ step "lints: server (ssr) and browser (hydrate, wasm32)"
 cargo clippy --features ssr --all-targets -- -D warnings
 cargo clippy --features hydrate --target wasm32-unknown-unknown --lib -- -D warnings
 
-step "unit and API tests"
-cargo test --features ssr
+step "unit and API tests (SQLite; the store's own tests on PostgreSQL as well)"
+scripts/with-postgres.sh cargo test --features ssr
+
+step "API and binary tests on PostgreSQL"
+TEST_BACKEND=postgres scripts/with-postgres.sh cargo test --features ssr --test server --test binary
 
 step "end-to-end tests (release build, Chromium)"
 e2e_data=$(mktemp -d)

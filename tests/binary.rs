@@ -24,6 +24,8 @@ fn command(dir: &Path) -> Command {
         .current_dir(dir)
         .env_remove("LEPTOS_SITE_ADDR")
         .env_remove("PAINLESS_CONFIG")
+        .env_remove("DATABASE_URL")
+        .env_remove("PAINLESS_SERVER__DATABASE")
         .env("RUST_LOG", "debug")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -107,6 +109,71 @@ fn a_config_file_that_was_asked_for_must_exist() {
     assert_eq!(output.status.code(), Some(2), "usage error");
 }
 
+fn on_postgres() -> bool {
+    std::env::var("TEST_BACKEND").is_ok_and(|backend| backend == "postgres")
+}
+
+/// On a PostgreSQL run (`TEST_BACKEND=postgres`, as `scripts/test.sh` makes
+/// one), the URL of a new database on the run's server (`TEST_POSTGRES`).
+fn new_postgres_database() -> Option<String> {
+    use sqlx::Connection;
+    if !on_postgres() {
+        return None;
+    }
+    let server = std::env::var("TEST_POSTGRES").expect("TEST_POSTGRES");
+    let name = format!("binary_{}_{}", std::process::id(), free_port());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+            .await
+            .expect("the test PostgreSQL server answers");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create database");
+    });
+    Some(format!("{server}/{name}"))
+}
+
+#[test]
+fn an_unusable_database_url_stops_start_up_naming_the_key_but_never_the_password() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let refused = format!(
+        "postgres://app:pa55-word@127.0.0.1:{}/painless",
+        free_port()
+    );
+    for (variable, url, cause) in [
+        ("PAINLESS_SERVER__DATABASE", refused.as_str(), "refused"),
+        // The conventional variable is read too.
+        ("DATABASE_URL", refused.as_str(), "refused"),
+        (
+            "PAINLESS_SERVER__DATABASE",
+            "postgres://app:pa55-word@127.0.0.1:99999/painless",
+            "not a valid PostgreSQL URL",
+        ),
+    ] {
+        let mut command = self::command(dir.path());
+        command
+            .env(variable, url)
+            .env("PAINLESS_SERVER__DATABASE_CONNECT_TIMEOUT_SECS", "2");
+        let output = run_to_exit(command);
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(1), "{variable}={url}: {stderr}");
+        assert!(
+            stderr.contains("server.database"),
+            "names the key: {stderr}"
+        );
+        assert!(stderr.contains(cause), "says why: {stderr}");
+        assert!(
+            !stderr.contains("pa55-word"),
+            "never the password: {stderr}"
+        );
+    }
+}
+
 struct Server {
     child: Child,
     base: String,
@@ -117,6 +184,9 @@ impl Server {
         let port = free_port();
         let mut command = command(dir);
         command.env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"));
+        if let Some(url) = new_postgres_database() {
+            command.env("PAINLESS_SERVER__DATABASE", url);
+        }
         configure(&mut command);
         let child = command.spawn().expect("binary starts");
         let base = format!("http://127.0.0.1:{port}");
@@ -209,12 +279,17 @@ fn environment_overrides_apply_secrets_stay_out_of_the_log_and_sigterm_stops_cle
         "the access token must never be logged"
     );
     assert!(!log.contains("demo-password"), "nor the password");
-    assert!(
+    // SQLite keeps the data and the generated key under the working directory;
+    // PostgreSQL keeps both in the database, shared by every instance.
+    let on_sqlite = !on_postgres();
+    assert_eq!(
         dir.path().join("data/painless.db").is_file(),
+        on_sqlite,
         "data under the working directory"
     );
-    assert!(
+    assert_eq!(
         dir.path().join("data/jwt-secret").is_file(),
+        on_sqlite,
         "generated secret kept"
     );
 }

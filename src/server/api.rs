@@ -1,6 +1,6 @@
 //! The `/api` router and its handlers. Every answer is the envelope.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -9,14 +9,14 @@ use serde::Deserialize;
 
 use super::auth::{Authenticated, RefreshCookie};
 use super::client::ClientInfo;
-use super::db::{bump, counter, read_counters};
 use super::demo_data;
 use super::error::{ApiError, ApiJson, ApiQuery, ApiResult, Data};
 use super::passwords::Busy;
-use super::sessions::{self, RefreshError, SessionWithUser};
 use super::state::AppState;
-use super::unix_now_ms;
-use super::users::{self, Identity};
+use super::store::counter;
+use super::store::records::{RefreshError, SessionWithUser};
+use super::timestamp::Timestamp;
+use super::users::Identity;
 use crate::api::{
     paths, AccessGrant, ActiveSession, CountersReport, EndedSessions, Lifetime, LifetimeRequest,
     LoginRequest, OrdersPage, OrdersQuery, Profile, Stats,
@@ -70,23 +70,25 @@ fn check_login_input(request: &LoginRequest) -> Result<(), ApiError> {
 }
 
 /// Mints an access token for the session and shapes the login/refresh answer; the token
-/// expires with the session, or at `not_after` (Unix s) if that is sooner.
+/// expires with the session, or at `not_after` if that is sooner.
 fn grant(
     state: &AppState,
     found: &SessionWithUser,
-    now_ms: i64,
-    not_after: Option<i64>,
+    now: Timestamp,
+    not_after: Option<Timestamp>,
 ) -> AccessGrant {
-    let now_s = now_ms / 1000;
     // The lab's per-session lifetime applies only while demo mode is on.
-    let ttl = found
+    let lifetime = found
         .session
-        .access_ttl_secs
+        .access_ttl
         .filter(|_| state.settings.demo.enabled)
-        .unwrap_or(state.settings.tokens.access_ttl_secs as i64);
-    let expires_at = (now_s + ttl)
+        .unwrap_or(Duration::from_secs(state.settings.tokens.access_ttl_secs));
+    // JWT times are whole seconds; an end that must not come early rounds up.
+    let now_s = now.unix_secs();
+    let expires_at = (now + lifetime)
         .min(found.session.expires_at)
-        .min(not_after.unwrap_or(i64::MAX));
+        .unix_secs()
+        .min(not_after.map_or(i64::MAX, Timestamp::unix_secs_ceil));
     let access_token = state.tokens.mint(
         found.user.id,
         &found.session.id,
@@ -105,9 +107,10 @@ fn grant(
 /// The refresh cookie lives as long as its token can be used: until the idle timeout
 /// (renewed with every rotation) or the session's end, whichever is sooner. An idle
 /// browser drops it by itself.
-fn cookie_max_age(state: &AppState, found: &SessionWithUser, now_ms: i64) -> i64 {
-    let idle = state.settings.tokens.idle_ttl_secs as i64;
-    (found.session.expires_at - now_ms / 1000).min(idle)
+fn cookie_max_age(state: &AppState, found: &SessionWithUser, now: Timestamp) -> i64 {
+    let idle = state.settings.tokens.idle_ttl_secs;
+    let left = found.session.expires_at.since(now).as_secs();
+    i64::try_from(left.min(idle)).unwrap_or(i64::MAX)
 }
 
 async fn login(
@@ -120,7 +123,7 @@ async fn login(
     let jar = signed_in.cookie(&state, cookie);
     Ok((
         jar,
-        Data(grant(&state, &signed_in.found, signed_in.now_ms, None)),
+        Data(grant(&state, &signed_in.found, signed_in.now, None)),
     ))
 }
 
@@ -128,13 +131,13 @@ async fn login(
 pub(super) struct SignedIn {
     found: SessionWithUser,
     refresh_token: String,
-    now_ms: i64,
+    now: Timestamp,
 }
 
 impl SignedIn {
     /// The refresh cookie that carries the new session.
     pub(super) fn cookie(&self, state: &AppState, cookie: RefreshCookie) -> CookieJar {
-        let max_age = cookie_max_age(state, &self.found, self.now_ms);
+        let max_age = cookie_max_age(state, &self.found, self.now);
         cookie.with_token(self.refresh_token.clone(), max_age)
     }
 }
@@ -160,11 +163,7 @@ pub(super) async fn sign_in(
             return Err(ApiError::RateLimited);
         }
     };
-    let lookup = identity.clone();
-    let found = state
-        .db
-        .call(move |connection| users::find_for_login(connection, &lookup))
-        .await?;
+    let found = state.store.find_user(&identity).await?;
     let (user, stored_hash) = match found {
         Some((user, hash)) => (Some(user), hash),
         None => (None, state.dummy_password_hash.to_string()),
@@ -182,25 +181,21 @@ pub(super) async fn sign_in(
         _ => {
             drop(attempt);
             tracing::info!(customer = %identity.customer_code, user = %identity.username, peer = %client.address, "failed login");
-            state
-                .db
-                .call(|connection| bump(connection, counter::FAILED_LOGINS, None))
-                .await?;
+            state.store.count(counter::FAILED_LOGINS).await?;
             return Err(ApiError::BadLogin);
         }
     };
     attempt.succeeded();
-    let now_ms = unix_now_ms();
-    let ttl = state.session_ttl_secs();
+    let now = Timestamp::now();
     let (found, refresh_token) = state
-        .db
-        .call(move |connection| sessions::start(connection, user.id, now_ms, ttl))
+        .store
+        .start_session(user.id, now, state.session_lifetime())
         .await?;
     tracing::info!(user = %found.user.username, customer = %found.user.customer_code, session = %found.session.id, peer = %client.address, "login");
     Ok(SignedIn {
         found,
         refresh_token,
-        now_ms,
+        now,
     })
 }
 
@@ -209,28 +204,22 @@ async fn refresh(
     client: ClientInfo,
     cookie: RefreshCookie,
 ) -> Result<(CookieJar, Data<AccessGrant>), (CookieJar, ApiError)> {
-    let presented = cookie.token();
-    let now_ms = unix_now_ms();
-    let policy = state.refresh_policy();
+    let now = Timestamp::now();
     let outcome = state
-        .db
-        .call(move |connection| {
-            Ok(sessions::rotate(
-                connection,
-                presented.as_deref(),
-                now_ms,
-                policy,
-            ))
-        })
-        .await
-        .map_err(|e| (CookieJar::new(), ApiError::from(e)))?;
+        .store
+        .rotate(cookie.token(), now, state.refresh_policy())
+        .await;
     match outcome {
         Ok(refreshed) => {
-            let grace_end_s = refreshed.grace_ends_at_ms.map(|ms| (ms + 999) / 1000);
-            let answer = Data(grant(&state, &refreshed.found, now_ms, grace_end_s));
+            let answer = Data(grant(
+                &state,
+                &refreshed.found,
+                now,
+                refreshed.grace_ends_at,
+            ));
             let jar = match refreshed.new_refresh_token {
                 Some(token) => {
-                    let max_age = cookie_max_age(&state, &refreshed.found, now_ms);
+                    let max_age = cookie_max_age(&state, &refreshed.found, now);
                     cookie.with_token(token, max_age)
                 }
                 // A grace answer: the cookie already holds the successor.
@@ -269,18 +258,10 @@ pub(super) async fn sign_out(
     let Some(token) = refresh_token else {
         return Ok(());
     };
-    let now_s = unix_now_ms() / 1000;
-    let ended = state
-        .db
-        .call(move |connection| {
-            let found = sessions::by_refresh_token(connection, &token, now_s)?;
-            if let Some(found) = &found {
-                sessions::revoke(connection, &found.session.id, now_s, "logout")?;
-            }
-            Ok(found)
-        })
-        .await?;
+    let now = Timestamp::now();
+    let ended = state.store.live_session_of(token, now).await?;
     if let Some(found) = ended {
+        state.store.revoke(&found.session.id, now, "logout").await?;
         tracing::info!(user = %found.user.username, customer = %found.user.customer_code, session = %found.session.id, peer = %client.address, "logout");
     }
     Ok(())
@@ -289,8 +270,8 @@ pub(super) async fn sign_out(
 async fn me(auth: Authenticated) -> ApiResult<Profile> {
     Ok(Data(Profile {
         user: auth.found.user.to_api(),
-        session_started_at: auth.found.session.created_at,
-        session_expires_at: auth.found.session.expires_at,
+        session_started_at: auth.found.session.created_at.unix_secs(),
+        session_expires_at: auth.found.session.expires_at.unix_secs(),
         access_expires_at: auth.claims.exp,
     }))
 }
@@ -328,11 +309,9 @@ async fn list_sessions(
     state: axum::extract::State<AppState>,
     auth: Authenticated,
 ) -> ApiResult<Vec<ActiveSession>> {
-    let (user_id, current) = (auth.found.user.id, auth.found.session.id);
-    let now_s = unix_now_ms() / 1000;
     let sessions = state
-        .db
-        .call(move |connection| sessions::list_live(connection, user_id, &current, now_s))
+        .store
+        .list_live(auth.found.user.id, &auth.found.session.id, Timestamp::now())
         .await?;
     Ok(Data(sessions))
 }
@@ -345,12 +324,10 @@ async fn end_other_sessions(
     auth: Authenticated,
 ) -> ApiResult<EndedSessions> {
     let user = auth.found.user;
-    let (user_id, keep) = (user.id, auth.found.session.id);
-    let now_s = unix_now_ms() / 1000;
-    let kept = keep.clone();
+    let keep = auth.found.session.id;
     let ended = state
-        .db
-        .call(move |connection| sessions::revoke_others(connection, user_id, &kept, now_s))
+        .store
+        .revoke_others(user.id, &keep, Timestamp::now())
         .await?;
     tracing::info!(user = %user.username, customer = %user.customer_code, session = %keep, peer = %client.address, ended, "ended the other sessions");
     Ok(Data(EndedSessions {
@@ -372,10 +349,9 @@ async fn demo_session(
         return Err(ApiError::DemoDisabled);
     }
     let token = cookie.token().ok_or(ApiError::SessionOver)?;
-    let now_s = unix_now_ms() / 1000;
     state
-        .db
-        .call(move |connection| sessions::by_refresh_token(connection, &token, now_s))
+        .store
+        .live_session_of(token, Timestamp::now())
         .await?
         .ok_or(ApiError::SessionOver)
 }
@@ -386,8 +362,8 @@ async fn demo_expire(
 ) -> ApiResult<()> {
     let found = demo_session(&state, &cookie).await?;
     state
-        .db
-        .call(move |connection| sessions::supersede_access_tokens(connection, &found.session.id))
+        .store
+        .supersede_access_tokens(&found.session.id)
         .await?;
     Ok(Data(()))
 }
@@ -397,17 +373,13 @@ async fn demo_revoke(
     cookie: RefreshCookie,
 ) -> ApiResult<()> {
     let found = demo_session(&state, &cookie).await?;
-    let now_s = unix_now_ms() / 1000;
     state
-        .db
-        .call(move |connection| {
-            sessions::revoke(
-                connection,
-                &found.session.id,
-                now_s,
-                "revoked in the refresh lab",
-            )
-        })
+        .store
+        .revoke(
+            &found.session.id,
+            Timestamp::now(),
+            "revoked in the refresh lab",
+        )
         .await?;
     Ok(Data(()))
 }
@@ -427,8 +399,8 @@ async fn demo_lifetime(
         )));
     }
     state
-        .db
-        .call(move |connection| sessions::set_access_ttl(connection, &found.session.id, seconds))
+        .store
+        .set_access_ttl(&found.session.id, Duration::from_secs(seconds.into()))
         .await?;
     Ok(Data(Lifetime { seconds }))
 }
@@ -440,27 +412,18 @@ async fn demo_counters(
     if !state.settings.demo.enabled {
         return Err(ApiError::DemoDisabled);
     }
-    let token = cookie.token();
-    let now_s = unix_now_ms() / 1000;
-    let pending = state.rejections.pending();
-    let report = state
-        .db
-        .call(move |connection| {
-            let session = match token {
-                Some(token) => sessions::by_refresh_token(connection, &token, now_s)?,
-                None => None,
-            };
-            let mut server = read_counters(connection, None)?;
-            for (code, count) in pending {
-                *server.rejected.entry(code.code().to_string()).or_default() += count;
-            }
-            Ok(CountersReport {
-                server,
-                session: session
-                    .map(|found| read_counters(connection, Some(&found.session.id)))
-                    .transpose()?,
-            })
-        })
-        .await?;
-    Ok(Data(report))
+    let session = match cookie.token() {
+        Some(token) => state.store.live_session_of(token, Timestamp::now()).await?,
+        None => None,
+    };
+    let mut server = state.store.read_counters(None).await?;
+    // Counted here but not yet flushed: the report is exact for this instance.
+    for (code, count) in state.rejections.pending() {
+        *server.rejected.entry(code.code().to_string()).or_default() += count;
+    }
+    let session = match session {
+        Some(found) => Some(state.store.read_counters(Some(&found.session.id)).await?),
+        None => None,
+    };
+    Ok(Data(CountersReport { server, session }))
 }

@@ -10,10 +10,10 @@ use serde::Deserialize;
 use super::client::client_of;
 use super::config::SecureCookies;
 use super::error::ApiError;
-use super::sessions::{self, SessionWithUser};
 use super::state::AppState;
+use super::store::records::SessionWithUser;
+use super::timestamp::Timestamp;
 use super::tokens::{AccessClaims, TokenError};
-use super::unix_now_ms;
 use crate::api::REFRESH_COOKIE;
 
 /// A request with a valid access token of a live session.
@@ -41,14 +41,12 @@ impl FromRequestParts<AppState> for Authenticated {
             TokenError::Expired => ApiError::TokenExpired,
             TokenError::Invalid => ApiError::InvalidToken,
         })?;
-        let session_id = claims.sid.clone();
         let found = state
-            .db
-            .call(move |connection| sessions::load(connection, &session_id))
+            .store
+            .load_session(&claims.sid)
             .await?
             .ok_or(ApiError::SessionSuperseded)?;
-        let now_s = unix_now_ms() / 1000;
-        if !found.session.is_live(now_s)
+        if !found.session.is_live(Timestamp::now())
             || state.demo_locked(&found.user)
             || claims.ver < found.session.access_version
             || claims.sub != found.user.id.to_string()

@@ -38,8 +38,14 @@ pub struct ServerSettings {
     pub site_root: String,
     /// Directory for the database and the generated signing secret; created if missing.
     pub data_dir: PathBuf,
-    /// SQLite file, relative to `data_dir` unless absolute.
-    pub database: PathBuf,
+    /// A SQLite file, relative to `data_dir` unless absolute (one instance), or a
+    /// `postgres://` URL (several instances). `DATABASE_URL` sets it too. Kept out of logs:
+    /// a URL may hold a password.
+    pub database: Secret,
+    /// PostgreSQL connections per instance.
+    pub database_pool_size: u32,
+    /// How long connecting to PostgreSQL, or waiting for a free pooled connection, may take.
+    pub database_connect_timeout_secs: u64,
     /// `auto` marks cookies `Secure` when the request came over HTTPS (directly or as told
     /// by `X-Forwarded-Proto`); `always` and `never` force it.
     pub secure_cookies: SecureCookies,
@@ -139,6 +145,21 @@ pub struct DemoUser {
     pub display_name: String,
 }
 
+/// The store a deployment uses, from `server.database`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database<'a> {
+    Sqlite(PathBuf),
+    Postgres(&'a str),
+}
+
+fn is_postgres_url(value: &str) -> bool {
+    ["postgres://", "postgresql://"].iter().any(|scheme| {
+        value
+            .get(..scheme.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(scheme))
+    })
+}
+
 /// A string that never shows up in logs or `Debug` output.
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -198,7 +219,9 @@ impl Default for Settings {
                 site_addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
                 site_root: String::new(),
                 data_dir: PathBuf::from("data"),
-                database: PathBuf::from("painless.db"),
+                database: Secret::new("painless.db"),
+                database_pool_size: 10,
+                database_connect_timeout_secs: 5,
                 secure_cookies: SecureCookies::Auto,
                 max_body_bytes: 16 * 1024,
                 shutdown_grace_secs: 10,
@@ -274,6 +297,12 @@ impl Settings {
                 Env::raw()
                     .only(&["LEPTOS_SITE_ADDR"])
                     .map(|_| "server.site_addr".into()),
+            )
+            // The conventional variable; PAINLESS_SERVER__DATABASE, merged after, wins.
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "server.database".into()),
             )
             .merge(
                 Env::prefixed(ENV_PREFIX)
@@ -375,6 +404,21 @@ impl Settings {
                 "must be between 1 and 3600 seconds",
             );
         }
+        if server.database.expose().trim().is_empty() {
+            return key_error(
+                "server.database",
+                "must name a SQLite file or be a postgres:// URL",
+            );
+        }
+        if !(1..=1000).contains(&server.database_pool_size) {
+            return key_error("server.database_pool_size", "must be between 1 and 1000");
+        }
+        if !(1..=300).contains(&server.database_connect_timeout_secs) {
+            return key_error(
+                "server.database_connect_timeout_secs",
+                "must be between 1 and 300 seconds",
+            );
+        }
         if !(1..=1_000_000).contains(&server.max_connections) {
             return key_error("server.max_connections", "must be between 1 and 1000000");
         }
@@ -416,8 +460,14 @@ impl Settings {
         Ok(())
     }
 
-    pub fn database_path(&self) -> PathBuf {
-        self.server.data_dir.join(&self.server.database)
+    /// Where the store lives.
+    pub fn database(&self) -> Database<'_> {
+        let value = self.server.database.expose().trim();
+        if is_postgres_url(value) {
+            Database::Postgres(value)
+        } else {
+            Database::Sqlite(self.server.data_dir.join(value))
+        }
     }
 
     /// Hashing workers, `login.hash_workers` or one per core.
@@ -562,6 +612,35 @@ mod tests {
         );
         assert_eq!(key(&hex[..62]), None, "31 bytes are too few");
         assert_eq!(key("correct horse battery staple correct horse"), None);
+    }
+
+    #[test]
+    fn the_database_is_a_sqlite_file_under_data_dir_or_a_postgres_url_that_never_prints() {
+        let settings = Settings::default();
+        assert_eq!(
+            settings.database(),
+            Database::Sqlite(PathBuf::from("data/painless.db"))
+        );
+        for url in [
+            "postgres://app:pa55-word@db.internal/painless",
+            "PostgreSQL://app@db.internal:5433/painless?sslmode=require",
+        ] {
+            let settings = Settings::from_toml(&format!("[server]\ndatabase = {url:?}"))
+                .expect("valid");
+            assert_eq!(settings.database(), Database::Postgres(url));
+            assert!(!format!("{settings:?}").contains("pa55-word"));
+        }
+        for (toml, key) in [
+            ("[server]\ndatabase = \" \"", "server.database"),
+            ("[server]\ndatabase_pool_size = 0", "server.database_pool_size"),
+            (
+                "[server]\ndatabase_connect_timeout_secs = 0",
+                "server.database_connect_timeout_secs",
+            ),
+        ] {
+            let error = Settings::from_toml(toml).unwrap_err().to_string();
+            assert!(error.contains(key), "{toml:?} gave {error}");
+        }
     }
 
     #[test]

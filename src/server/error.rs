@@ -121,8 +121,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::server::db::DbError> for ApiError {
-    fn from(error: crate::server::db::DbError) -> Self {
+impl From<crate::server::store::DbError> for ApiError {
+    fn from(error: crate::server::store::DbError) -> Self {
         ApiError::Internal(error.to_string())
     }
 }

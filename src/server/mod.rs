@@ -1,4 +1,4 @@
-//! Server-only code (feature `ssr`): settings, the SQLite store, tokens and sessions, the
+//! Server-only code (feature `ssr`): settings, the store (SQLite or PostgreSQL), tokens and sessions, the
 //! `/api` handlers, static assets, and the application that ties them to axum and Leptos.
 
 pub(crate) mod api;
@@ -8,7 +8,6 @@ pub(crate) mod auth;
 pub(crate) mod client;
 pub mod config;
 pub(crate) mod cross_origin;
-pub(crate) mod db;
 pub(crate) mod demo_data;
 pub(crate) mod error;
 mod forms;
@@ -16,11 +15,12 @@ pub(crate) mod maintenance;
 pub(crate) mod passwords;
 pub(crate) mod security_headers;
 pub(crate) mod serve;
-pub(crate) mod sessions;
 pub(crate) mod ssr;
 pub(crate) mod state;
+pub(crate) mod store;
 pub mod telemetry;
 pub(crate) mod throttle;
+pub(crate) mod timestamp;
 pub(crate) mod tokens;
 pub(crate) mod users;
 
@@ -32,11 +32,3 @@ pub use client::ClientInfo;
 pub use cross_origin::parse_origin;
 pub use maintenance::FLUSH_EVERY;
 pub use users::hash_password;
-
-/// Wall-clock time in Unix milliseconds.
-pub fn unix_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis() as i64)
-        .unwrap_or_default()
-}

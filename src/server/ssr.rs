@@ -7,9 +7,8 @@ use axum::http::HeaderValue;
 use leptos::prelude::use_context;
 
 use super::auth::RefreshCookie;
-use super::sessions;
 use super::state::AppState;
-use super::unix_now_ms;
+use super::timestamp::Timestamp;
 use crate::api::{BootInfo, DemoHint};
 
 /// The boot information for the page being rendered.
@@ -39,11 +38,9 @@ pub(crate) async fn boot_info() -> BootInfo {
         .map(|parts| RefreshCookie::of(&parts, &state))
         .and_then(|cookie| cookie.token());
     if let Some(token) = token {
-        let now_ms = unix_now_ms();
-        let policy = state.refresh_policy();
         match state
-            .db
-            .call(move |c| sessions::peek(c, &token, now_ms, policy))
+            .store
+            .peek(token, Timestamp::now(), state.refresh_policy())
             .await
         {
             Ok(found) => boot.user = found.map(|f| f.user.to_api()),

@@ -1,15 +1,16 @@
 //! What every handler shares: settings, the store, the token signer, the login throttle.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::config::Settings;
-use super::db::Db;
 use super::maintenance::Rejections;
 use super::passwords::PasswordGate;
-use super::sessions::{RefreshPolicy, UserRecord};
+use super::store::records::{RefreshPolicy, UserRecord};
+use super::store::Store;
 use super::throttle::LoginThrottle;
 use super::tokens::AccessTokens;
 
@@ -35,7 +36,7 @@ impl std::ops::Deref for AppState {
 
 pub(crate) struct Shared {
     pub settings: Arc<Settings>,
-    pub db: Db,
+    pub store: Store,
     pub tokens: Arc<AccessTokens>,
     pub throttle: Arc<LoginThrottle>,
     /// Refused requests counted in memory, stored in the background.
@@ -51,8 +52,8 @@ impl Shared {
     pub(crate) fn refresh_policy(&self) -> RefreshPolicy {
         let tokens = &self.settings.tokens;
         RefreshPolicy {
-            grace_ms: (tokens.reuse_grace_secs * 1000) as i64,
-            idle_ms: (tokens.idle_ttl_secs * 1000) as i64,
+            grace: Duration::from_secs(tokens.reuse_grace_secs),
+            idle: Duration::from_secs(tokens.idle_ttl_secs),
             demo_users: self.settings.demo.enabled,
         }
     }
@@ -62,8 +63,9 @@ impl Shared {
         user.is_demo && !self.settings.demo.enabled
     }
 
-    pub(crate) fn session_ttl_secs(&self) -> i64 {
-        self.settings.tokens.session_ttl_secs as i64
+    /// How long a login lasts, however often it is refreshed.
+    pub(crate) fn session_lifetime(&self) -> Duration {
+        Duration::from_secs(self.settings.tokens.session_ttl_secs)
     }
 }
 

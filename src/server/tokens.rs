@@ -159,6 +159,11 @@ pub(crate) fn random_token(bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(buffer)
 }
 
+/// A new signing key as it is stored: 256 random bits, URL-safe base64.
+pub(crate) fn generate_key_text() -> String {
+    random_token(32)
+}
+
 /// A new refresh token: 256 random bits.
 pub(crate) fn new_refresh_token() -> String {
     random_token(32)

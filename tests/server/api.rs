@@ -766,8 +766,9 @@ async fn a_protected_page_redirects_on_the_server_without_a_session_and_renders_
 #[tokio::test]
 async fn a_restart_keeps_every_session_refreshable_and_access_tokens_valid() {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = test_settings(data_dir.path());
-    settings.tokens.jwt_secret = Secret::default(); // generated and kept in the data directory
+    let mut settings = test_settings(data_dir.path()).await;
+    // Generated, and kept in the data directory (SQLite) or the database (PostgreSQL).
+    settings.tokens.jwt_secret = Secret::default();
     let app = start(settings.clone(), data_dir).await;
     let (access, cookie) = app.login_demo().await;
     let data_dir = app.stop().await;
@@ -822,20 +823,18 @@ async fn the_lab_is_shown_in_demo_mode_and_a_404_for_everyone_without_it() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("id=\"fire\""));
     assert!(html.contains("href=\"/lab\""), "linked from the header");
+    let mut settings = app.settings.clone();
     let data_dir = app.stop().await;
 
     // Demo mode off: demo users are locked out, so a regular user is added to the store.
-    let database = data_dir.path().join("painless.db");
     let hash = painless::server::hash_password("regular-password").expect("hash");
-    rusqlite::Connection::open(&database)
-        .expect("database")
-        .execute(
-            "INSERT INTO users (customer_code, username, display_name, password_hash, is_demo)
-             VALUES ('ACME', 'rita', 'Rita Regular', ?1, 0)",
-            [hash],
-        )
-        .expect("user added");
-    let mut settings = test_settings(data_dir.path());
+    execute_sql(
+        &settings,
+        "INSERT INTO users (customer_code, username, display_name, password_hash)
+         VALUES ('ACME', 'rita', 'Rita Regular', $1)",
+        &[&hash],
+    )
+    .await;
     settings.demo.enabled = false;
     let app = start(settings, data_dir).await;
     let login = app.login("ACME", "rita", "regular-password").await;

@@ -1,5 +1,7 @@
 //! The test server and client shared by the HTTP test suites: the real app on a random
-//! loopback port with a temporary database.
+//! loopback port with a temporary database. The backend is SQLite, or PostgreSQL when
+//! `TEST_BACKEND=postgres` (then `TEST_POSTGRES` names the server, as
+//! `scripts/with-postgres.sh` sets it): a new database per test.
 #![allow(dead_code)] // each suite uses a different part
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -21,6 +23,8 @@ pub fn secret_key() -> Vec<u8> {
 
 pub struct TestApp {
     pub base: String,
+    /// What the server was started with: restart with these to keep its database.
+    pub settings: Settings,
     pub http: reqwest::Client,
     pub data_dir: tempfile::TempDir,
     pub stop: Option<oneshot::Sender<()>>,
@@ -73,8 +77,52 @@ impl Answer {
     }
 }
 
-pub fn test_settings(data_dir: &std::path::Path) -> Settings {
+/// Whether this run's HTTP tests use PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_BACKEND").is_ok_and(|backend| backend == "postgres")
+}
+
+/// The PostgreSQL server of this run: `postgres://user@host:port`.
+pub fn postgres_server() -> String {
+    std::env::var("TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .expect("TEST_POSTGRES names a PostgreSQL server (scripts/with-postgres.sh)")
+}
+
+/// The URL of a new, empty database on the run's PostgreSQL server.
+pub async fn new_postgres_database() -> String {
+    use sqlx::Connection;
+    let server = postgres_server();
+    let name = format!("http_{}", uuid_like());
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .expect("the test PostgreSQL server answers");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+    format!("{server}/{name}")
+}
+
+/// A name no other test picks: the process, a counter and the time.
+fn uuid_like() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .subsec_nanos();
+    format!("{}_{n}_{nanos}", std::process::id())
+}
+
+/// Settings of a test server with a store of its own (a SQLite file in `data_dir`, or a
+/// new PostgreSQL database).
+pub async fn test_settings(data_dir: &std::path::Path) -> Settings {
     let mut settings = Settings::default();
+    if on_postgres() {
+        settings.server.database = Secret::new(new_postgres_database().await);
+    }
     settings.server.site_addr = "127.0.0.1:0".parse().expect("addr");
     settings.server.data_dir = data_dir.to_path_buf();
     settings.tokens.jwt_secret = Secret::new(SECRET);
@@ -104,13 +152,15 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = test_settings(data_dir.path());
+    let mut settings = test_settings(data_dir.path()).await;
     tweak(&mut settings);
     start(settings, data_dir).await
 }
 
 pub async fn start(settings: Settings, data_dir: tempfile::TempDir) -> TestApp {
-    let app = Application::build(settings).await.expect("app builds");
+    let app = Application::build(settings.clone())
+        .await
+        .expect("app builds");
     let base = format!("http://{}", app.local_addr());
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
@@ -118,6 +168,7 @@ pub async fn start(settings: Settings, data_dir: tempfile::TempDir) -> TestApp {
     }));
     TestApp {
         base,
+        settings,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -292,4 +343,60 @@ pub fn forge(
         &EncodingKey::from_secret(secret),
     )
     .expect("encode")
+}
+
+/// Runs one statement on the test server's database, whichever backend it is, with
+/// `$1`-style parameters (SQLite reads them as numbered parameters too).
+pub async fn execute_sql(settings: &Settings, sql: &str, params: &[&str]) {
+    match postgres_url(settings) {
+        Some(url) => {
+            use sqlx::Connection;
+            let mut connection = sqlx::PgConnection::connect(&url).await.expect("connect");
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+            for param in params {
+                query = query.bind(*param);
+            }
+            query.execute(&mut connection).await.expect("statement");
+        }
+        None => {
+            let connection = rusqlite::Connection::open(sqlite_path(settings)).expect("open");
+            connection
+                .execute(sql, rusqlite::params_from_iter(params))
+                .expect("statement");
+        }
+    }
+}
+
+/// A server-wide counter as stored (not as reported), if it was ever written.
+pub async fn stored_counter(settings: &Settings, name: &str) -> Option<i64> {
+    let sql = "SELECT value FROM counters WHERE name = $1";
+    match postgres_url(settings) {
+        Some(url) => {
+            use sqlx::Connection;
+            let mut connection = sqlx::PgConnection::connect(&url).await.expect("connect");
+            sqlx::query_scalar(sql)
+                .bind(name)
+                .fetch_optional(&mut connection)
+                .await
+                .expect("query")
+        }
+        None => rusqlite::Connection::open(sqlite_path(settings))
+            .expect("open")
+            .query_row(sql, [name], |row| row.get(0))
+            .ok(),
+    }
+}
+
+fn postgres_url(settings: &Settings) -> Option<String> {
+    let database = settings.server.database.expose();
+    database
+        .starts_with("postgres")
+        .then(|| database.to_owned())
+}
+
+fn sqlite_path(settings: &Settings) -> std::path::PathBuf {
+    settings
+        .server
+        .data_dir
+        .join(settings.server.database.expose())
 }

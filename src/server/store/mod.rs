@@ -1,0 +1,298 @@
+//! The store: users, logins as refresh-token families, counters and (for several
+//! instances) the shared signing secret. Embedded SQLite is the zero-setup default for one
+//! instance; PostgreSQL is the backend for several. The rest of the server sees one
+//! [`Store`]; the refresh rules themselves live in [`records`], shared by both backends.
+
+mod postgres;
+pub(crate) mod records;
+mod sqlite;
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use crate::api::{ActiveSession, Counters};
+use crate::server::config::{Database, DemoUser, Settings};
+use crate::server::timestamp::Timestamp;
+use crate::server::users::{hash_password, verify_password, Identity};
+use postgres::PgStore;
+use records::{RefreshError, RefreshPolicy, Refreshed, SessionWithUser, UserRecord};
+use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database migration: {0}")]
+    SqliteMigration(#[from] rusqlite_migration::Error),
+    #[error("database: {0}")]
+    Postgres(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    PostgresMigration(#[from] sqlx::migrate::MigrateError),
+    /// The message names the setting and the server, never the password.
+    #[error("`server.database`: cannot use PostgreSQL at {target}: {cause}")]
+    Connect { target: String, cause: String },
+    #[error("database task: {0}")]
+    Task(String),
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Names of the counters; `rejected.<errcode>` counts refused requests.
+pub(crate) mod counter {
+    pub(crate) const LOGINS: &str = "logins";
+    pub(crate) const FAILED_LOGINS: &str = "failed_logins";
+    pub(crate) const REFRESHES: &str = "refreshes";
+    pub(crate) const ROTATIONS: &str = "rotations";
+    pub(crate) const GRACE_REFRESHES: &str = "grace_refreshes";
+    pub(crate) const REUSE_DETECTIONS: &str = "reuse_detections";
+    pub(crate) const FAILED_REFRESHES: &str = "failed_refreshes";
+    pub(crate) const REJECTED_PREFIX: &str = "rejected.";
+}
+
+/// Spent refresh tokens are kept this long, so that one presented again is recognised as
+/// reuse (and revokes its family); older ones are refused as unknown instead.
+pub(crate) const SPENT_TOKENS_KEPT: Duration = Duration::from_secs(24 * 3600);
+/// Ended sessions are kept this long (the lab and the log can still refer to them).
+pub(crate) const ENDED_SESSIONS_KEPT: Duration = Duration::from_secs(24 * 3600);
+
+/// One store, either backend. Cheap to clone (both hold a shared pool or connection).
+#[derive(Clone)]
+pub(crate) enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+/// Calls the same method on whichever backend this is.
+macro_rules! on_backend {
+    ($store:expr, $backend:ident => $call:expr) => {
+        match $store {
+            Store::Sqlite($backend) => $call,
+            Store::Postgres($backend) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Opens the configured database and brings its schema up to date.
+    pub(crate) async fn open(settings: &Settings) -> Result<Self, DbError> {
+        match settings.database() {
+            Database::Sqlite(path) => {
+                let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+                    .await
+                    .map_err(|e| DbError::Task(e.to_string()))??;
+                Ok(Self::Sqlite(store))
+            }
+            Database::Postgres(url) => Ok(Self::Postgres(
+                PgStore::connect(
+                    url,
+                    settings.server.database_pool_size,
+                    Duration::from_secs(settings.server.database_connect_timeout_secs),
+                )
+                .await?,
+            )),
+        }
+    }
+
+    /// Which backend, for the log.
+    pub(crate) fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The user and stored password hash for a login attempt.
+    pub(crate) async fn find_user(
+        &self,
+        identity: &Identity,
+    ) -> Result<Option<(UserRecord, String)>, DbError> {
+        on_backend!(self, store => store.find_user(identity.clone()).await)
+    }
+
+    /// Creates or updates the demo users. A stored hash is kept when the password still
+    /// matches, so restarts do not rehash (and existing sessions keep their user id).
+    pub(crate) async fn seed_demo_users(&self, users: &[DemoUser]) -> Result<(), DbError> {
+        for user in users {
+            let identity = Identity::new(&user.customer_code, &user.username);
+            let password = user.password.expose().to_owned();
+            let existing = self.find_user(&identity).await?;
+            let kept = existing.map(|(_, hash)| hash);
+            let password_hash = tokio::task::spawn_blocking(move || match kept {
+                Some(hash) if verify_password(&hash, &password) => Ok(hash),
+                _ => hash_password(&password),
+            })
+            .await
+            .map_err(|e| DbError::Task(e.to_string()))??;
+            let display_name = user.display_name.clone();
+            on_backend!(self, store => store.upsert_demo_user(identity, display_name, password_hash).await)?;
+        }
+        Ok(())
+    }
+
+    /// How many demo users the database holds (locked out while demo mode is off).
+    pub(crate) async fn count_demo_users(&self) -> Result<i64, DbError> {
+        on_backend!(self, store => store.count_demo_users().await)
+    }
+
+    /// Adds one to a server-wide counter.
+    pub(crate) async fn count(&self, name: &'static str) -> Result<(), DbError> {
+        self.add_to_counters(vec![(name.to_owned(), 1)]).await
+    }
+
+    /// Adds to several server-wide counters in one transaction.
+    pub(crate) async fn add_to_counters(&self, counts: Vec<(String, u64)>) -> Result<(), DbError> {
+        on_backend!(self, store => store.add_to_counters(counts).await)
+    }
+
+    /// Server-wide counters, or one session's.
+    pub(crate) async fn read_counters(&self, session: Option<&str>) -> Result<Counters, DbError> {
+        let session = session.map(str::to_owned);
+        let rows = on_backend!(self, store => store.counter_rows(session).await)?;
+        Ok(counters_from_rows(rows))
+    }
+
+    /// Starts a login: a new family with its first refresh token.
+    pub(crate) async fn start_session(
+        &self,
+        user_id: i64,
+        now: Timestamp,
+        lifetime: Duration,
+    ) -> Result<(SessionWithUser, String), DbError> {
+        on_backend!(self, store => store.start_session(user_id, now, lifetime).await)
+    }
+
+    /// Spends `presented` and returns its successor, in one transaction that is atomic
+    /// between processes too. A spent token presented again revokes the family, unless it
+    /// is the one spent less than `policy.grace` ago and its successor is still unused:
+    /// then it only gets a new access token.
+    pub(crate) async fn rotate(
+        &self,
+        presented: Option<String>,
+        now: Timestamp,
+        policy: RefreshPolicy,
+    ) -> Result<Refreshed, RefreshError> {
+        let presented = presented.ok_or(RefreshError::Missing)?;
+        on_backend!(self, store => store.rotate(presented, now, policy).await)
+    }
+
+    /// The session a refresh cookie belongs to, if presenting it now would succeed (used to
+    /// decide during server rendering whether the visitor is signed in; changes nothing).
+    pub(crate) async fn peek(
+        &self,
+        presented: String,
+        now: Timestamp,
+        policy: RefreshPolicy,
+    ) -> Result<Option<SessionWithUser>, DbError> {
+        on_backend!(self, store => store.peek(presented, now, policy).await)
+    }
+
+    /// The session a refresh cookie belongs to, spent or not, while the session is live
+    /// (logout and the demo controls act on it even when its access token is long expired).
+    pub(crate) async fn live_session_of(
+        &self,
+        presented: String,
+        now: Timestamp,
+    ) -> Result<Option<SessionWithUser>, DbError> {
+        on_backend!(self, store => store.live_session_of(presented, now).await)
+    }
+
+    /// A session and its user by id.
+    pub(crate) async fn load_session(
+        &self,
+        session_id: &str,
+    ) -> Result<Option<SessionWithUser>, DbError> {
+        on_backend!(self, store => store.load_session(session_id.to_owned()).await)
+    }
+
+    /// The user's live sessions, newest first, marking `current`.
+    pub(crate) async fn list_live(
+        &self,
+        user_id: i64,
+        current: &str,
+        now: Timestamp,
+    ) -> Result<Vec<ActiveSession>, DbError> {
+        on_backend!(self, store => store.list_live(user_id, current.to_owned(), now).await)
+    }
+
+    /// Ends a session: its refresh tokens stop working and its access tokens answer 30001.
+    pub(crate) async fn revoke(
+        &self,
+        session_id: &str,
+        now: Timestamp,
+        reason: &'static str,
+    ) -> Result<(), DbError> {
+        on_backend!(self, store => store.revoke(session_id.to_owned(), now, reason).await)
+    }
+
+    /// Ends every live session of the user except `keep`; how many were ended.
+    pub(crate) async fn revoke_others(
+        &self,
+        user_id: i64,
+        keep: &str,
+        now: Timestamp,
+    ) -> Result<u64, DbError> {
+        on_backend!(self, store => store.revoke_others(user_id, keep.to_owned(), now).await)
+    }
+
+    /// Makes every access token minted so far for the session unusable (they answer 30001).
+    pub(crate) async fn supersede_access_tokens(&self, session_id: &str) -> Result<(), DbError> {
+        on_backend!(self, store => store.supersede_access_tokens(session_id.to_owned()).await)
+    }
+
+    /// Sets the access-token lifetime of one session (takes effect at its next refresh).
+    pub(crate) async fn set_access_ttl(
+        &self,
+        session_id: &str,
+        lifetime: Duration,
+    ) -> Result<(), DbError> {
+        let seconds = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX);
+        on_backend!(self, store => store.set_access_ttl(session_id.to_owned(), seconds).await)
+    }
+
+    /// Deletes sessions that ended more than [`ENDED_SESSIONS_KEPT`] ago, with their tokens
+    /// and counters, and refresh tokens spent more than [`SPENT_TOKENS_KEPT`] ago.
+    /// Returns (sessions, tokens) deleted.
+    pub(crate) async fn prune(&self, now: Timestamp) -> Result<(u64, u64), DbError> {
+        let ended_before = now - ENDED_SESSIONS_KEPT;
+        let spent_before = now - SPENT_TOKENS_KEPT;
+        on_backend!(self, store => store.prune(ended_before, spent_before).await)
+    }
+
+    /// The signing key every instance shares, generated by whichever instance asks first
+    /// (PostgreSQL only: a SQLite deployment keeps its generated key in `data_dir`).
+    pub(crate) async fn shared_signing_key(
+        &self,
+        candidate: String,
+    ) -> Result<Option<String>, DbError> {
+        match self {
+            Self::Sqlite(_) => Ok(None),
+            Self::Postgres(store) => store.shared_signing_key(candidate).await.map(Some),
+        }
+    }
+}
+
+fn counters_from_rows(rows: Vec<(String, i64)>) -> Counters {
+    let mut counters = Counters::default();
+    for (name, value) in rows {
+        let value = u64::try_from(value).unwrap_or_default();
+        match name.as_str() {
+            counter::LOGINS => counters.logins = value,
+            counter::FAILED_LOGINS => counters.failed_logins = value,
+            counter::REFRESHES => counters.refreshes = value,
+            counter::ROTATIONS => counters.rotations = value,
+            counter::GRACE_REFRESHES => counters.grace_refreshes = value,
+            counter::REUSE_DETECTIONS => counters.reuse_detections = value,
+            counter::FAILED_REFRESHES => counters.failed_refreshes = value,
+            other => {
+                if let Some(code) = other.strip_prefix(counter::REJECTED_PREFIX) {
+                    counters.rejected.insert(code.to_owned(), value);
+                }
+            }
+        }
+    }
+    counters
+}

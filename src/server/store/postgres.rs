@@ -1,0 +1,551 @@
+//! The PostgreSQL backend, for several instances on one database: a connection pool,
+//! migrations run at start-up under sqlx's advisory lock (instances starting together
+//! take turns), and rotations made atomic between processes by locking the session row.
+//! Times are Unix milliseconds, as in SQLite.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{ConnectOptions, Connection, Postgres, Row, Transaction};
+
+use super::records::{
+    active_session, RefreshError, RefreshPolicy, Refreshed, SessionRecord, SessionWithUser,
+    TokenRow, UserRecord, Verdict,
+};
+use super::{counter, DbError};
+use crate::api::ActiveSession;
+use crate::server::timestamp::Timestamp;
+use crate::server::tokens::{new_refresh_token, random_token, refresh_token_hash};
+use crate::server::users::Identity;
+
+#[derive(Clone)]
+pub(crate) struct PgStore {
+    pool: PgPool,
+}
+
+/// The columns [`session_with_user`] reads, after `SELECT`.
+macro_rules! session_columns {
+    () => {
+        "s.id, s.created_at, s.expires_at, s.revoked_at IS NOT NULL, s.access_version, \
+         s.access_ttl_secs, u.id, u.customer_code, u.username, u.display_name, u.is_demo"
+    };
+}
+
+impl PgStore {
+    /// Connects (one connection at once, so that a wrong URL stops the start-up) and
+    /// migrates. Errors name the server and the cause, never the password.
+    pub(super) async fn connect(
+        url: &str,
+        pool_size: u32,
+        connect_timeout: Duration,
+    ) -> Result<Self, DbError> {
+        let options = PgConnectOptions::from_str(url).map_err(|error| DbError::Connect {
+            target: "the configured URL".into(),
+            cause: describe_url_error(&error),
+        })?;
+        let target = format!(
+            "{}@{}:{}/{}",
+            options.get_username(),
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or(options.get_username()),
+        );
+        // One connection first, for its error: a pool only says that it timed out.
+        let cause = match tokio::time::timeout(connect_timeout, options.connect()).await {
+            Ok(Ok(probe)) => {
+                let _ = probe.close().await;
+                None
+            }
+            Ok(Err(error)) => Some(error.to_string()),
+            Err(_) => Some(format!(
+                "no answer within {} s (server.database_connect_timeout_secs)",
+                connect_timeout.as_secs()
+            )),
+        };
+        if let Some(cause) = cause {
+            return Err(DbError::Connect { target, cause });
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(pool_size)
+            .acquire_timeout(connect_timeout)
+            .connect_lazy_with(options);
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub(super) async fn find_user(
+        &self,
+        identity: Identity,
+    ) -> Result<Option<(UserRecord, String)>, DbError> {
+        let row = sqlx::query(
+            "SELECT id, customer_code, username, display_name, is_demo, password_hash
+             FROM users WHERE customer_code = $1 AND username = $2",
+        )
+        .bind(&identity.customer_code)
+        .bind(&identity.username)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| Ok((user_record(&row, 0)?, row.try_get(5)?)))
+            .transpose()
+    }
+
+    pub(super) async fn upsert_demo_user(
+        &self,
+        identity: Identity,
+        display_name: String,
+        password_hash: String,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO users (customer_code, username, display_name, password_hash, is_demo)
+             VALUES ($1, $2, $3, $4, TRUE)
+             ON CONFLICT (customer_code, username) DO UPDATE
+             SET display_name = excluded.display_name,
+                 password_hash = excluded.password_hash, is_demo = TRUE",
+        )
+        .bind(&identity.customer_code)
+        .bind(&identity.username)
+        .bind(&display_name)
+        .bind(&password_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn count_demo_users(&self) -> Result<i64, DbError> {
+        Ok(
+            sqlx::query_scalar("SELECT count(*) FROM users WHERE is_demo")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    pub(super) async fn add_to_counters(&self, counts: Vec<(String, u64)>) -> Result<(), DbError> {
+        let mut transaction = self.pool.begin().await?;
+        for (name, count) in &counts {
+            sqlx::query(
+                "INSERT INTO counters (name, value) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
+            )
+            .bind(name)
+            .bind(i64::try_from(*count).unwrap_or(i64::MAX))
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn counter_rows(
+        &self,
+        session: Option<String>,
+    ) -> Result<Vec<(String, i64)>, DbError> {
+        let rows = match session {
+            None => {
+                sqlx::query_as("SELECT name, value FROM counters")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            Some(session) => {
+                sqlx::query_as("SELECT name, value FROM session_counters WHERE session_id = $1")
+                    .bind(session)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        Ok(rows)
+    }
+
+    pub(super) async fn start_session(
+        &self,
+        user_id: i64,
+        now: Timestamp,
+        lifetime: Duration,
+    ) -> Result<(SessionWithUser, String), DbError> {
+        let mut transaction = self.pool.begin().await?;
+        let session_id = random_token(16);
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&session_id)
+        .bind(user_id)
+        .bind(now.unix_ms())
+        .bind((now + lifetime).unix_ms())
+        .execute(&mut *transaction)
+        .await?;
+        let (token, _) = insert_token(&mut transaction, &session_id, now).await?;
+        bump(&mut transaction, counter::LOGINS, Some(&session_id)).await?;
+        let found = load(&mut *transaction, &session_id)
+            .await?
+            .ok_or_else(|| DbError::Task("session vanished".into()))?;
+        transaction.commit().await?;
+        Ok((found, token))
+    }
+
+    pub(super) async fn rotate(
+        &self,
+        presented: String,
+        now: Timestamp,
+        policy: RefreshPolicy,
+    ) -> Result<Refreshed, RefreshError> {
+        let mut transaction = self.pool.begin().await.map_err(DbError::from)?;
+        let found: Option<String> = match refresh_token_hash(&presented) {
+            Some(hash) => {
+                sqlx::query_scalar("SELECT session_id FROM refresh_tokens WHERE hash = $1")
+                    .bind(hash)
+                    .fetch_optional(&mut *transaction)
+                    .await
+                    .map_err(DbError::from)?
+            }
+            None => None,
+        };
+        let Some(session_id) = found else {
+            bump(&mut transaction, counter::FAILED_REFRESHES, None).await?;
+            transaction.commit().await.map_err(DbError::from)?;
+            return Err(RefreshError::Unknown);
+        };
+        // Every rotation of a family holds its session row until it commits, so a second
+        // request with the same token, on this instance or another, waits here and then
+        // reads the token as spent. The token is read after the lock, in a new statement,
+        // so that it sees what the request before it committed.
+        sqlx::query("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE")
+            .bind(&session_id)
+            .execute(&mut *transaction)
+            .await
+            .map_err(DbError::from)?;
+        let Some(row) = token_row(&mut *transaction, &presented).await? else {
+            // Pruned in between: as unknown as it gets.
+            bump(&mut transaction, counter::FAILED_REFRESHES, None).await?;
+            transaction.commit().await.map_err(DbError::from)?;
+            return Err(RefreshError::Unknown);
+        };
+        let verdict = Verdict::of(&row, now, policy);
+        let plan = verdict.plan();
+        let new_token = if plan.rotate {
+            let spent = refresh_token_hash(&presented)
+                .ok_or_else(|| DbError::Task("a found token did not hash".into()))?;
+            let (token, new_hash) = insert_token(&mut transaction, &session_id, now).await?;
+            sqlx::query(
+                "UPDATE refresh_tokens SET spent_at = $1, replaced_by = $2
+                 WHERE hash = $3 AND spent_at IS NULL",
+            )
+            .bind(now.unix_ms())
+            .bind(new_hash)
+            .bind(spent)
+            .execute(&mut *transaction)
+            .await
+            .map_err(DbError::from)?;
+            Some(token)
+        } else {
+            None
+        };
+        if let Some(reason) = plan.revoke {
+            revoke(&mut *transaction, &session_id, now, reason).await?;
+        }
+        for name in plan.counts {
+            bump(&mut transaction, name, Some(&session_id)).await?;
+        }
+        transaction.commit().await.map_err(DbError::from)?;
+        verdict.outcome(row, new_token, policy)
+    }
+
+    pub(super) async fn peek(
+        &self,
+        presented: String,
+        now: Timestamp,
+        policy: RefreshPolicy,
+    ) -> Result<Option<SessionWithUser>, DbError> {
+        Ok(token_row(&self.pool, &presented)
+            .await?
+            .filter(|row| Verdict::of(row, now, policy).succeeds())
+            .map(|row| row.found))
+    }
+
+    pub(super) async fn live_session_of(
+        &self,
+        presented: String,
+        now: Timestamp,
+    ) -> Result<Option<SessionWithUser>, DbError> {
+        Ok(token_row(&self.pool, &presented)
+            .await?
+            .map(|row| row.found)
+            .filter(|found| found.session.is_live(now)))
+    }
+
+    pub(super) async fn load_session(
+        &self,
+        session_id: String,
+    ) -> Result<Option<SessionWithUser>, DbError> {
+        load(&self.pool, &session_id).await
+    }
+
+    pub(super) async fn list_live(
+        &self,
+        user_id: i64,
+        current: String,
+        now: Timestamp,
+    ) -> Result<Vec<ActiveSession>, DbError> {
+        let rows: Vec<(String, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT s.id, s.created_at, s.expires_at,
+                    (SELECT max(t.issued_at) FROM refresh_tokens t WHERE t.session_id = s.id)
+             FROM sessions s
+             WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
+             ORDER BY s.created_at DESC, s.id",
+        )
+        .bind(user_id)
+        .bind(now.unix_ms())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, created_at, expires_at, last_issued)| {
+                active_session(&current, id, created_at, expires_at, last_issued)
+            })
+            .collect())
+    }
+
+    pub(super) async fn revoke(
+        &self,
+        session_id: String,
+        now: Timestamp,
+        reason: &'static str,
+    ) -> Result<(), DbError> {
+        revoke(&self.pool, &session_id, now, reason).await
+    }
+
+    pub(super) async fn revoke_others(
+        &self,
+        user_id: i64,
+        keep: String,
+        now: Timestamp,
+    ) -> Result<u64, DbError> {
+        Ok(sqlx::query(
+            "UPDATE sessions SET revoked_at = $1, revoked_reason = 'signed out from another session'
+             WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL",
+        )
+        .bind(now.unix_ms())
+        .bind(user_id)
+        .bind(keep)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    pub(super) async fn supersede_access_tokens(&self, session_id: String) -> Result<(), DbError> {
+        sqlx::query("UPDATE sessions SET access_version = access_version + 1 WHERE id = $1")
+            .bind(session_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn set_access_ttl(
+        &self,
+        session_id: String,
+        seconds: i64,
+    ) -> Result<(), DbError> {
+        sqlx::query("UPDATE sessions SET access_ttl_secs = $1 WHERE id = $2")
+            .bind(seconds)
+            .bind(session_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn prune(
+        &self,
+        ended_before: Timestamp,
+        spent_before: Timestamp,
+    ) -> Result<(u64, u64), DbError> {
+        let mut transaction = self.pool.begin().await?;
+        let sessions = sqlx::query(
+            "DELETE FROM sessions
+             WHERE expires_at < $1 OR (revoked_at IS NOT NULL AND revoked_at < $1)",
+        )
+        .bind(ended_before.unix_ms())
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected();
+        let tokens =
+            sqlx::query("DELETE FROM refresh_tokens WHERE spent_at IS NOT NULL AND spent_at < $1")
+                .bind(spent_before.unix_ms())
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+        transaction.commit().await?;
+        Ok((sessions, tokens))
+    }
+
+    /// Stores `candidate` as the signing key unless an instance did so first, and returns
+    /// the stored one. Two instances starting together: the second insert waits for the
+    /// first on the primary key, then does nothing, and both read the first's key.
+    pub(super) async fn shared_signing_key(&self, candidate: String) -> Result<String, DbError> {
+        sqlx::query(
+            "INSERT INTO shared_secrets (name, value) VALUES ('jwt_secret', $1)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(candidate)
+        .execute(&self.pool)
+        .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM shared_secrets WHERE name = 'jwt_secret'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+}
+
+#[cfg(test)]
+impl PgStore {
+    /// Every stored refresh-token hash (the tests check that no raw token is kept).
+    pub(super) async fn token_hashes(&self) -> Vec<Vec<u8>> {
+        sqlx::query_scalar("SELECT hash FROM refresh_tokens")
+            .fetch_all(&self.pool)
+            .await
+            .expect("hashes")
+    }
+}
+
+/// What is wrong with the URL, without repeating it (it may hold a password).
+fn describe_url_error(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Configuration(cause) => format!("not a valid PostgreSQL URL ({cause})"),
+        _ => "not a valid PostgreSQL URL".into(),
+    }
+}
+
+fn user_record(row: &PgRow, first: usize) -> Result<UserRecord, sqlx::Error> {
+    Ok(UserRecord {
+        id: row.try_get(first)?,
+        customer_code: row.try_get(first + 1)?,
+        username: row.try_get(first + 2)?,
+        display_name: row.try_get(first + 3)?,
+        is_demo: row.try_get(first + 4)?,
+    })
+}
+
+fn session_with_user(row: &PgRow) -> Result<SessionWithUser, sqlx::Error> {
+    let access_ttl: Option<i64> = row.try_get(5)?;
+    Ok(SessionWithUser {
+        session: SessionRecord {
+            id: row.try_get(0)?,
+            created_at: Timestamp::from_unix_ms(row.try_get(1)?),
+            expires_at: Timestamp::from_unix_ms(row.try_get(2)?),
+            revoked: row.try_get(3)?,
+            access_version: row.try_get(4)?,
+            access_ttl: access_ttl.map(|s| Duration::from_secs(s.max(0).unsigned_abs())),
+        },
+        user: user_record(row, 6)?,
+    })
+}
+
+async fn token_row<'e, E>(executor: E, presented: &str) -> Result<Option<TokenRow>, DbError>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
+    let Some(hash) = refresh_token_hash(presented) else {
+        return Ok(None);
+    };
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        session_columns!(),
+        ", t.spent_at, t.issued_at,
+           (SELECT n.spent_at IS NULL FROM refresh_tokens n WHERE n.hash = t.replaced_by)
+         FROM refresh_tokens t
+         JOIN sessions s ON s.id = t.session_id
+         JOIN users u ON u.id = s.user_id
+         WHERE t.hash = $1"
+    ))
+    .bind(hash)
+    .fetch_optional(executor)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let spent_at: Option<i64> = row.try_get(11)?;
+    Ok(Some(TokenRow {
+        found: session_with_user(&row)?,
+        spent_at: spent_at.map(Timestamp::from_unix_ms),
+        issued_at: Timestamp::from_unix_ms(row.try_get(12)?),
+        successor_is_current: row.try_get::<Option<bool>, _>(13)?.unwrap_or(false),
+    }))
+}
+
+async fn load<'e, E>(executor: E, session_id: &str) -> Result<Option<SessionWithUser>, DbError>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1"
+    ))
+    .bind(session_id)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map(|row| session_with_user(&row)).transpose()?)
+}
+
+async fn insert_token(
+    transaction: &mut Transaction<'_, Postgres>,
+    session_id: &str,
+    now: Timestamp,
+) -> Result<(String, Vec<u8>), DbError> {
+    let token = new_refresh_token();
+    let hash = refresh_token_hash(&token)
+        .ok_or_else(|| DbError::Task("fresh token did not hash".into()))?;
+    sqlx::query("INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES ($1, $2, $3)")
+        .bind(&hash)
+        .bind(session_id)
+        .bind(now.unix_ms())
+        .execute(&mut **transaction)
+        .await?;
+    Ok((token, hash))
+}
+
+async fn revoke<'e, E>(
+    executor: E,
+    session_id: &str,
+    now: Timestamp,
+    reason: &str,
+) -> Result<(), DbError>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
+    sqlx::query(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2
+         WHERE id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now.unix_ms())
+    .bind(reason)
+    .bind(session_id)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Adds one to a server-wide counter and, when given, to the session's.
+async fn bump(
+    transaction: &mut Transaction<'_, Postgres>,
+    name: &str,
+    session: Option<&str>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO counters (name, value) VALUES ($1, 1)
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1",
+    )
+    .bind(name)
+    .execute(&mut **transaction)
+    .await?;
+    if let Some(session) = session {
+        sqlx::query(
+            "INSERT INTO session_counters (session_id, name, value) VALUES ($1, $2, 1)
+             ON CONFLICT (session_id, name) DO UPDATE SET value = session_counters.value + 1",
+        )
+        .bind(session)
+        .bind(name)
+        .execute(&mut **transaction)
+        .await?;
+    }
+    Ok(())
+}

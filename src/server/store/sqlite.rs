@@ -1,0 +1,605 @@
+//! The embedded SQLite backend: one file in `data_dir`, one connection behind a mutex
+//! (SQLite serialises writers anyway), every call on the blocking thread pool so that
+//! database work never blocks the async runtime. Times are Unix milliseconds.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite_migration::{Migrations, M};
+
+use super::records::{
+    RefreshError, RefreshPolicy, Refreshed, SessionRecord, SessionWithUser, TokenRow, UserRecord,
+    Verdict,
+};
+use super::{counter, DbError};
+use crate::api::ActiveSession;
+use crate::server::timestamp::Timestamp;
+use crate::server::tokens::{new_refresh_token, random_token, refresh_token_hash};
+use crate::server::users::Identity;
+
+/// Schema history; append, never edit a released step.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(
+            r#"
+        CREATE TABLE users (
+            id            INTEGER PRIMARY KEY,
+            customer_code TEXT NOT NULL,
+            username      TEXT NOT NULL,
+            display_name  TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            UNIQUE (customer_code, username)
+        );
+        -- One row per login: a refresh-token family.
+        CREATE TABLE sessions (
+            id              TEXT PRIMARY KEY,
+            user_id         INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            created_at      INTEGER NOT NULL,      -- Unix seconds
+            expires_at      INTEGER NOT NULL,      -- absolute end, Unix seconds
+            revoked_at      INTEGER,
+            revoked_reason  TEXT,
+            access_version  INTEGER NOT NULL DEFAULT 0, -- older access tokens answer 30001
+            access_ttl_secs INTEGER                -- per-session override (demo)
+        );
+        -- Refresh tokens are stored only as SHA-256 hashes.
+        CREATE TABLE refresh_tokens (
+            hash        BLOB PRIMARY KEY,
+            session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            issued_at   INTEGER NOT NULL,          -- Unix milliseconds
+            spent_at    INTEGER,                   -- Unix milliseconds, when rotated
+            replaced_by BLOB
+        );
+        CREATE INDEX refresh_tokens_by_session ON refresh_tokens (session_id);
+        CREATE TABLE counters (
+            name  TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        );
+        CREATE TABLE session_counters (
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            name       TEXT NOT NULL,
+            value      INTEGER NOT NULL,
+            PRIMARY KEY (session_id, name)
+        );
+        "#,
+        ),
+        // Demo users are marked, so that switching demo mode off locks them out. Until now
+        // the demo upsert was the only way a user got into the database, so every existing
+        // user is one.
+        M::up(
+            r#"
+        ALTER TABLE users ADD COLUMN is_demo INTEGER NOT NULL DEFAULT 0;
+        UPDATE users SET is_demo = 1;
+        "#,
+        ),
+        // One unit for every time: sessions move from Unix seconds to milliseconds, like
+        // refresh tokens (and like the PostgreSQL schema).
+        M::up(
+            r#"
+        UPDATE sessions SET created_at = created_at * 1000,
+                            expires_at = expires_at * 1000,
+                            revoked_at = revoked_at * 1000;
+        CREATE INDEX sessions_by_user ON sessions (user_id);
+        "#,
+        ),
+    ])
+}
+
+/// Creates the database file as owner-only (0600), or makes an existing one so. SQLite
+/// gives its `-wal` and `-shm` files the database file's mode.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::metadata(path) {
+            Ok(metadata) if metadata.permissions().mode() & 0o077 != 0 => {
+                tracing::warn!(path = %path.display(), "database was readable by others; now 0600");
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)?;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
+#[derive(Clone)]
+pub(crate) struct SqliteStore {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub(super) fn open(path: &Path) -> Result<Self, DbError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            crate::server::tokens::create_private_dir(parent).map_err(|source| {
+                DbError::DataDir {
+                    path: parent.display().to_string(),
+                    source,
+                }
+            })?;
+        }
+        owner_only(path).map_err(|source| DbError::DataDir {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut connection = Connection::open(path)?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        connection.busy_timeout(Duration::from_secs(5))?;
+        migrations().to_latest(&mut connection)?;
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    /// Runs `work` with the connection on the blocking thread pool.
+    async fn call<R, F>(&self, work: F) -> Result<R, DbError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<R, DbError> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            work(&mut guard)
+        })
+        .await
+        .map_err(|e| DbError::Task(e.to_string()))?
+    }
+
+    pub(super) async fn find_user(
+        &self,
+        identity: Identity,
+    ) -> Result<Option<(UserRecord, String)>, DbError> {
+        self.call(move |connection| {
+            Ok(connection
+                .query_row(
+                    "SELECT id, customer_code, username, display_name, is_demo, password_hash
+                     FROM users WHERE customer_code = ?1 AND username = ?2",
+                    params![identity.customer_code, identity.username],
+                    |row| Ok((user_record(row, 0)?, row.get(5)?)),
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    pub(super) async fn upsert_demo_user(
+        &self,
+        identity: Identity,
+        display_name: String,
+        password_hash: String,
+    ) -> Result<(), DbError> {
+        self.call(move |connection| {
+            connection.execute(
+                "INSERT INTO users (customer_code, username, display_name, password_hash, is_demo)
+                 VALUES (?1, ?2, ?3, ?4, 1)
+                 ON CONFLICT (customer_code, username) DO UPDATE
+                 SET display_name = excluded.display_name,
+                     password_hash = excluded.password_hash, is_demo = 1",
+                params![
+                    identity.customer_code,
+                    identity.username,
+                    display_name,
+                    password_hash
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn count_demo_users(&self) -> Result<i64, DbError> {
+        self.call(|connection| {
+            Ok(
+                connection.query_row(
+                    "SELECT count(*) FROM users WHERE is_demo = 1",
+                    [],
+                    |row| row.get(0),
+                )?,
+            )
+        })
+        .await
+    }
+
+    pub(super) async fn add_to_counters(&self, counts: Vec<(String, u64)>) -> Result<(), DbError> {
+        self.call(move |connection| {
+            let transaction = connection.transaction()?;
+            for (name, count) in &counts {
+                transaction.execute(
+                    "INSERT INTO counters (name, value) VALUES (?1, ?2)
+                     ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+                    params![name, i64::try_from(*count).unwrap_or(i64::MAX)],
+                )?;
+            }
+            transaction.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn counter_rows(
+        &self,
+        session: Option<String>,
+    ) -> Result<Vec<(String, i64)>, DbError> {
+        self.call(move |connection| {
+            let pair = |row: &Row<'_>| Ok((row.get(0)?, row.get(1)?));
+            let rows = match session {
+                None => connection
+                    .prepare_cached("SELECT name, value FROM counters")?
+                    .query_map([], pair)?
+                    .collect::<Result<_, _>>()?,
+                Some(session) => connection
+                    .prepare_cached(
+                        "SELECT name, value FROM session_counters WHERE session_id = ?1",
+                    )?
+                    .query_map(params![session], pair)?
+                    .collect::<Result<_, _>>()?,
+            };
+            Ok(rows)
+        })
+        .await
+    }
+
+    pub(super) async fn start_session(
+        &self,
+        user_id: i64,
+        now: Timestamp,
+        lifetime: Duration,
+    ) -> Result<(SessionWithUser, String), DbError> {
+        self.call(move |connection| {
+            let transaction =
+                connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let session_id = random_token(16);
+            transaction.execute(
+                "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![session_id, user_id, now.unix_ms(), (now + lifetime).unix_ms()],
+            )?;
+            let (token, _) = insert_token(&transaction, &session_id, now)?;
+            bump(&transaction, counter::LOGINS, Some(&session_id))?;
+            let found = load(&transaction, &session_id)?
+                .ok_or_else(|| DbError::Task("session vanished".into()))?;
+            transaction.commit()?;
+            Ok((found, token))
+        })
+        .await
+    }
+
+    pub(super) async fn rotate(
+        &self,
+        presented: String,
+        now: Timestamp,
+        policy: RefreshPolicy,
+    ) -> Result<Refreshed, RefreshError> {
+        self.call(move |connection| Ok(rotate(connection, &presented, now, policy)))
+            .await?
+    }
+
+    pub(super) async fn peek(
+        &self,
+        presented: String,
+        now: Timestamp,
+        policy: RefreshPolicy,
+    ) -> Result<Option<SessionWithUser>, DbError> {
+        self.call(move |connection| {
+            Ok(token_row(connection, &presented)?
+                .filter(|row| Verdict::of(row, now, policy).succeeds())
+                .map(|row| row.found))
+        })
+        .await
+    }
+
+    pub(super) async fn live_session_of(
+        &self,
+        presented: String,
+        now: Timestamp,
+    ) -> Result<Option<SessionWithUser>, DbError> {
+        self.call(move |connection| {
+            Ok(token_row(connection, &presented)?
+                .map(|row| row.found)
+                .filter(|found| found.session.is_live(now)))
+        })
+        .await
+    }
+
+    pub(super) async fn load_session(
+        &self,
+        session_id: String,
+    ) -> Result<Option<SessionWithUser>, DbError> {
+        self.call(move |connection| load(connection, &session_id))
+            .await
+    }
+
+    pub(super) async fn list_live(
+        &self,
+        user_id: i64,
+        current: String,
+        now: Timestamp,
+    ) -> Result<Vec<ActiveSession>, DbError> {
+        self.call(move |connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT s.id, s.created_at, s.expires_at,
+                        (SELECT max(t.issued_at) FROM refresh_tokens t WHERE t.session_id = s.id)
+                 FROM sessions s
+                 WHERE s.user_id = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2
+                 ORDER BY s.created_at DESC, s.id",
+            )?;
+            let rows = statement.query_map(params![user_id, now.unix_ms()], |row| {
+                Ok(super::records::active_session(
+                    &current,
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                ))
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    pub(super) async fn revoke(
+        &self,
+        session_id: String,
+        now: Timestamp,
+        reason: &'static str,
+    ) -> Result<(), DbError> {
+        self.call(move |connection| revoke(connection, &session_id, now, reason))
+            .await
+    }
+
+    pub(super) async fn revoke_others(
+        &self,
+        user_id: i64,
+        keep: String,
+        now: Timestamp,
+    ) -> Result<u64, DbError> {
+        self.call(move |connection| {
+            let ended = connection.execute(
+                "UPDATE sessions SET revoked_at = ?1, revoked_reason = 'signed out from another session'
+                 WHERE user_id = ?2 AND id <> ?3 AND revoked_at IS NULL",
+                params![now.unix_ms(), user_id, keep],
+            )?;
+            Ok(ended as u64)
+        })
+        .await
+    }
+
+    pub(super) async fn supersede_access_tokens(&self, session_id: String) -> Result<(), DbError> {
+        self.call(move |connection| {
+            connection.execute(
+                "UPDATE sessions SET access_version = access_version + 1 WHERE id = ?1",
+                params![session_id],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn set_access_ttl(
+        &self,
+        session_id: String,
+        seconds: i64,
+    ) -> Result<(), DbError> {
+        self.call(move |connection| {
+            connection.execute(
+                "UPDATE sessions SET access_ttl_secs = ?1 WHERE id = ?2",
+                params![seconds, session_id],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn prune(
+        &self,
+        ended_before: Timestamp,
+        spent_before: Timestamp,
+    ) -> Result<(u64, u64), DbError> {
+        self.call(move |connection| {
+            let transaction = connection.transaction()?;
+            let sessions = transaction.execute(
+                "DELETE FROM sessions
+                 WHERE expires_at < ?1 OR (revoked_at IS NOT NULL AND revoked_at < ?1)",
+                params![ended_before.unix_ms()],
+            )?;
+            let tokens = transaction.execute(
+                "DELETE FROM refresh_tokens WHERE spent_at IS NOT NULL AND spent_at < ?1",
+                params![spent_before.unix_ms()],
+            )?;
+            transaction.commit()?;
+            Ok((sessions as u64, tokens as u64))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+impl SqliteStore {
+    /// Every stored refresh-token hash (the tests check that no raw token is kept).
+    pub(super) async fn token_hashes(&self) -> Vec<Vec<u8>> {
+        self.call(|connection| {
+            let mut statement = connection.prepare("SELECT hash FROM refresh_tokens")?;
+            let hashes = statement.query_map([], |row| row.get(0))?;
+            Ok(hashes.collect::<Result<_, _>>()?)
+        })
+        .await
+        .expect("hashes")
+    }
+}
+
+fn rotate(
+    connection: &mut Connection,
+    presented: &str,
+    now: Timestamp,
+    policy: RefreshPolicy,
+) -> Result<Refreshed, RefreshError> {
+    // Immediate: the write lock is taken before the token is read, so two rotations of
+    // one token are one after the other, never both on the same unspent row.
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(DbError::from)?;
+    let Some(row) = token_row(&transaction, presented)? else {
+        bump(&transaction, counter::FAILED_REFRESHES, None)?;
+        transaction.commit().map_err(DbError::from)?;
+        return Err(RefreshError::Unknown);
+    };
+    let session_id = row.found.session.id.clone();
+    let verdict = Verdict::of(&row, now, policy);
+    let plan = verdict.plan();
+    let new_token = if plan.rotate {
+        let spent = refresh_token_hash(presented)
+            .ok_or_else(|| DbError::Task("a found token did not hash".into()))?;
+        let (token, new_hash) = insert_token(&transaction, &session_id, now)?;
+        transaction
+            .execute(
+                "UPDATE refresh_tokens SET spent_at = ?1, replaced_by = ?2 WHERE hash = ?3",
+                params![now.unix_ms(), new_hash, spent],
+            )
+            .map_err(DbError::from)?;
+        Some(token)
+    } else {
+        None
+    };
+    if let Some(reason) = plan.revoke {
+        revoke(&transaction, &session_id, now, reason)?;
+    }
+    for name in plan.counts {
+        bump(&transaction, name, Some(&session_id))?;
+    }
+    transaction.commit().map_err(DbError::from)?;
+    verdict.outcome(row, new_token, policy)
+}
+
+const SESSION_COLUMNS: &str =
+    "s.id, s.created_at, s.expires_at, s.revoked_at IS NOT NULL, s.access_version, \
+     s.access_ttl_secs, u.id, u.customer_code, u.username, u.display_name, u.is_demo";
+
+fn user_record(row: &Row<'_>, first: usize) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord {
+        id: row.get(first)?,
+        customer_code: row.get(first + 1)?,
+        username: row.get(first + 2)?,
+        display_name: row.get(first + 3)?,
+        is_demo: row.get(first + 4)?,
+    })
+}
+
+fn session_with_user(row: &Row<'_>) -> rusqlite::Result<SessionWithUser> {
+    let access_ttl: Option<i64> = row.get(5)?;
+    Ok(SessionWithUser {
+        session: SessionRecord {
+            id: row.get(0)?,
+            created_at: Timestamp::from_unix_ms(row.get(1)?),
+            expires_at: Timestamp::from_unix_ms(row.get(2)?),
+            revoked: row.get(3)?,
+            access_version: row.get(4)?,
+            access_ttl: access_ttl.map(|s| Duration::from_secs(s.max(0).unsigned_abs())),
+        },
+        user: user_record(row, 6)?,
+    })
+}
+
+/// The presented token's row; `None` for unknown and malformed tokens alike.
+fn token_row(connection: &Connection, presented: &str) -> Result<Option<TokenRow>, DbError> {
+    let Some(hash) = refresh_token_hash(presented) else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT {SESSION_COLUMNS}, t.spent_at, t.issued_at,
+                (SELECT n.spent_at IS NULL FROM refresh_tokens n WHERE n.hash = t.replaced_by)
+         FROM refresh_tokens t
+         JOIN sessions s ON s.id = t.session_id
+         JOIN users u ON u.id = s.user_id
+         WHERE t.hash = ?1"
+    );
+    Ok(connection
+        .prepare_cached(&sql)?
+        .query_row(params![hash], |row| {
+            let spent_at: Option<i64> = row.get(11)?;
+            Ok(TokenRow {
+                found: session_with_user(row)?,
+                spent_at: spent_at.map(Timestamp::from_unix_ms),
+                issued_at: Timestamp::from_unix_ms(row.get(12)?),
+                successor_is_current: row.get::<_, Option<bool>>(13)?.unwrap_or(false),
+            })
+        })
+        .optional()?)
+}
+
+fn load(connection: &Connection, session_id: &str) -> Result<Option<SessionWithUser>, DbError> {
+    let sql = format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?1"
+    );
+    Ok(connection
+        .prepare_cached(&sql)?
+        .query_row(params![session_id], session_with_user)
+        .optional()?)
+}
+
+fn insert_token(
+    transaction: &Transaction<'_>,
+    session_id: &str,
+    now: Timestamp,
+) -> Result<(String, Vec<u8>), DbError> {
+    let token = new_refresh_token();
+    let hash = refresh_token_hash(&token)
+        .ok_or_else(|| DbError::Task("fresh token did not hash".into()))?;
+    transaction.execute(
+        "INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES (?1, ?2, ?3)",
+        params![hash, session_id, now.unix_ms()],
+    )?;
+    Ok((token, hash))
+}
+
+fn revoke(
+    connection: &Connection,
+    session_id: &str,
+    now: Timestamp,
+    reason: &str,
+) -> Result<(), DbError> {
+    connection.execute(
+        "UPDATE sessions SET revoked_at = ?1, revoked_reason = ?2 WHERE id = ?3 AND revoked_at IS NULL",
+        params![now.unix_ms(), reason, session_id],
+    )?;
+    Ok(())
+}
+
+/// Adds one to a server-wide counter and, when given, to the session's.
+fn bump(connection: &Connection, name: &str, session: Option<&str>) -> Result<(), DbError> {
+    connection.execute(
+        "INSERT INTO counters (name, value) VALUES (?1, 1)
+         ON CONFLICT (name) DO UPDATE SET value = value + 1",
+        params![name],
+    )?;
+    if let Some(session) = session {
+        connection.execute(
+            "INSERT INTO session_counters (session_id, name, value) VALUES (?1, ?2, 1)
+             ON CONFLICT (session_id, name) DO UPDATE SET value = value + 1",
+            params![session, name],
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        migrations()
+            .validate()
+            .expect("migrations apply to an empty database");
+    }
+}

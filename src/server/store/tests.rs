@@ -1,0 +1,585 @@
+//! The store's behaviour, on every backend: SQLite always, PostgreSQL as well when
+//! `TEST_POSTGRES` names a server (`scripts/test.sh` starts one), each test on a
+//! database of its own.
+
+use std::time::Duration;
+
+use super::records::{RefreshError, RefreshPolicy, SessionRecord};
+use super::*;
+use crate::server::config::Secret;
+use crate::server::tokens::{new_refresh_token, refresh_token_hash};
+
+const T0: Timestamp = Timestamp::from_unix_ms(1_800_000_000_000);
+const GRACE: Duration = Duration::from_secs(10);
+const POLICY: RefreshPolicy = RefreshPolicy {
+    grace: GRACE,
+    idle: Duration::from_secs(600), // a sixth of the session's lifetime
+    demo_users: true,
+};
+const LIFETIME: Duration = Duration::from_secs(3_600);
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// A fresh store with one user, and what keeps its database alive.
+struct Fixture {
+    store: Store,
+    user_id: i64,
+    _dir: tempfile::TempDir,
+}
+
+/// The PostgreSQL server to test against, if any: `postgres://user@host:port`.
+pub(crate) fn postgres_server() -> Option<String> {
+    std::env::var("TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// Settings of a store of its own on `backend`: a new SQLite file in `dir`, or a new
+/// database on the test's PostgreSQL server.
+async fn settings_for(backend: &str, dir: &std::path::Path) -> Settings {
+    let mut settings = Settings::default();
+    settings.server.data_dir = dir.to_path_buf();
+    if backend == "postgres" {
+        let server = postgres_server().expect("a PostgreSQL server");
+        let name = format!(
+            "unit_{}",
+            crate::server::tokens::random_token(8)
+                .to_lowercase()
+                .replace(['-', '_'], "x")
+        );
+        let mut admin =
+            <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{server}/postgres"))
+                .await
+                .expect("the test PostgreSQL server answers");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create database");
+        settings.server.database = Secret::new(format!("{server}/{name}"));
+    }
+    settings
+}
+
+fn backends() -> Vec<&'static str> {
+    let mut backends = vec!["sqlite"];
+    if postgres_server().is_some() {
+        backends.push("postgres");
+    } else {
+        eprintln!("TEST_POSTGRES is not set: store tests run on SQLite only");
+    }
+    backends
+}
+
+async fn fixture(backend: &str) -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let settings = settings_for(backend, dir.path()).await;
+    let store = Store::open(&settings).await.expect("store opens");
+    let user = DemoUser {
+        customer_code: "ACME".into(),
+        username: "demo".into(),
+        password: Secret::new("demo-password"),
+        display_name: "Dana".into(),
+    };
+    store.seed_demo_users(&[user]).await.expect("user");
+    let (found, _) = store
+        .find_user(&Identity::new("ACME", "demo"))
+        .await
+        .expect("query")
+        .expect("user exists");
+    Fixture {
+        store,
+        user_id: found.id,
+        _dir: dir,
+    }
+}
+
+impl Fixture {
+    async fn login(&self) -> (String, String) {
+        let (found, token) = self
+            .store
+            .start_session(self.user_id, T0, LIFETIME)
+            .await
+            .expect("login");
+        (found.session.id, token)
+    }
+
+    async fn rotate(&self, token: &str, at: Timestamp) -> Result<Refreshed, RefreshError> {
+        self.store.rotate(Some(token.to_owned()), at, POLICY).await
+    }
+
+    async fn rotated(&self, token: &str, at: Timestamp) -> String {
+        self.rotate(token, at)
+            .await
+            .expect("rotates")
+            .new_refresh_token
+            .expect("a new token")
+    }
+
+    async fn session(&self, id: &str) -> SessionRecord {
+        self.store
+            .load_session(id)
+            .await
+            .expect("query")
+            .expect("exists")
+            .session
+    }
+
+    async fn counters(&self, session: Option<&str>) -> Counters {
+        self.store.read_counters(session).await.expect("counters")
+    }
+}
+
+/// Runs the test body once per backend, naming the backend when it fails.
+macro_rules! on_every_backend {
+    (|$f:ident| $body:block) => {
+        for backend in backends() {
+            let $f = fixture(backend).await;
+            let run = async { $body };
+            futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(run))
+                .await
+                .unwrap_or_else(|panic| {
+                    eprintln!("failed on the {backend} backend");
+                    std::panic::resume_unwind(panic)
+                });
+        }
+    };
+}
+
+#[tokio::test]
+async fn a_current_token_rotates_into_a_new_one_and_is_spent() {
+    on_every_backend!(|f| {
+        let (id, first) = f.login().await;
+        let second = f.rotated(&first, T0 + ms(1_000)).await;
+        assert_ne!(first, second);
+        let third = f.rotated(&second, T0 + ms(2_000)).await;
+        assert_ne!(second, third);
+        let counters = f.counters(None).await;
+        assert_eq!(
+            (counters.rotations, counters.refreshes, counters.logins),
+            (2, 2, 1)
+        );
+        assert_eq!(f.counters(Some(&id)).await.rotations, 2);
+    });
+}
+
+#[tokio::test]
+async fn the_token_just_spent_gets_a_grace_answer_inside_the_window() {
+    on_every_backend!(|f| {
+        let (id, first) = f.login().await;
+        let spent_at = T0 + ms(1_000);
+        let second = f.rotated(&first, spent_at).await;
+        let again = f
+            .rotate(&first, spent_at + GRACE - ms(1))
+            .await
+            .expect("grace");
+        assert_eq!(again.new_refresh_token, None, "no second successor");
+        assert_eq!(again.grace_ends_at, Some(spent_at + GRACE));
+        assert!(f.session(&id).await.is_live(T0));
+        // The successor still works: the racing tab did not break the family.
+        f.rotated(&second, T0 + ms(20_000)).await;
+        let counters = f.counters(Some(&id)).await;
+        assert_eq!(
+            (counters.grace_refreshes, counters.reuse_detections),
+            (1, 0)
+        );
+    });
+}
+
+#[tokio::test]
+async fn a_spent_token_outside_the_window_revokes_the_whole_family() {
+    on_every_backend!(|f| {
+        let (id, first) = f.login().await;
+        let second = f.rotated(&first, T0 + ms(1_000)).await;
+        let reuse = f.rotate(&first, T0 + ms(1_000) + GRACE).await;
+        assert!(matches!(reuse, Err(RefreshError::Reused(_))), "{reuse:?}");
+        assert!(f.session(&id).await.revoked);
+        // The legitimate successor dies with the family.
+        assert!(matches!(
+            f.rotate(&second, T0 + ms(20_000)).await,
+            Err(RefreshError::Revoked(_))
+        ));
+        assert_eq!(f.counters(None).await.reuse_detections, 1);
+    });
+}
+
+#[tokio::test]
+async fn a_token_two_rotations_old_is_reuse_even_inside_the_window() {
+    on_every_backend!(|f| {
+        let (id, first) = f.login().await;
+        let second = f.rotated(&first, T0 + ms(1_000)).await;
+        f.rotated(&second, T0 + ms(2_000)).await;
+        assert!(matches!(
+            f.rotate(&first, T0 + ms(3_000)).await,
+            Err(RefreshError::Reused(_))
+        ));
+        assert!(f.session(&id).await.revoked);
+    });
+}
+
+#[tokio::test]
+async fn a_revoked_or_expired_session_cannot_refresh() {
+    on_every_backend!(|f| {
+        let (id, token) = f.login().await;
+        f.store.revoke(&id, T0, "logout").await.expect("revoke");
+        assert!(matches!(
+            f.rotate(&token, T0 + ms(1)).await,
+            Err(RefreshError::Revoked(_))
+        ));
+        let (_, token) = f.login().await;
+        assert!(matches!(
+            f.rotate(&token, T0 + LIFETIME).await,
+            Err(RefreshError::Expired(_))
+        ));
+    });
+}
+
+#[tokio::test]
+async fn a_token_unused_for_the_idle_timeout_ends_the_session_and_each_rotation_renews_it() {
+    on_every_backend!(|f| {
+        let (id, token) = f.login().await;
+        let idle = POLICY.idle;
+        let renewed = f.rotated(&token, T0 + idle - ms(1)).await;
+        assert!(
+            f.rotate(&renewed, T0 + 2 * idle - ms(2)).await.is_ok(),
+            "the clock restarts with every rotation"
+        );
+        let (id2, token2) = f.login().await;
+        assert!(matches!(
+            f.rotate(&token2, T0 + idle).await,
+            Err(RefreshError::Idle(ref who)) if who.session == id2
+        ));
+        assert!(
+            f.session(&id2).await.revoked,
+            "an idle session ends for good"
+        );
+        assert!(!f.session(&id).await.revoked);
+    });
+}
+
+#[tokio::test]
+async fn missing_garbage_and_unknown_tokens_are_refused_and_counted() {
+    on_every_backend!(|f| {
+        assert!(matches!(
+            f.store.rotate(None, T0, POLICY).await,
+            Err(RefreshError::Missing)
+        ));
+        assert!(matches!(
+            f.rotate("not-a-token", T0).await,
+            Err(RefreshError::Unknown)
+        ));
+        assert!(matches!(
+            f.rotate(&new_refresh_token(), T0).await,
+            Err(RefreshError::Unknown)
+        ));
+        assert_eq!(
+            f.counters(None).await.failed_refreshes,
+            2,
+            "a missing cookie never reaches the store"
+        );
+    });
+}
+
+#[tokio::test]
+async fn the_raw_token_is_never_stored() {
+    on_every_backend!(|f| {
+        let (_, token) = f.login().await;
+        let stored: Vec<Vec<u8>> = match &f.store {
+            Store::Sqlite(store) => store.token_hashes().await,
+            Store::Postgres(store) => store.token_hashes().await,
+        };
+        assert_eq!(stored, vec![refresh_token_hash(&token).expect("hash")]);
+        assert!(!stored[0]
+            .windows(token.len())
+            .any(|w| w == token.as_bytes()));
+    });
+}
+
+#[tokio::test]
+async fn peek_agrees_with_rotate_and_changes_nothing() {
+    on_every_backend!(|f| {
+        let peek = |token: &str, at| f.store.peek(token.to_owned(), at, POLICY);
+        let (_, first) = f.login().await;
+        assert!(peek(&first, T0).await.expect("peek").is_some());
+        assert!(
+            peek(&first, T0).await.expect("peek").is_some(),
+            "still current"
+        );
+        let second = f.rotated(&first, T0 + ms(1_000)).await;
+        assert!(
+            peek(&first, T0 + ms(2_000)).await.expect("peek").is_some(),
+            "grace"
+        );
+        assert!(
+            peek(&first, T0 + ms(1_000) + GRACE)
+                .await
+                .expect("peek")
+                .is_none(),
+            "reuse"
+        );
+        assert!(peek(&second, T0 + ms(1_001) + GRACE)
+            .await
+            .expect("peek")
+            .is_some());
+        assert!(peek("garbage", T0).await.expect("peek").is_none());
+    });
+}
+
+#[tokio::test]
+async fn superseding_raises_the_access_version_and_lifetime_is_per_session() {
+    on_every_backend!(|f| {
+        let (id, _) = f.login().await;
+        assert_eq!(f.session(&id).await.access_version, 0);
+        f.store
+            .supersede_access_tokens(&id)
+            .await
+            .expect("supersede");
+        assert_eq!(f.session(&id).await.access_version, 1);
+        f.store
+            .set_access_ttl(&id, Duration::from_secs(7))
+            .await
+            .expect("ttl");
+        assert_eq!(
+            f.session(&id).await.access_ttl,
+            Some(Duration::from_secs(7))
+        );
+    });
+}
+
+#[tokio::test]
+async fn live_sessions_are_found_by_any_of_their_tokens_and_listed_newest_first() {
+    on_every_backend!(|f| {
+        let (id, first) = f.login().await;
+        let second = f.rotated(&first, T0 + ms(1_000)).await;
+        for token in [&first, &second] {
+            let found = f
+                .store
+                .live_session_of(token.clone(), T0)
+                .await
+                .expect("query");
+            assert_eq!(found.map(|s| s.session.id), Some(id.clone()));
+        }
+        let (other, _) = f.login().await;
+        let listed = f.store.list_live(f.user_id, &id, T0).await.expect("list");
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed.iter().filter(|s| s.current).count(), 1);
+        let current = listed.iter().find(|s| s.current).expect("current");
+        assert_eq!(current.last_active_at, (T0 + ms(1_000)).unix_secs());
+        assert_eq!(current.expires_at, (T0 + LIFETIME).unix_secs());
+        assert_eq!(
+            f.store
+                .revoke_others(f.user_id, &id, T0)
+                .await
+                .expect("revoke others"),
+            1
+        );
+        assert!(f.session(&other).await.revoked);
+        f.store.revoke(&id, T0, "demo").await.expect("revoke");
+        assert_eq!(
+            f.store.live_session_of(second, T0).await.expect("query"),
+            None
+        );
+    });
+}
+
+#[tokio::test]
+async fn counters_count_per_server_and_per_session_and_flushes_add_up() {
+    on_every_backend!(|f| {
+        let (id, token) = f.login().await;
+        f.rotated(&token, T0 + ms(1)).await;
+        f.store.count(counter::FAILED_LOGINS).await.expect("count");
+        f.store
+            .add_to_counters(vec![("rejected.42001".into(), 2)])
+            .await
+            .expect("add");
+        f.store
+            .add_to_counters(vec![("rejected.42001".into(), 3)])
+            .await
+            .expect("add");
+        let server = f.counters(None).await;
+        assert_eq!((server.refreshes, server.failed_logins), (1, 1));
+        assert_eq!(server.rejected.get("42001"), Some(&5));
+        let session = f.counters(Some(&id)).await;
+        assert_eq!((session.refreshes, session.failed_logins), (1, 0));
+    });
+}
+
+#[tokio::test]
+async fn pruning_keeps_live_sessions_and_recently_spent_tokens() {
+    on_every_backend!(|f| {
+        let day = Duration::from_secs(24 * 3600);
+        let long = RefreshPolicy {
+            idle: 10 * day,
+            ..POLICY
+        };
+        let (_, first) = f
+            .store
+            .start_session(f.user_id, T0, 30 * day)
+            .await
+            .expect("login");
+        let second = f
+            .store
+            .rotate(Some(first), T0 + ms(1), long)
+            .await
+            .expect("rotate")
+            .new_refresh_token
+            .expect("token");
+        let (short, _) = f
+            .store
+            .start_session(f.user_id, T0, Duration::from_secs(60))
+            .await
+            .expect("short login");
+        assert_eq!(f.store.prune(T0 + ms(1_000)).await.expect("prune"), (0, 0));
+        let (sessions, tokens) = f.store.prune(T0 + 2 * day).await.expect("prune");
+        assert_eq!(sessions, 1, "the 60 s session ended more than a day ago");
+        assert_eq!(tokens, 1, "the first token was spent more than a day ago");
+        assert!(f
+            .store
+            .load_session(&short.session.id)
+            .await
+            .expect("load")
+            .is_none());
+        assert!(
+            f.store
+                .rotate(Some(second), T0 + 2 * day, long)
+                .await
+                .is_ok(),
+            "the current token of the long session still works"
+        );
+    });
+}
+
+#[tokio::test]
+async fn demo_users_are_upserted_with_normalised_identities_and_not_rehashed() {
+    on_every_backend!(|f| {
+        let identity = Identity::new("acme", "DEMO");
+        let (found, first_hash) = f
+            .store
+            .find_user(&identity)
+            .await
+            .expect("query")
+            .expect("found");
+        assert_eq!(
+            (found.customer_code.as_str(), found.username.as_str()),
+            ("ACME", "demo")
+        );
+        assert!(found.is_demo);
+        assert_eq!(f.store.count_demo_users().await.expect("count"), 1);
+        let mut user = DemoUser {
+            customer_code: " acme ".into(),
+            username: "Demo".into(),
+            password: Secret::new("demo-password"),
+            display_name: "Dana".into(),
+        };
+        f.store
+            .seed_demo_users(std::slice::from_ref(&user))
+            .await
+            .expect("unchanged");
+        let (same, same_hash) = f.store.find_user(&identity).await.expect("q").expect("f");
+        assert_eq!(
+            first_hash, same_hash,
+            "an unchanged password is not rehashed"
+        );
+        assert_eq!(same.id, found.id);
+        user.password = Secret::new("another-password");
+        user.display_name = "Dana D.".into();
+        f.store.seed_demo_users(&[user]).await.expect("update");
+        let (changed, new_hash) = f.store.find_user(&identity).await.expect("q").expect("f");
+        assert_eq!(changed.display_name, "Dana D.");
+        assert!(verify_password(&new_hash, "another-password"));
+    });
+}
+
+/// Two stores on one database are two server processes: racing requests with one token,
+/// spread over both, rotate it exactly once, and the rest get grace answers.
+#[tokio::test]
+async fn one_token_presented_at_once_through_two_stores_rotates_once() {
+    for backend in backends() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = settings_for(backend, dir.path()).await;
+        let a = Store::open(&settings).await.expect("a");
+        let b = Store::open(&settings).await.expect("b");
+        let user = DemoUser {
+            customer_code: "ACME".into(),
+            username: "demo".into(),
+            password: Secret::new("demo-password"),
+            display_name: "Dana".into(),
+        };
+        a.seed_demo_users(&[user]).await.expect("user");
+        let (found, _) = a
+            .find_user(&Identity::new("ACME", "demo"))
+            .await
+            .expect("q")
+            .expect("user");
+        let (session, token) = a
+            .start_session(found.id, T0, LIFETIME)
+            .await
+            .expect("login");
+        let racing = (0..50).map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let token = token.clone();
+            tokio::spawn(async move { store.rotate(Some(token), T0 + ms(5), POLICY).await })
+        });
+        let outcomes: Vec<Refreshed> = futures::future::join_all(racing)
+            .await
+            .into_iter()
+            .map(|joined| joined.expect("task").expect("every racer succeeds"))
+            .collect();
+        let rotations = outcomes
+            .iter()
+            .filter(|r| r.new_refresh_token.is_some())
+            .count();
+        assert_eq!(rotations, 1, "{backend}: exactly one rotation");
+        let counters = b.read_counters(None).await.expect("counters");
+        assert_eq!(
+            (
+                counters.rotations,
+                counters.grace_refreshes,
+                counters.reuse_detections
+            ),
+            (1, 49, 0),
+            "{backend}"
+        );
+        assert!(
+            !a.load_session(&session.session.id)
+                .await
+                .expect("q")
+                .expect("s")
+                .session
+                .revoked,
+            "{backend}: the family survives"
+        );
+    }
+}
+
+#[tokio::test]
+async fn instances_sharing_a_postgres_database_share_one_generated_signing_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite = Store::open(&settings_for("sqlite", dir.path()).await)
+        .await
+        .expect("sqlite");
+    assert_eq!(
+        sqlite
+            .shared_signing_key("candidate".into())
+            .await
+            .expect("q"),
+        None,
+        "SQLite keeps its key in data_dir"
+    );
+    if postgres_server().is_none() {
+        return;
+    }
+    let settings = settings_for("postgres", dir.path()).await;
+    let (a, b) = (
+        Store::open(&settings).await.expect("a"),
+        Store::open(&settings).await.expect("b"),
+    );
+    let (from_a, from_b) = tokio::join!(
+        a.shared_signing_key("key-of-a".into()),
+        b.shared_signing_key("key-of-b".into())
+    );
+    let (from_a, from_b) = (from_a.expect("a"), from_b.expect("b"));
+    assert_eq!(from_a, from_b);
+    assert!(matches!(from_a.as_deref(), Some("key-of-a" | "key-of-b")));
+}
