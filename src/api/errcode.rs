@@ -42,11 +42,13 @@ pub enum ErrCode {
     /// The server is too busy for this request right now (password hashing is bounded);
     /// try again in a moment.
     Overloaded,
+    /// The database cannot be reached; the request changed nothing. Try again shortly.
+    Unavailable,
 }
 
 impl ErrCode {
     /// All codes, in table order (used by the README check and the counters).
-    pub const ALL: [ErrCode; 17] = [
+    pub const ALL: [ErrCode; 18] = [
         ErrCode::Ok,
         ErrCode::SessionSuperseded,
         ErrCode::InvalidCredential,
@@ -64,6 +66,7 @@ impl ErrCode {
         ErrCode::RequestTimeout,
         ErrCode::Internal,
         ErrCode::Overloaded,
+        ErrCode::Unavailable,
     ];
 
     /// The codes that make a client refresh its access token and replay the request,
@@ -99,6 +102,7 @@ impl ErrCode {
             ErrCode::RequestTimeout => 40800,
             ErrCode::Internal => 50000,
             ErrCode::Overloaded => 50300,
+            ErrCode::Unavailable => 50301,
         }
     }
 
@@ -126,6 +130,7 @@ impl ErrCode {
             ErrCode::RequestTimeout => "request not completed in time",
             ErrCode::Internal => "internal server error",
             ErrCode::Overloaded => "server busy, try again in a moment",
+            ErrCode::Unavailable => "service unavailable, try again shortly",
         }
     }
 }

@@ -14,6 +14,8 @@ pub use redirect::RedirectPath;
 /// Paths of the endpoints, named once so the client and the server cannot drift apart.
 pub mod paths {
     pub const HEALTH: &str = "/api/health";
+    /// Readiness for a load balancer: 503 while the database is unreachable.
+    pub const READY: &str = "/api/ready";
     pub const LOGIN: &str = "/api/auth/login";
     pub const REFRESH: &str = "/api/auth/refresh";
     pub const LOGOUT: &str = "/api/auth/logout";

@@ -27,6 +27,7 @@ pub(crate) fn router() -> Router<AppState> {
     let at = |path: &'static str| path.strip_prefix("/api").unwrap_or(path);
     Router::new()
         .route(at(paths::HEALTH), get(health))
+        .route(at(paths::READY), get(ready))
         .route(at(paths::LOGIN), post(login))
         .route(at(paths::REFRESH), post(refresh))
         .route(at(paths::LOGOUT), post(logout))
@@ -43,8 +44,17 @@ pub(crate) fn router() -> Router<AppState> {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }
 
+/// Liveness: the process answers (a load balancer must not restart it for a database
+/// outage, hence no database in here).
 async fn health() -> ApiResult<&'static str> {
     Ok(Data("ok"))
+}
+
+/// Readiness: the database answers now, so this instance can serve; 503 (50301) while it
+/// does not, so that a load balancer drains the instance.
+async fn ready(state: axum::extract::State<AppState>) -> ApiResult<&'static str> {
+    state.store.ping().await?;
+    Ok(Data("ready"))
 }
 
 /// Upper bounds on login fields: generous for people, small for attackers.

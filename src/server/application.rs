@@ -103,8 +103,12 @@ impl Application {
         let (store, rejections) = (self.state.store.clone(), Arc::clone(&self.state.rejections));
         drop(self.state);
         let background = maintenance::spawn(store.clone(), Arc::clone(&rejections));
+        let listener = store.spawn_listener();
         let served = serve(self.listener, self.router, self.limits, shutdown).await;
         background.abort();
+        if let Some(listener) = listener {
+            listener.abort();
+        }
         // What was counted since the last flush is not lost on a clean stop.
         maintenance::flush_rejections(&store, &rejections).await;
         served

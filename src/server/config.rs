@@ -625,14 +625,17 @@ mod tests {
             "postgres://app:pa55-word@db.internal/painless",
             "PostgreSQL://app@db.internal:5433/painless?sslmode=require",
         ] {
-            let settings = Settings::from_toml(&format!("[server]\ndatabase = {url:?}"))
-                .expect("valid");
+            let settings =
+                Settings::from_toml(&format!("[server]\ndatabase = {url:?}")).expect("valid");
             assert_eq!(settings.database(), Database::Postgres(url));
             assert!(!format!("{settings:?}").contains("pa55-word"));
         }
         for (toml, key) in [
             ("[server]\ndatabase = \" \"", "server.database"),
-            ("[server]\ndatabase_pool_size = 0", "server.database_pool_size"),
+            (
+                "[server]\ndatabase_pool_size = 0",
+                "server.database_pool_size",
+            ),
             (
                 "[server]\ndatabase_connect_timeout_secs = 0",
                 "server.database_connect_timeout_secs",

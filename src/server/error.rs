@@ -46,6 +46,9 @@ pub(crate) enum ApiError {
     RequestTimeout,
     #[error("too busy")]
     Overloaded,
+    /// The database cannot be reached; the store logs it once per outage.
+    #[error("database unavailable")]
+    Unavailable,
     /// The cause is logged by the middleware, never sent to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -85,6 +88,7 @@ impl ApiError {
             CrossOrigin => (StatusCode::FORBIDDEN, ErrCode::CrossOrigin),
             RequestTimeout => (StatusCode::REQUEST_TIMEOUT, ErrCode::RequestTimeout),
             Overloaded => (StatusCode::SERVICE_UNAVAILABLE, ErrCode::Overloaded),
+            Unavailable => (StatusCode::SERVICE_UNAVAILABLE, ErrCode::Unavailable),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrCode::Internal),
         };
         let message = match self {
@@ -103,14 +107,15 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         let mut response = (status, Json(Envelope::<()>::error(code, message))).into_response();
-        if matches!(code, ErrCode::Overloaded | ErrCode::RateLimited) {
-            // Overload passes within a second; a throttle within its window, but clients
-            // should not hammer it either.
-            let seconds = if code == ErrCode::Overloaded {
-                "1"
-            } else {
-                "60"
-            };
+        // Overload passes within a second; a database outage takes longer; a throttle
+        // lasts its window, but clients should not hammer it either.
+        let retry_after = match code {
+            ErrCode::Overloaded => Some("1"),
+            ErrCode::Unavailable => Some("5"),
+            ErrCode::RateLimited => Some("60"),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from_static(seconds),
@@ -123,7 +128,11 @@ impl IntoResponse for ApiError {
 
 impl From<crate::server::store::DbError> for ApiError {
     fn from(error: crate::server::store::DbError) -> Self {
-        ApiError::Internal(error.to_string())
+        if error.is_unavailable() {
+            ApiError::Unavailable
+        } else {
+            ApiError::Internal(error.to_string())
+        }
     }
 }
 

@@ -75,7 +75,9 @@ pub(crate) async fn flush_rejections(store: &Store, rejections: &Rejections) {
         .map(|(code, count)| (rejection_counter(*code), *count))
         .collect();
     if let Err(error) = store.add_to_counters(counts).await {
-        tracing::error!(%error, "could not store rejection counters; will retry");
+        if !error.is_unavailable() {
+            tracing::error!(%error, "could not store rejection counters; will retry");
+        }
         rejections.give_back(&taken);
     }
 }
@@ -102,6 +104,7 @@ pub(crate) fn spawn(
                         Ok((sessions, tokens)) => {
                             tracing::info!(sessions, tokens, "pruned ended sessions and old spent tokens")
                         }
+                        Err(error) if error.is_unavailable() => {}
                         Err(error) => tracing::error!(%error, "pruning failed; will retry"),
                     }
                 }

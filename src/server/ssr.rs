@@ -44,6 +44,8 @@ pub(crate) async fn boot_info() -> BootInfo {
             .await
         {
             Ok(found) => boot.user = found.map(|f| f.user.to_api()),
+            // An outage is logged once by the store; the page renders as signed out.
+            Err(error) if error.is_unavailable() => {}
             Err(error) => tracing::error!(%error, "session lookup during rendering failed"),
         }
     }

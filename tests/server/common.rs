@@ -400,3 +400,79 @@ fn sqlite_path(settings: &Settings) -> std::path::PathBuf {
         .data_dir
         .join(settings.server.database.expose())
 }
+
+/// A TCP proxy in front of the run's PostgreSQL server that can be cut: while it is down,
+/// open connections are closed and new ones are closed at once, as when the database
+/// server stops or the network goes, without disturbing the other tests' databases.
+pub struct CuttableProxy {
+    pub port: u16,
+    up: tokio::sync::watch::Sender<bool>,
+}
+
+impl CuttableProxy {
+    pub async fn start() -> Self {
+        let server = postgres_server();
+        let target = server.rsplit('@').next().expect("host:port").to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let (up, watch) = tokio::sync::watch::channel(true);
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    continue;
+                };
+                if !*watch.borrow() {
+                    continue; // dropped: closed at once
+                }
+                let target = target.clone();
+                let mut cut = watch.clone();
+                tokio::spawn(async move {
+                    let Ok(mut upstream) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
+                        _ = cut.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        Self { port, up }
+    }
+
+    /// The URL of `database` (a URL on the run's server) through this proxy.
+    pub fn url_of(&self, database: &str) -> String {
+        let name = database.rsplit('/').next().expect("database name");
+        let user = postgres_server()
+            .trim_start_matches("postgres://")
+            .split('@')
+            .next()
+            .expect("user")
+            .to_owned();
+        format!("postgres://{user}@127.0.0.1:{}/{name}", self.port)
+    }
+
+    pub fn set_up(&self, up: bool) {
+        self.up.send_replace(up);
+    }
+}
+
+/// Asks again every 20 ms until `done` holds, for at most `limit`; whether it did.
+pub async fn within<F, Fut>(limit: std::time::Duration, mut done: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if done().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

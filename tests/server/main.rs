@@ -6,4 +6,5 @@ mod common;
 mod api;
 mod hardening;
 mod hygiene;
+mod outage;
 mod parsers;

@@ -3,18 +3,22 @@
 //! instance; PostgreSQL is the backend for several. The rest of the server sees one
 //! [`Store`]; the refresh rules themselves live in [`records`], shared by both backends.
 
+pub(crate) mod cache;
 mod postgres;
 pub(crate) mod records;
 mod sqlite;
 #[cfg(test)]
 mod tests;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::{ActiveSession, Counters};
 use crate::server::config::{Database, DemoUser, Settings};
 use crate::server::timestamp::Timestamp;
 use crate::server::users::{hash_password, verify_password, Identity};
+use cache::{Changed, SessionCache};
 use postgres::PgStore;
 use records::{RefreshError, RefreshPolicy, Refreshed, SessionWithUser, UserRecord};
 use sqlite::SqliteStore;
@@ -32,6 +36,9 @@ pub enum DbError {
     /// The message names the setting and the server, never the password.
     #[error("`server.database`: cannot use PostgreSQL at {target}: {cause}")]
     Connect { target: String, cause: String },
+    /// Refused without trying: the database is known to be unreachable right now.
+    #[error("the database is unreachable")]
+    Unreachable,
     #[error("database task: {0}")]
     Task(String),
     #[error("cannot create data directory {path}: {source}")]
@@ -39,6 +46,52 @@ pub enum DbError {
         path: String,
         source: std::io::Error,
     },
+}
+
+impl DbError {
+    /// Whether the database could not be reached (rather than refusing the work): the
+    /// request may succeed later, and the answer is 503, not 500.
+    pub(crate) fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Unreachable | Self::Connect { .. } => true,
+            Self::Postgres(error) => match error {
+                // A connection that breaks off mid-handshake reads as a protocol error.
+                sqlx::Error::Io(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                // Class 08: connection exceptions; 57P0x: the server is shutting down,
+                // starting up or restarting.
+                sqlx::Error::Database(error) => error
+                    .code()
+                    .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
+/// A store error, refresh refusals included, as far as the store's health is concerned.
+pub(crate) trait AsDbError {
+    fn as_db_error(&self) -> Option<&DbError>;
+}
+
+impl AsDbError for DbError {
+    fn as_db_error(&self) -> Option<&DbError> {
+        Some(self)
+    }
+}
+
+impl AsDbError for RefreshError {
+    fn as_db_error(&self) -> Option<&DbError> {
+        match self {
+            RefreshError::Db(error) => Some(error),
+            _ => None,
+        }
+    }
 }
 
 /// Names of the counters; `rejected.<errcode>` counts refused requests.
@@ -59,49 +112,137 @@ pub(crate) const SPENT_TOKENS_KEPT: Duration = Duration::from_secs(24 * 3600);
 /// Ended sessions are kept this long (the lab and the log can still refer to them).
 pub(crate) const ENDED_SESSIONS_KEPT: Duration = Duration::from_secs(24 * 3600);
 
-/// One store, either backend. Cheap to clone (both hold a shared pool or connection).
+/// One store, either backend. Cheap to clone: everything in it is shared.
 #[derive(Clone)]
-pub(crate) enum Store {
+pub(crate) struct Store {
+    backend: Backend,
+    health: Arc<Health>,
+    sessions: Arc<SessionCache>,
+}
+
+#[derive(Clone)]
+pub(crate) enum Backend {
     Sqlite(SqliteStore),
     Postgres(PgStore),
 }
 
-/// Calls the same method on whichever backend this is.
+/// Whether the database answers. An outage is logged once, not once per request;
+/// while it lasts requests are refused at once (503) instead of each waiting out the
+/// connect timeout, and a probe, once a second, finds its end.
+#[derive(Default)]
+struct Health {
+    down: AtomicBool,
+}
+
+/// Calls the same method on whichever backend this is, refusing at once while the
+/// database is known to be down, and noting whether it answered.
 macro_rules! on_backend {
-    ($store:expr, $backend:ident => $call:expr) => {
-        match $store {
-            Store::Sqlite($backend) => $call,
-            Store::Postgres($backend) => $call,
+    ($store:expr, $backend:ident => $call:expr) => {{
+        let store = $store;
+        if store.health.down.load(Ordering::Acquire) {
+            return Err(DbError::Unreachable.into());
         }
-    };
+        let result = match &store.backend {
+            Backend::Sqlite($backend) => $call,
+            Backend::Postgres($backend) => $call,
+        };
+        if let Err(error) = &result {
+            store.note_failure(error);
+        }
+        result
+    }};
 }
 
 impl Store {
     /// Opens the configured database and brings its schema up to date.
     pub(crate) async fn open(settings: &Settings) -> Result<Self, DbError> {
-        match settings.database() {
+        let backend = match settings.database() {
             Database::Sqlite(path) => {
                 let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
                     .await
                     .map_err(|e| DbError::Task(e.to_string()))??;
-                Ok(Self::Sqlite(store))
+                Backend::Sqlite(store)
             }
-            Database::Postgres(url) => Ok(Self::Postgres(
+            Database::Postgres(url) => Backend::Postgres(
                 PgStore::connect(
                     url,
                     settings.server.database_pool_size,
                     Duration::from_secs(settings.server.database_connect_timeout_secs),
                 )
                 .await?,
-            )),
-        }
+            ),
+        };
+        // One SQLite instance makes every change itself; PostgreSQL instances learn of
+        // each other's changes only while listening (see `spawn_listener`).
+        let cached = matches!(backend, Backend::Sqlite(_));
+        Ok(Self {
+            backend,
+            health: Arc::default(),
+            sessions: Arc::new(SessionCache::new(cached)),
+        })
     }
 
     /// Which backend, for the log.
     pub(crate) fn backend(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// On PostgreSQL, the task that keeps the session cache in step with the other
+    /// instances' changes (`LISTEN`); until it listens, the cache stays off.
+    pub(crate) fn spawn_listener(&self) -> Option<tokio::task::JoinHandle<()>> {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(store) => Some(store.spawn_listener(Arc::clone(&self.sessions))),
+        }
+    }
+
+    /// Whether the session cache is serving.
+    #[cfg(test)]
+    pub(crate) fn session_cache_on(&self) -> bool {
+        self.sessions.is_enabled()
+    }
+
+    /// Asks the database itself, whatever the health says: readiness and the probe.
+    pub(crate) async fn ping(&self) -> Result<(), DbError> {
+        let answered = match &self.backend {
+            Backend::Sqlite(store) => store.ping().await,
+            Backend::Postgres(store) => store.ping().await,
+        };
+        match &answered {
+            Ok(()) => self.note_recovery(),
+            Err(error) => self.note_failure(error),
+        }
+        answered
+    }
+
+    fn note_failure(&self, error: &impl AsDbError) {
+        let Some(error) = error.as_db_error().filter(|e| e.is_unavailable()) else {
+            return;
+        };
+        if self.health.down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        tracing::error!(%error, "database unreachable: /api answers 503 (50301) until it is back");
+        // Changes made elsewhere meanwhile may never be announced to this instance.
+        self.sessions.forget_all();
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if store.ping().await.is_ok() {
+                    break;
+                }
+            }
+        });
+    }
+
+    fn note_recovery(&self) {
+        if self.health.down.swap(false, Ordering::AcqRel) {
+            tracing::info!("database reachable again");
         }
     }
 
@@ -176,7 +317,15 @@ impl Store {
         policy: RefreshPolicy,
     ) -> Result<Refreshed, RefreshError> {
         let presented = presented.ok_or(RefreshError::Missing)?;
-        on_backend!(self, store => store.rotate(presented, now, policy).await)
+        let refreshed = on_backend!(self, store => store.rotate(presented, now, policy).await);
+        if let Err(
+            RefreshError::Reused(who) | RefreshError::Idle(who) | RefreshError::DemoOff(who),
+        ) = &refreshed
+        {
+            // These revoked the session.
+            self.sessions.forget(&Changed::Session(who.session.clone()));
+        }
+        refreshed
     }
 
     /// The session a refresh cookie belongs to, if presenting it now would succeed (used to
@@ -200,12 +349,21 @@ impl Store {
         on_backend!(self, store => store.live_session_of(presented, now).await)
     }
 
-    /// A session and its user by id.
+    /// A session and its user by id: what every authenticated request checks, served
+    /// from memory where the cache can vouch for it (see [`cache`]).
     pub(crate) async fn load_session(
         &self,
         session_id: &str,
     ) -> Result<Option<SessionWithUser>, DbError> {
-        on_backend!(self, store => store.load_session(session_id.to_owned()).await)
+        if let Some(found) = self.sessions.get(session_id) {
+            return Ok(Some(found));
+        }
+        let epoch = self.sessions.epoch();
+        let found = on_backend!(self, store => store.load_session(session_id.to_owned()).await)?;
+        if let Some(found) = &found {
+            self.sessions.insert(found, epoch);
+        }
+        Ok(found)
     }
 
     /// The user's live sessions, newest first, marking `current`.
@@ -225,7 +383,10 @@ impl Store {
         now: Timestamp,
         reason: &'static str,
     ) -> Result<(), DbError> {
-        on_backend!(self, store => store.revoke(session_id.to_owned(), now, reason).await)
+        let changed = Changed::Session(session_id.to_owned());
+        on_backend!(self, store => store.revoke(session_id.to_owned(), now, reason).await)?;
+        self.sessions.forget(&changed);
+        Ok(())
     }
 
     /// Ends every live session of the user except `keep`; how many were ended.
@@ -235,12 +396,18 @@ impl Store {
         keep: &str,
         now: Timestamp,
     ) -> Result<u64, DbError> {
-        on_backend!(self, store => store.revoke_others(user_id, keep.to_owned(), now).await)
+        let ended =
+            on_backend!(self, store => store.revoke_others(user_id, keep.to_owned(), now).await)?;
+        self.sessions.forget(&Changed::User(user_id));
+        Ok(ended)
     }
 
     /// Makes every access token minted so far for the session unusable (they answer 30001).
     pub(crate) async fn supersede_access_tokens(&self, session_id: &str) -> Result<(), DbError> {
-        on_backend!(self, store => store.supersede_access_tokens(session_id.to_owned()).await)
+        let changed = Changed::Session(session_id.to_owned());
+        on_backend!(self, store => store.supersede_access_tokens(session_id.to_owned()).await)?;
+        self.sessions.forget(&changed);
+        Ok(())
     }
 
     /// Sets the access-token lifetime of one session (takes effect at its next refresh).
@@ -250,7 +417,10 @@ impl Store {
         lifetime: Duration,
     ) -> Result<(), DbError> {
         let seconds = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX);
-        on_backend!(self, store => store.set_access_ttl(session_id.to_owned(), seconds).await)
+        on_backend!(self, store => store.set_access_ttl(session_id.to_owned(), seconds).await)?;
+        self.sessions
+            .forget(&Changed::Session(session_id.to_owned()));
+        Ok(())
     }
 
     /// Deletes sessions that ended more than [`ENDED_SESSIONS_KEPT`] ago, with their tokens
@@ -268,9 +438,9 @@ impl Store {
         &self,
         candidate: String,
     ) -> Result<Option<String>, DbError> {
-        match self {
-            Self::Sqlite(_) => Ok(None),
-            Self::Postgres(store) => store.shared_signing_key(candidate).await.map(Some),
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(None),
+            Backend::Postgres(store) => store.shared_signing_key(candidate).await.map(Some),
         }
     }
 }

@@ -4,11 +4,13 @@
 //! Times are Unix milliseconds, as in SQLite.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Connection, Postgres, Row, Transaction};
 
+use super::cache::{Changed, SessionCache};
 use super::records::{
     active_session, RefreshError, RefreshPolicy, Refreshed, SessionRecord, SessionWithUser,
     TokenRow, UserRecord, Verdict,
@@ -18,6 +20,10 @@ use crate::api::ActiveSession;
 use crate::server::timestamp::Timestamp;
 use crate::server::tokens::{new_refresh_token, random_token, refresh_token_hash};
 use crate::server::users::Identity;
+
+/// The channel on which every change to a session is announced to the other instances,
+/// from inside the transaction that makes it (PostgreSQL delivers it at commit).
+const CHANGES: &str = "painless_sessions";
 
 #[derive(Clone)]
 pub(crate) struct PgStore {
@@ -72,6 +78,42 @@ impl PgStore {
             .connect_lazy_with(options);
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
+    }
+
+    pub(super) async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Listens for the other instances' changes and forgets what they name. The cache is
+    /// on only while listening: when the connection drops, notifications may have been
+    /// missed, so the cache goes off (every check reads the database) until listening
+    /// again, and starts empty.
+    pub(super) fn spawn_listener(&self, cache: Arc<SessionCache>) -> tokio::task::JoinHandle<()> {
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            let mut retry = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                retry.tick().await;
+                let mut listener = match PgListener::connect_with(&pool).await {
+                    Ok(listener) => listener,
+                    Err(_) => continue, // the store notes the outage on its own calls
+                };
+                if listener.listen(CHANGES).await.is_err() {
+                    continue;
+                }
+                cache.set_enabled(true);
+                // `Ok(None)`: the connection was lost (and would be silently reopened).
+                while let Ok(Some(notification)) = listener.try_recv().await {
+                    match Changed::from_payload(notification.payload()) {
+                        Some(changed) => cache.forget(&changed),
+                        None => cache.forget_all(),
+                    }
+                }
+                cache.set_enabled(false);
+                tracing::warn!("session change channel lost: every access check reads the database until it is back");
+            }
+        })
     }
 
     pub(super) async fn find_user(
@@ -241,6 +283,7 @@ impl PgStore {
         };
         if let Some(reason) = plan.revoke {
             revoke(&mut *transaction, &session_id, now, reason).await?;
+            announce(&mut *transaction, &Changed::Session(session_id.clone())).await?;
         }
         for name in plan.counts {
             bump(&mut transaction, name, Some(&session_id)).await?;
@@ -310,7 +353,11 @@ impl PgStore {
         now: Timestamp,
         reason: &'static str,
     ) -> Result<(), DbError> {
-        revoke(&self.pool, &session_id, now, reason).await
+        let mut transaction = self.pool.begin().await?;
+        revoke(&mut *transaction, &session_id, now, reason).await?;
+        announce(&mut *transaction, &Changed::Session(session_id)).await?;
+        transaction.commit().await?;
+        Ok(())
     }
 
     pub(super) async fn revoke_others(
@@ -319,23 +366,30 @@ impl PgStore {
         keep: String,
         now: Timestamp,
     ) -> Result<u64, DbError> {
-        Ok(sqlx::query(
+        let mut transaction = self.pool.begin().await?;
+        let ended = sqlx::query(
             "UPDATE sessions SET revoked_at = $1, revoked_reason = 'signed out from another session'
              WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL",
         )
         .bind(now.unix_ms())
         .bind(user_id)
         .bind(keep)
-        .execute(&self.pool)
+        .execute(&mut *transaction)
         .await?
-        .rows_affected())
+        .rows_affected();
+        announce(&mut *transaction, &Changed::User(user_id)).await?;
+        transaction.commit().await?;
+        Ok(ended)
     }
 
     pub(super) async fn supersede_access_tokens(&self, session_id: String) -> Result<(), DbError> {
+        let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE sessions SET access_version = access_version + 1 WHERE id = $1")
-            .bind(session_id)
-            .execute(&self.pool)
+            .bind(&session_id)
+            .execute(&mut *transaction)
             .await?;
+        announce(&mut *transaction, &Changed::Session(session_id)).await?;
+        transaction.commit().await?;
         Ok(())
     }
 
@@ -344,11 +398,14 @@ impl PgStore {
         session_id: String,
         seconds: i64,
     ) -> Result<(), DbError> {
+        let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE sessions SET access_ttl_secs = $1 WHERE id = $2")
             .bind(seconds)
-            .bind(session_id)
-            .execute(&self.pool)
+            .bind(&session_id)
+            .execute(&mut *transaction)
             .await?;
+        announce(&mut *transaction, &Changed::Session(session_id)).await?;
+        transaction.commit().await?;
         Ok(())
     }
 
@@ -403,6 +460,14 @@ impl PgStore {
             .fetch_all(&self.pool)
             .await
             .expect("hashes")
+    }
+
+    /// Runs a statement outside the store's interface (to simulate what it never does).
+    pub(super) async fn execute_for_test(&self, sql: &str) {
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&self.pool)
+            .await
+            .expect("statement");
     }
 }
 
@@ -521,6 +586,19 @@ where
     .bind(session_id)
     .execute(executor)
     .await?;
+    Ok(())
+}
+
+/// Tells the other instances, at commit, to forget what `changed` names.
+async fn announce<'e, E>(executor: E, changed: &Changed) -> Result<(), DbError>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANGES)
+        .bind(changed.to_payload())
+        .execute(executor)
+        .await?;
     Ok(())
 }
 

@@ -157,6 +157,11 @@ impl SqliteStore {
         .map_err(|e| DbError::Task(e.to_string()))?
     }
 
+    pub(super) async fn ping(&self) -> Result<(), DbError> {
+        self.call(|connection| Ok(connection.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
     pub(super) async fn find_user(
         &self,
         identity: Identity,

@@ -285,9 +285,9 @@ async fn missing_garbage_and_unknown_tokens_are_refused_and_counted() {
 async fn the_raw_token_is_never_stored() {
     on_every_backend!(|f| {
         let (_, token) = f.login().await;
-        let stored: Vec<Vec<u8>> = match &f.store {
-            Store::Sqlite(store) => store.token_hashes().await,
-            Store::Postgres(store) => store.token_hashes().await,
+        let stored: Vec<Vec<u8>> = match &f.store.backend {
+            Backend::Sqlite(store) => store.token_hashes().await,
+            Backend::Postgres(store) => store.token_hashes().await,
         };
         assert_eq!(stored, vec![refresh_token_hash(&token).expect("hash")]);
         assert!(!stored[0]
@@ -582,4 +582,149 @@ async fn instances_sharing_a_postgres_database_share_one_generated_signing_key()
     let (from_a, from_b) = (from_a.expect("a"), from_b.expect("b"));
     assert_eq!(from_a, from_b);
     assert!(matches!(from_a.as_deref(), Some("key-of-a" | "key-of-b")));
+}
+
+/// Waits for `done` to hold, checking every 10 ms, for at most `limit`.
+async fn within(limit: Duration, mut done: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if done().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(ms(10)).await;
+    }
+}
+
+/// Two instances on one PostgreSQL database: each serves access checks from its cache,
+/// and a change made through one reaches the other's within a second — also when the
+/// change channel was lost in between (then the cache is off, or back on and empty).
+#[tokio::test]
+async fn a_change_made_through_one_instance_reaches_the_others_cache_within_a_second() {
+    if postgres_server().is_none() {
+        eprintln!("TEST_POSTGRES is not set: nothing to test on SQLite (one instance)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let settings = settings_for("postgres", dir.path()).await;
+    let (a, b) = (
+        Store::open(&settings).await.expect("a"),
+        Store::open(&settings).await.expect("b"),
+    );
+    assert!(!b.session_cache_on(), "off until listening");
+    let listeners = [a.spawn_listener(), b.spawn_listener()];
+    assert!(
+        within(Duration::from_secs(5), async || a.session_cache_on()
+            && b.session_cache_on())
+        .await,
+        "both listen"
+    );
+    let user = DemoUser {
+        customer_code: "ACME".into(),
+        username: "demo".into(),
+        password: Secret::new("demo-password"),
+        display_name: "Dana".into(),
+    };
+    a.seed_demo_users(&[user]).await.expect("user");
+    let (found, _) = a
+        .find_user(&Identity::new("ACME", "demo"))
+        .await
+        .expect("q")
+        .expect("user");
+    let now = Timestamp::now();
+    let session_of = async |store: &Store, id: &str| {
+        store
+            .load_session(id)
+            .await
+            .expect("load")
+            .expect("exists")
+            .session
+    };
+
+    // Superseded on A: B, which had the session cached, sees the new access version.
+    let (s1, _) = a
+        .start_session(found.id, now, LIFETIME)
+        .await
+        .expect("login");
+    let id = s1.session.id;
+    assert_eq!(session_of(&b, &id).await.access_version, 0);
+    assert!(b.sessions.get(&id).is_some(), "cached on B");
+    a.supersede_access_tokens(&id).await.expect("supersede");
+    assert!(
+        within(Duration::from_secs(1), async || session_of(&b, &id)
+            .await
+            .access_version
+            == 1)
+        .await
+    );
+
+    // Revoked on A: B sees it.
+    a.revoke(&id, now, "test").await.expect("revoke");
+    assert!(
+        within(Duration::from_secs(1), async || session_of(&b, &id)
+            .await
+            .revoked)
+        .await
+    );
+
+    // Every other session of the user ended on B: A sees it.
+    let (keep, _) = a
+        .start_session(found.id, now, LIFETIME)
+        .await
+        .expect("login");
+    let (other, _) = a
+        .start_session(found.id, now, LIFETIME)
+        .await
+        .expect("login");
+    assert!(!session_of(&a, &other.session.id).await.revoked);
+    b.revoke_others(found.id, &keep.session.id, now)
+        .await
+        .expect("end others");
+    assert!(
+        within(Duration::from_secs(1), async || session_of(
+            &a,
+            &other.session.id
+        )
+        .await
+        .revoked)
+        .await
+    );
+
+    // The channel is cut, and a change arrives that announces nothing (made behind the
+    // server's back): B does not keep trusting what it cached.
+    let (s2, _) = a
+        .start_session(found.id, now, LIFETIME)
+        .await
+        .expect("login");
+    let id = s2.session.id;
+    assert!(!session_of(&b, &id).await.revoked);
+    assert!(b.sessions.get(&id).is_some(), "cached on B");
+    let Backend::Postgres(pg) = &a.backend else {
+        unreachable!("postgres")
+    };
+    pg.execute_for_test(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE pid <> pg_backend_pid() AND query LIKE 'LISTEN%'",
+    )
+    .await;
+    pg.execute_for_test(&format!(
+        "UPDATE sessions SET revoked_at = 1 WHERE id = '{id}'"
+    ))
+    .await;
+    assert!(
+        within(Duration::from_secs(1), async || session_of(&b, &id)
+            .await
+            .revoked)
+        .await,
+        "the cache went off (or came back empty) when the channel was lost"
+    );
+    assert!(
+        within(Duration::from_secs(5), async || b.session_cache_on()).await,
+        "and listens again"
+    );
+    for listener in listeners.into_iter().flatten() {
+        listener.abort();
+    }
 }
