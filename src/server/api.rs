@@ -1,6 +1,6 @@
 //! The `/api` router and its handlers. Every answer is the envelope.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -73,6 +73,18 @@ fn check_login_input(request: &LoginRequest) -> Result<(), ApiError> {
         if value.len() > max {
             return Err(ApiError::InvalidInput(format!(
                 "{name} must be at most {max} bytes"
+            )));
+        }
+    }
+    // Identities are text for people; control characters (NUL among them, which
+    // PostgreSQL text cannot even hold) are a mistake or an attack, never a name.
+    for (name, value) in [
+        ("customer_code", &request.customer_code),
+        ("username", &request.username),
+    ] {
+        if value.chars().any(char::is_control) {
+            return Err(ApiError::InvalidInput(format!(
+                "{name} must not contain control characters"
             )));
         }
     }
@@ -162,11 +174,11 @@ pub(super) async fn sign_in(
     check_login_input(&request)?;
     let identity = Identity::new(&request.customer_code, &request.username);
     // Counted as a failure from here on, unless it succeeds or is never tried.
-    let attempt = match state.throttle.begin(
-        &identity.throttle_key(),
-        client.address,
-        Instant::now(),
-    ) {
+    let attempt = match state
+        .throttle
+        .begin(&identity.throttle_key(), client.address)
+        .await?
+    {
         Ok(attempt) => attempt,
         Err(refusal) => {
             tracing::warn!(customer = %identity.customer_code, user = %identity.username, peer = %client.address, ?refusal, "login throttled");
@@ -181,7 +193,9 @@ pub(super) async fn sign_in(
     let verified = match state.passwords.verify(stored_hash, request.password).await {
         Ok(verified) => verified,
         Err(Busy) => {
-            attempt.not_tried();
+            if let Err(error) = attempt.not_tried().await {
+                tracing::warn!(%error, "a login refused as busy stays counted as a failure");
+            }
             return Err(ApiError::Overloaded);
         }
     };
@@ -195,7 +209,7 @@ pub(super) async fn sign_in(
             return Err(ApiError::BadLogin);
         }
     };
-    attempt.succeeded();
+    attempt.succeeded().await?;
     let now = Timestamp::now();
     let (found, refresh_token) = state
         .store

@@ -30,7 +30,7 @@ use super::passwords::PasswordGate;
 use super::serve::{serve, ConnectionLimits};
 use super::state::{AppState, Shared};
 use super::store::{DbError, Store};
-use super::throttle::LoginThrottle;
+use super::throttle::{Limits, LoginThrottle};
 use super::tokens::{generate_key_text, load_or_create_secret, random_token, AccessTokens};
 use super::{api, assets, maintenance, security_headers, users};
 use crate::app::{shell, App};
@@ -149,9 +149,12 @@ async fn prepare_state(settings: Settings) -> Result<Shared, StartupError> {
             &settings.tokens,
         )),
         throttle: LoginThrottle::new(
-            settings.login.max_failures,
-            settings.login.max_failures_per_address,
-            Duration::from_secs(settings.login.failure_window_secs),
+            Limits {
+                per_account: settings.login.max_failures,
+                per_address: settings.login.max_failures_per_address,
+                window: Duration::from_secs(settings.login.failure_window_secs),
+            },
+            store.shared_failures(),
         ),
         rejections: Arc::default(),
         passwords: Arc::new(PasswordGate::new(

@@ -430,8 +430,11 @@ impl Settings {
                 );
             }
         }
-        if self.login.failure_window_secs == 0 {
-            return key_error("login.failure_window_secs", "must be at least 1");
+        if !(1..=86_400).contains(&self.login.failure_window_secs) {
+            return key_error(
+                "login.failure_window_secs",
+                "must be between 1 and 86400 seconds",
+            );
         }
         if self
             .client

@@ -38,7 +38,7 @@ pub(crate) struct Shared {
     pub settings: Arc<Settings>,
     pub store: Store,
     pub tokens: Arc<AccessTokens>,
-    pub throttle: Arc<LoginThrottle>,
+    pub throttle: LoginThrottle,
     /// Refused requests counted in memory, stored in the background.
     pub rejections: Arc<Rejections>,
     /// Bounds how many password hashes run and wait at once.

@@ -1,13 +1,18 @@
 //! Failed-login throttling, per account and per client address. An attempt is counted
 //! *before* the password is checked ([`LoginThrottle::begin`] reserves a failure) and given
 //! back when it succeeds, so a hundred parallel guesses cannot all pass the check before
-//! the first failure is recorded. Memory is bounded: old failures expire and the number
-//! of tracked keys is capped.
+//! the first failure is recorded. One instance counts in memory ([`LocalThrottle`]:
+//! bounded, old failures expire and the number of tracked keys is capped); several
+//! instances on PostgreSQL count in the database ([`SharedFailures`]), by the same rules,
+//! so that a brute force spread over instances is still throttled.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use super::store::{DbError, SharedFailures};
+use super::timestamp::Timestamp;
 
 /// Tracked keys per kind (accounts, addresses) before the least recently failed are
 /// forgotten; about 100 bytes each.
@@ -36,13 +41,106 @@ pub(crate) fn address_key(address: IpAddr) -> IpAddr {
     }
 }
 
-pub(crate) struct LoginThrottle {
+/// The limits, wherever failures are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub per_account: u32,
+    pub per_address: u32,
+    pub window: Duration,
+}
+
+/// The throttle of this deployment.
+pub(crate) enum LoginThrottle {
+    Local(Arc<LocalThrottle>),
+    Shared {
+        failures: SharedFailures,
+        limits: Limits,
+    },
+}
+
+/// One reserved login attempt; dropping it keeps the failure counted.
+pub(crate) enum Attempt {
+    Local(LocalAttempt),
+    Shared {
+        failures: SharedFailures,
+        account: String,
+        id: i64,
+    },
+}
+
+impl LoginThrottle {
+    pub(crate) fn new(limits: Limits, shared: Option<SharedFailures>) -> Self {
+        match shared {
+            Some(failures) => Self::Shared { failures, limits },
+            None => Self::Local(LocalThrottle::new(
+                limits.per_account,
+                limits.per_address,
+                limits.window,
+            )),
+        }
+    }
+
+    /// Counts a failed attempt for both keys now, unless either is over its limit.
+    pub(crate) async fn begin(
+        &self,
+        account: &str,
+        address: IpAddr,
+    ) -> Result<Result<Attempt, Refusal>, DbError> {
+        match self {
+            Self::Local(throttle) => Ok(throttle
+                .begin(account, address, Instant::now())
+                .map(Attempt::Local)),
+            Self::Shared { failures, limits } => {
+                let address = address_key(address).to_string();
+                let reserved = failures
+                    .reserve(account, &address, Timestamp::now(), limits)
+                    .await?;
+                Ok(reserved.map(|id| Attempt::Shared {
+                    failures: failures.clone(),
+                    account: account.to_owned(),
+                    id,
+                }))
+            }
+        }
+    }
+}
+
+impl Attempt {
+    /// The password was right; see [`LocalAttempt::succeeded`].
+    pub(crate) async fn succeeded(self) -> Result<(), DbError> {
+        match self {
+            Self::Local(attempt) => {
+                attempt.succeeded();
+                Ok(())
+            }
+            Self::Shared {
+                failures,
+                account,
+                id,
+            } => failures.succeeded(&account, id).await,
+        }
+    }
+
+    /// The password was never checked: nothing is counted.
+    pub(crate) async fn not_tried(self) -> Result<(), DbError> {
+        match self {
+            Self::Local(attempt) => {
+                attempt.not_tried();
+                Ok(())
+            }
+            Self::Shared { failures, id, .. } => failures.not_tried(id).await,
+        }
+    }
+}
+
+/// Failures counted in this process's memory.
+pub(crate) struct LocalThrottle {
     window: Duration,
     accounts: Mutex<Windows<String>>,
     addresses: Mutex<Windows<IpAddr>>,
 }
 
-impl LoginThrottle {
+impl LocalThrottle {
     pub(crate) fn new(max_per_account: u32, max_per_address: u32, window: Duration) -> Arc<Self> {
         Arc::new(Self {
             window,
@@ -59,7 +157,7 @@ impl LoginThrottle {
         account: &str,
         address: IpAddr,
         now: Instant,
-    ) -> Result<Attempt, Refusal> {
+    ) -> Result<LocalAttempt, Refusal> {
         let address = address_key(address);
         // Both locks, always in this order, so check-and-reserve is one step.
         let mut accounts = lock(&self.accounts);
@@ -72,7 +170,7 @@ impl LoginThrottle {
         }
         accounts.push(account.to_owned(), now, self.window);
         addresses.push(address, now, self.window);
-        Ok(Attempt {
+        Ok(LocalAttempt {
             throttle: Arc::clone(self),
             account: account.to_owned(),
             address,
@@ -89,15 +187,15 @@ impl LoginThrottle {
     }
 }
 
-/// One reserved login attempt; dropping it keeps the failure counted.
-pub(crate) struct Attempt {
-    throttle: Arc<LoginThrottle>,
+/// One attempt reserved in memory; dropping it keeps the failure counted.
+pub(crate) struct LocalAttempt {
+    throttle: Arc<LocalThrottle>,
     account: String,
     address: IpAddr,
     at: Instant,
 }
 
-impl Attempt {
+impl LocalAttempt {
     /// The password was right: the account's failures are forgiven, and this attempt no
     /// longer counts against the address (its earlier failures still do, so logging into
     /// one's own account does not reset an address that guesses at others).
@@ -211,7 +309,7 @@ mod tests {
 
     #[test]
     fn an_account_is_refused_after_max_failures_until_the_window_passes() {
-        let throttle = LoginThrottle::new(3, 100, Duration::from_secs(60));
+        let throttle = LocalThrottle::new(3, 100, Duration::from_secs(60));
         let t0 = Instant::now();
         for i in 0..3 {
             drop(
@@ -240,7 +338,7 @@ mod tests {
 
     #[test]
     fn parallel_attempts_are_counted_before_they_finish() {
-        let throttle = LoginThrottle::new(3, 100, Duration::from_secs(60));
+        let throttle = LocalThrottle::new(3, 100, Duration::from_secs(60));
         let now = Instant::now();
         let in_flight: Vec<_> = (0..10)
             .filter_map(|_| throttle.begin("acme/demo", HOME, now).ok())
@@ -254,7 +352,7 @@ mod tests {
 
     #[test]
     fn a_success_forgives_the_account_but_not_the_address() {
-        let throttle = LoginThrottle::new(2, 2, Duration::from_secs(60));
+        let throttle = LocalThrottle::new(2, 2, Duration::from_secs(60));
         let now = Instant::now();
         drop(throttle.begin("a", HOME, now).expect("1"));
         throttle.begin("a", HOME, now).expect("2").succeeded();
@@ -265,7 +363,7 @@ mod tests {
 
     #[test]
     fn an_attempt_that_was_never_tried_is_not_counted() {
-        let throttle = LoginThrottle::new(1, 1, Duration::from_secs(60));
+        let throttle = LocalThrottle::new(1, 1, Duration::from_secs(60));
         let now = Instant::now();
         throttle.begin("a", HOME, now).expect("1").not_tried();
         throttle
@@ -277,7 +375,7 @@ mod tests {
 
     #[test]
     fn addresses_are_limited_across_accounts() {
-        let throttle = LoginThrottle::new(100, 5, Duration::from_secs(60));
+        let throttle = LocalThrottle::new(100, 5, Duration::from_secs(60));
         let now = Instant::now();
         for i in 0..5 {
             drop(

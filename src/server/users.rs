@@ -24,8 +24,15 @@ impl Identity {
     }
 
     /// Key of the failed-login throttle.
+    /// The customer code's length first, so that no two identities share a key, and no
+    /// control character (PostgreSQL text cannot hold NUL).
     pub(crate) fn throttle_key(&self) -> String {
-        format!("{}\u{0}{}", self.customer_code, self.username)
+        format!(
+            "{}:{}/{}",
+            self.customer_code.len(),
+            self.customer_code,
+            self.username
+        )
     }
 }
 

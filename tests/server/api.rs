@@ -598,6 +598,15 @@ async fn malformed_requests_are_answered_with_the_envelope() {
             ErrCode::InvalidInput,
         ),
         (
+            // PostgreSQL text cannot hold NUL: refused before it reaches any store.
+            "a control character in the username",
+            json_post(
+                r#"{"customer_code": "ACME", "username": "de\u0000mo", "password": "x"}"#.into(),
+            ),
+            StatusCode::BAD_REQUEST,
+            ErrCode::InvalidInput,
+        ),
+        (
             "no content type",
             app.http.post(&login).body("{}"),
             StatusCode::BAD_REQUEST,

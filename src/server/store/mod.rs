@@ -20,6 +20,7 @@ use crate::server::timestamp::Timestamp;
 use crate::server::users::{hash_password, verify_password, Identity};
 use cache::{Changed, SessionCache};
 use postgres::PgStore;
+pub(crate) use postgres::SharedFailures;
 use records::{RefreshError, RefreshPolicy, Refreshed, SessionWithUser, UserRecord};
 use sqlite::SqliteStore;
 
@@ -180,6 +181,15 @@ impl Store {
             health: Arc::default(),
             sessions: Arc::new(SessionCache::new(cached)),
         })
+    }
+
+    /// Where several instances keep failed logins, so that they throttle as one: the
+    /// database on PostgreSQL; `None` on SQLite (one instance keeps them in memory).
+    pub(crate) fn shared_failures(&self) -> Option<SharedFailures> {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(store) => Some(store.shared_failures()),
+        }
     }
 
     /// Which backend, for the log.

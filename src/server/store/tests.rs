@@ -728,3 +728,102 @@ async fn a_change_made_through_one_instance_reaches_the_others_cache_within_a_se
         listener.abort();
     }
 }
+
+/// The throttle's shared half, by the rules of the in-memory one (`throttle.rs`): a
+/// brute force spread over instances, all at once, reserves no more than the limit.
+#[tokio::test]
+async fn failed_logins_counted_in_postgres_throttle_every_instance_as_one() {
+    use crate::server::throttle::{Limits, Refusal};
+    if postgres_server().is_none() {
+        eprintln!("TEST_POSTGRES is not set: SQLite counts failed logins in memory");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let settings = settings_for("postgres", dir.path()).await;
+    let (a, b) = (
+        Store::open(&settings).await.expect("a"),
+        Store::open(&settings).await.expect("b"),
+    );
+    let (a, b) = (
+        a.shared_failures().expect("shared on postgres"),
+        b.shared_failures().expect("shared on postgres"),
+    );
+    let limits = Limits {
+        per_account: 3,
+        per_address: 5,
+        window: Duration::from_secs(60),
+    };
+    let now = Timestamp::now();
+    let racing = (0..10).map(|i| {
+        let failures = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let address = format!("192.0.2.{i}");
+        async move { failures.reserve("acme/demo", &address, now, &limits).await }
+    });
+    let reserved: Vec<i64> = futures::future::join_all(racing)
+        .await
+        .into_iter()
+        .filter_map(|outcome| outcome.expect("query").ok())
+        .collect();
+    assert_eq!(
+        reserved.len(),
+        3,
+        "only max_failures may be in flight at once"
+    );
+    assert_eq!(
+        a.reserve("acme/demo", "198.51.100.1", now, &limits)
+            .await
+            .expect("q")
+            .err(),
+        Some(Refusal::Account)
+    );
+    assert!(
+        a.reserve("acme/demo", "198.51.100.1", now + limits.window, &limits)
+            .await
+            .expect("q")
+            .is_ok(),
+        "the failures left the window"
+    );
+
+    // Success forgives the account, not the address; a try that never ran is not counted.
+    let home = "203.0.113.7";
+    let first = b
+        .reserve("acme/other", home, now, &limits)
+        .await
+        .expect("q");
+    first.expect("allowed");
+    let second = b
+        .reserve("acme/other", home, now, &limits)
+        .await
+        .expect("q");
+    b.succeeded("acme/other", second.expect("allowed"))
+        .await
+        .expect("forgive");
+    let never = a
+        .reserve("acme/third", home, now, &limits)
+        .await
+        .expect("q");
+    a.not_tried(never.expect("allowed"))
+        .await
+        .expect("give back");
+    for _ in 0..3 {
+        a.reserve("acme/other", "198.51.100.9", now, &limits)
+            .await
+            .expect("q")
+            .expect("the account's earlier failure was forgiven");
+    }
+    // The address still counts the first failure (not the success, not the try that
+    // never ran): four more make its limit of five.
+    for i in 0..4 {
+        b.reserve(&format!("acme/user{i}"), home, now, &limits)
+            .await
+            .expect("q")
+            .expect("the address has room");
+    }
+    assert_eq!(
+        b.reserve("acme/fifth", home, now, &limits)
+            .await
+            .expect("q")
+            .err(),
+        Some(Refusal::Address)
+    );
+}
