@@ -1,36 +1,16 @@
 //! The server binary as deployed: configuration from `Leptos.toml` and the environment,
 //! start-up errors, logs without secrets, and a clean stop on SIGTERM.
 
+#[path = "common/process.rs"]
+mod process;
+
 use std::io::Read;
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use process::*;
+
 use serde_json::{json, Value};
-
-const BINARY: &str = env!("CARGO_BIN_EXE_painless");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free port")
-}
-
-fn command(dir: &Path) -> Command {
-    let mut command = Command::new(BINARY);
-    command
-        .current_dir(dir)
-        .env_remove("LEPTOS_SITE_ADDR")
-        .env_remove("PAINLESS_CONFIG")
-        .env_remove("DATABASE_URL")
-        .env_remove("PAINLESS_SERVER__DATABASE")
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    command
-}
 
 /// Runs the binary until it exits on its own (start-up failures), at most 30 s.
 fn run_to_exit(mut command: Command) -> Output {
@@ -109,35 +89,6 @@ fn a_config_file_that_was_asked_for_must_exist() {
     assert_eq!(output.status.code(), Some(2), "usage error");
 }
 
-fn on_postgres() -> bool {
-    std::env::var("TEST_BACKEND").is_ok_and(|backend| backend == "postgres")
-}
-
-/// On a PostgreSQL run (`TEST_BACKEND=postgres`, as `scripts/test.sh` makes
-/// one), the URL of a new database on the run's server (`TEST_POSTGRES`).
-fn new_postgres_database() -> Option<String> {
-    use sqlx::Connection;
-    if !on_postgres() {
-        return None;
-    }
-    let server = std::env::var("TEST_POSTGRES").expect("TEST_POSTGRES");
-    let name = format!("binary_{}_{}", std::process::id(), free_port());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-            .await
-            .expect("the test PostgreSQL server answers");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .expect("create database");
-    });
-    Some(format!("{server}/{name}"))
-}
-
 #[test]
 fn an_unusable_database_url_stops_start_up_naming_the_key_but_never_the_password() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -171,49 +122,6 @@ fn an_unusable_database_url_stops_start_up_naming_the_key_but_never_the_password
             !stderr.contains("pa55-word"),
             "never the password: {stderr}"
         );
-    }
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(dir: &Path, configure: impl FnOnce(&mut Command)) -> Self {
-        let port = free_port();
-        let mut command = command(dir);
-        command.env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"));
-        if let Some(url) = new_postgres_database() {
-            command.env("PAINLESS_SERVER__DATABASE", url);
-        }
-        configure(&mut command);
-        let child = command.spawn().expect("binary starts");
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while reqwest::blocking::get(format!("{base}/api/health")).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the server should answer within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { child, base }
-    }
-
-    /// SIGTERM, then the exit status and everything it logged.
-    fn stop(mut self) -> (Option<i32>, String) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-        let exit = self.child.wait().expect("exit status");
-        let mut log = String::new();
-        if let Some(mut stderr) = self.child.stderr.take() {
-            stderr.read_to_string(&mut log).expect("log");
-        }
-        (exit.code(), log)
     }
 }
 
@@ -294,14 +202,6 @@ fn environment_overrides_apply_secrets_stay_out_of_the_log_and_sigterm_stops_cle
     );
 }
 
-/// The demo user, for tests that log in against the binary.
-fn with_demo_user(command: &mut Command) {
-    command.env("PAINLESS_DEMO__ENABLED", "true").env(
-        "PAINLESS_DEMO__USERS",
-        r#"[{customer_code="ACME", username="demo", password="demo-password", display_name="Dana Demo"}]"#,
-    );
-}
-
 /// Resident memory of a process in bytes: now (`VmRSS`) or at its peak (`VmHWM`).
 fn memory_of(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
@@ -320,16 +220,6 @@ fn memory_of(pid: u32, field: &str) -> u64 {
 }
 
 const MIB: u64 = 1024 * 1024;
-
-/// `name=value` of the cookie an answer sets.
-fn refresh_cookie_of(answer: &reqwest::Response) -> Option<String> {
-    answer
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.split(';').next().map(str::to_owned))
-}
 
 #[test]
 fn a_login_flood_keeps_memory_flat_and_refreshes_working() {
@@ -574,9 +464,9 @@ fn sigterm_answers_requests_in_flight_refuses_new_connections_and_exits_within_t
             "{answer}"
         );
     }
-    let mut child = server.child;
+    let mut server = server;
     let exit = loop {
-        if let Some(status) = child.try_wait().expect("status") {
+        if let Some(status) = server.child.try_wait().expect("status") {
             break status;
         }
         assert!(
