@@ -247,3 +247,77 @@ fn new_postgres_database_always() -> Option<String> {
         .filter(|url| !url.is_empty())?;
     Some(create_postgres_database())
 }
+
+/// `painless migrate --to <url>` moves a SQLite deployment to PostgreSQL, and nobody is
+/// logged out: refresh cookies and access tokens issued on SQLite work on PostgreSQL.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sqlite_deployment_moves_to_postgres_and_nobody_is_logged_out() {
+    let Some(database) = new_postgres_database_always() else {
+        eprintln!("TEST_POSTGRES is not set: run through scripts/with-postgres.sh");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let http = reqwest::Client::new();
+
+    // On SQLite: two logins, one of them refreshed (its first token is now spent).
+    let sqlite = instance(dir.path(), "painless.db").await;
+    let first = login(&http, &sqlite.base, "demo-password").await;
+    let second = login(&http, &sqlite.base, "demo-password").await;
+    let second = refresh(&http, &sqlite.base, &second.cookie.expect("cookie")).await;
+    assert_eq!(second.errcode(), 0);
+    tokio::task::spawn_blocking(move || sqlite.stop())
+        .await
+        .expect("stopped");
+
+    let migrate = |dir: std::path::PathBuf, database: String| {
+        tokio::task::spawn_blocking(move || {
+            let mut command = command(&dir);
+            with_demo_user(&mut command);
+            command
+                .args(["migrate", "--to", &database])
+                .stdout(std::process::Stdio::piped())
+                .output()
+                .expect("migrate runs")
+        })
+    };
+    let moved = migrate(dir.path().to_path_buf(), database.clone())
+        .await
+        .expect("migrated");
+    let said = String::from_utf8_lossy(&moved.stdout);
+    assert!(
+        moved.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+    assert!(
+        said.contains("moved 1 users, 2 sessions, 3 refresh tokens")
+            && said.contains("signing key"),
+        "{said}"
+    );
+
+    // On PostgreSQL, in another directory: the same cookies and tokens work.
+    let elsewhere = tempfile::tempdir().expect("dir");
+    let postgres = instance(elsewhere.path(), &database).await;
+    assert_eq!(me(&http, &postgres.base, &first.access_token()).await, 0);
+    assert_eq!(me(&http, &postgres.base, &second.access_token()).await, 0);
+    for cookie in [
+        first.cookie.expect("cookie"),
+        second.cookie.expect("cookie"),
+    ] {
+        let answer = refresh(&http, &postgres.base, &cookie).await;
+        assert_eq!(answer.errcode(), 0, "{}", answer.body);
+    }
+    let counters = send(http.get(format!("{}/api/demo/counters", postgres.base))).await;
+    assert_eq!(
+        counters.body["data"]["server"]["logins"], 2,
+        "counters moved too"
+    );
+
+    // A second move into a database that is no longer empty is refused.
+    let again = migrate(dir.path().to_path_buf(), database)
+        .await
+        .expect("ran");
+    assert_eq!(again.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("already holds"), "{stderr}");
+}

@@ -31,4 +31,6 @@ pub use config::Settings;
 pub use client::ClientInfo;
 pub use cross_origin::parse_origin;
 pub use maintenance::FLUSH_EVERY;
+pub use store::migrate::{move_to_postgres, Moved};
+pub use store::DbError;
 pub use users::hash_password;

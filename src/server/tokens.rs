@@ -176,6 +176,9 @@ pub(crate) fn refresh_token_hash(token: &str) -> Option<Vec<u8>> {
     (raw.len() == 32).then(|| Sha256::digest(&raw).to_vec())
 }
 
+/// The generated signing key's file in `data_dir` (SQLite deployments).
+pub(crate) const SECRET_FILE: &str = "jwt-secret";
+
 /// The signing key: the configured one, or one generated on first start and kept in
 /// `data_dir/jwt-secret` (mode 0600, 256 random bits as base64url) so restarts keep every
 /// session. Keys are the decoded bytes, never the text (see [`Secret::key_bytes`]).
@@ -189,7 +192,7 @@ pub(crate) fn load_or_create_secret(
             .key_bytes()
             .ok_or_else(|| invalid("tokens.jwt_secret is not 32+ bytes of base64 or hex".into()));
     }
-    let path = data_dir.join("jwt-secret");
+    let path = data_dir.join(SECRET_FILE);
     refuse_if_readable_by_others(&path)?;
     match std::fs::read_to_string(&path) {
         Ok(stored) => {

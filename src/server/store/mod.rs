@@ -4,6 +4,7 @@
 //! [`Store`]; the refresh rules themselves live in [`records`], shared by both backends.
 
 pub(crate) mod cache;
+pub mod migrate;
 mod postgres;
 pub(crate) mod records;
 mod sqlite;

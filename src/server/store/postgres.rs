@@ -51,13 +51,7 @@ impl PgStore {
             target: "the configured URL".into(),
             cause: describe_url_error(&error),
         })?;
-        let target = format!(
-            "{}@{}:{}/{}",
-            options.get_username(),
-            options.get_host(),
-            options.get_port(),
-            options.get_database().unwrap_or(options.get_username()),
-        );
+        let target = describe(&options);
         // One connection first, for its error: a pool only says that it timed out.
         let cause = match tokio::time::timeout(connect_timeout, options.connect()).await {
             Ok(Ok(probe)) => {
@@ -79,6 +73,10 @@ impl PgStore {
             .connect_lazy_with(options);
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
+    }
+
+    pub(super) fn pool(&self) -> PgPool {
+        self.pool.clone()
     }
 
     pub(super) async fn ping(&self) -> Result<(), DbError> {
@@ -563,6 +561,17 @@ impl PgStore {
             .await
             .expect("statement");
     }
+}
+
+/// Where a URL points, for messages: never with its password.
+pub(crate) fn describe(options: &PgConnectOptions) -> String {
+    format!(
+        "{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or(options.get_username()),
+    )
 }
 
 /// What is wrong with the URL, without repeating it (it may hold a password).
