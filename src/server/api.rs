@@ -11,10 +11,12 @@ use super::auth::{Authenticated, RefreshCookie};
 use super::client::ClientInfo;
 use super::demo_data;
 use super::error::{ApiError, ApiJson, ApiQuery, ApiResult, Data};
+use super::metrics;
 use super::passwords::Busy;
 use super::state::AppState;
 use super::store::counter;
 use super::store::records::{RefreshError, SessionWithUser};
+use super::throttle::Refusal;
 use super::timestamp::Timestamp;
 use super::users::Identity;
 use crate::api::{
@@ -165,8 +167,26 @@ impl SignedIn {
 }
 
 /// Checks a login and starts a session: the JSON API and the login form both come here,
-/// so both are throttled, bounded and logged alike.
+/// so both are throttled, bounded, logged and counted alike.
 pub(super) async fn sign_in(
+    state: &AppState,
+    client: &ClientInfo,
+    request: LoginRequest,
+) -> Result<SignedIn, ApiError> {
+    let signed_in = check_and_sign_in(state, client, request).await;
+    metrics::login(match &signed_in {
+        Ok(_) => "ok",
+        Err(ApiError::BadLogin) => "bad_login",
+        Err(ApiError::RateLimited) => "throttled",
+        Err(ApiError::Overloaded) => "overloaded",
+        Err(ApiError::InvalidInput(_)) => "invalid_input",
+        Err(ApiError::Unavailable) => "unavailable",
+        Err(_) => "error",
+    });
+    signed_in
+}
+
+async fn check_and_sign_in(
     state: &AppState,
     client: &ClientInfo,
     request: LoginRequest,
@@ -181,6 +201,10 @@ pub(super) async fn sign_in(
     {
         Ok(attempt) => attempt,
         Err(refusal) => {
+            metrics::throttle_refusal(match refusal {
+                Refusal::Account => "account",
+                Refusal::Address => "address",
+            });
             tracing::warn!(customer = %identity.customer_code, user = %identity.username, peer = %client.address, ?refusal, "login throttled");
             return Err(ApiError::RateLimited);
         }
@@ -233,6 +257,19 @@ async fn refresh(
         .store
         .rotate(cookie.token(), now, state.refresh_policy())
         .await;
+    metrics::refresh(match &outcome {
+        Ok(refreshed) if refreshed.new_refresh_token.is_some() => "rotated",
+        Ok(_) => "grace",
+        Err(RefreshError::Missing) => "missing",
+        Err(RefreshError::Unknown) => "unknown",
+        Err(RefreshError::Revoked(_)) => "revoked",
+        Err(RefreshError::Expired(_)) => "expired",
+        Err(RefreshError::Idle(_)) => "idle",
+        Err(RefreshError::DemoOff(_)) => "demo_off",
+        Err(RefreshError::Reused(_)) => "reuse",
+        Err(RefreshError::Db(error)) if error.is_unavailable() => "unavailable",
+        Err(RefreshError::Db(_)) => "error",
+    });
     match outcome {
         Ok(refreshed) => {
             let answer = Data(grant(

@@ -26,6 +26,7 @@ use super::config::Settings;
 use super::cross_origin::refuse_cross_origin;
 use super::error::{ApiError, Rejected};
 use super::forms;
+use super::metrics::{self, MetricsServer};
 use super::passwords::PasswordGate;
 use super::serve::{serve, ConnectionLimits};
 use super::state::{AppState, Shared};
@@ -57,6 +58,7 @@ pub struct Application {
     router: Router,
     limits: ConnectionLimits,
     state: AppState,
+    metrics: Option<MetricsServer>,
 }
 
 impl Application {
@@ -80,12 +82,24 @@ impl Application {
             idle_timeout: Duration::from_secs(server.idle_timeout_secs),
             shutdown_grace: Duration::from_secs(server.shutdown_grace_secs),
         };
+        let metrics = match state.settings.metrics_addr() {
+            Some(addr) => MetricsServer::bind(addr)
+                .await
+                .map_err(|source| StartupError::Bind { addr, source })?,
+            None => None,
+        };
         Ok(Self {
             listener,
             router: router(state.clone()),
             limits,
             state,
+            metrics,
         })
+    }
+
+    /// Where metrics are served, when `server.metrics_addr` asks for them.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(MetricsServer::local_addr)
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -104,10 +118,11 @@ impl Application {
         drop(self.state);
         let background = maintenance::spawn(store.clone(), Arc::clone(&rejections));
         let listener = store.spawn_listener();
+        let metrics = self.metrics.map(MetricsServer::spawn);
         let served = serve(self.listener, self.router, self.limits, shutdown).await;
         background.abort();
-        if let Some(listener) = listener {
-            listener.abort();
+        for task in [listener, metrics].into_iter().flatten() {
+            task.abort();
         }
         // What was counted since the last flush is not lost on a clean stop.
         maintenance::flush_rejections(&store, &rejections).await;
@@ -267,6 +282,7 @@ pub(crate) fn router(state: AppState) -> Router {
             security_headers::strict_transport_security,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), request_timeout))
+        .layer(middleware::from_fn(metrics::time_requests))
         .layer(CatchPanicLayer::custom(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()))
         .layer(
             TraceLayer::new_for_http()

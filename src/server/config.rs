@@ -46,6 +46,9 @@ pub struct ServerSettings {
     pub database_pool_size: u32,
     /// How long connecting to PostgreSQL, or waiting for a free pooled connection, may take.
     pub database_connect_timeout_secs: u64,
+    /// Where to serve Prometheus metrics (`GET /metrics`), apart from the public listener;
+    /// empty: no metrics. A private address, e.g. `127.0.0.1:9464`.
+    pub metrics_addr: String,
     /// `auto` marks cookies `Secure` when the request came over HTTPS (directly or as told
     /// by `X-Forwarded-Proto`); `always` and `never` force it.
     pub secure_cookies: SecureCookies,
@@ -222,6 +225,7 @@ impl Default for Settings {
                 database: Secret::new("painless.db"),
                 database_pool_size: 10,
                 database_connect_timeout_secs: 5,
+                metrics_addr: String::new(),
                 secure_cookies: SecureCookies::Auto,
                 max_body_bytes: 16 * 1024,
                 shutdown_grace_secs: 10,
@@ -410,6 +414,12 @@ impl Settings {
                 "must name a SQLite file or be a postgres:// URL",
             );
         }
+        if !server.metrics_addr.is_empty() && server.metrics_addr.parse::<SocketAddr>().is_err() {
+            return key_error(
+                "server.metrics_addr",
+                "must be empty or an address like 127.0.0.1:9464",
+            );
+        }
         if !(1..=1000).contains(&server.database_pool_size) {
             return key_error("server.database_pool_size", "must be between 1 and 1000");
         }
@@ -471,6 +481,11 @@ impl Settings {
         } else {
             Database::Sqlite(self.server.data_dir.join(value))
         }
+    }
+
+    /// Where metrics are served, if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.server.metrics_addr.parse().ok()
     }
 
     /// Hashing workers, `login.hash_workers` or one per core.

@@ -12,6 +12,7 @@ pub(crate) mod demo_data;
 pub(crate) mod error;
 mod forms;
 pub(crate) mod maintenance;
+pub(crate) mod metrics;
 pub(crate) mod passwords;
 pub(crate) mod security_headers;
 pub(crate) mod serve;

@@ -25,6 +25,8 @@ pub struct TestApp {
     pub base: String,
     /// What the server was started with: restart with these to keep its database.
     pub settings: Settings,
+    /// Where its metrics are served, if `server.metrics_addr` asked for them.
+    pub metrics: Option<std::net::SocketAddr>,
     pub http: reqwest::Client,
     pub data_dir: tempfile::TempDir,
     pub stop: Option<oneshot::Sender<()>>,
@@ -162,6 +164,7 @@ pub async fn start(settings: Settings, data_dir: tempfile::TempDir) -> TestApp {
         .await
         .expect("app builds");
     let base = format!("http://{}", app.local_addr());
+    let metrics = app.metrics_addr();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
@@ -169,6 +172,7 @@ pub async fn start(settings: Settings, data_dir: tempfile::TempDir) -> TestApp {
     TestApp {
         base,
         settings,
+        metrics,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -6,5 +6,6 @@ mod common;
 mod api;
 mod hardening;
 mod hygiene;
+mod metrics;
 mod outage;
 mod parsers;

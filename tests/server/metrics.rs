@@ -1,0 +1,76 @@
+//! Prometheus metrics: off by default, and when on, served apart from the public
+//! listener with refreshes and logins by outcome, throttle refusals and latency by route.
+//! The recorder is process-wide, shared by every test server of this binary, so counts
+//! are checked as lower bounds.
+
+use painless::api::ErrCode;
+use reqwest::StatusCode;
+
+use crate::common::*;
+
+/// The sum of a series' samples whose labels include `labels`.
+fn sample(text: &str, name: &str, labels: &str) -> f64 {
+    text.lines()
+        .filter(|line| line.starts_with(&format!("{name}{{")) && line.contains(labels))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn metrics_count_logins_refreshes_and_throttling_on_their_own_address() {
+    let quiet = spawn_app().await;
+    assert_eq!(quiet.metrics, None, "off unless asked for");
+    let page = quiet.get("/metrics", None).await;
+    assert_eq!(
+        page.status,
+        StatusCode::NOT_FOUND,
+        "never on the public listener"
+    );
+
+    let app = spawn_app_with(|settings| settings.server.metrics_addr = "127.0.0.1:0".into()).await;
+    let metrics = app.metrics.expect("a metrics address");
+    let (_, cookie) = app.login_demo().await;
+    let rotated = app.refresh(Some(&cookie)).await;
+    rotated.assert_error(ErrCode::Ok);
+    app.refresh(Some(&cookie)).await.assert_error(ErrCode::Ok); // grace
+    for _ in 0..3 {
+        app.login("GLOBEX", "hank", "wrong-password")
+            .await
+            .assert_error(ErrCode::BadLogin);
+    }
+    app.login("GLOBEX", "hank", "hank-password")
+        .await
+        .assert_error(ErrCode::RateLimited);
+
+    let text = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .expect("metrics answer")
+        .text()
+        .await
+        .expect("text");
+    for (name, labels, at_least) in [
+        ("painless_logins_total", r#"outcome="ok""#, 1.0),
+        ("painless_logins_total", r#"outcome="bad_login""#, 3.0),
+        ("painless_logins_total", r#"outcome="throttled""#, 1.0),
+        (
+            "painless_login_throttle_refusals_total",
+            r#"limit="account""#,
+            1.0,
+        ),
+        ("painless_refreshes_total", r#"outcome="rotated""#, 1.0),
+        ("painless_refreshes_total", r#"outcome="grace""#, 1.0),
+        (
+            "painless_http_request_duration_seconds_count",
+            r#"route="/api/auth/refresh""#,
+            2.0,
+        ),
+    ] {
+        let value = sample(&text, name, labels);
+        assert!(value >= at_least, "{name}{{{labels}}} = {value}\n{text}");
+    }
+    assert!(
+        text.contains(r#"painless_http_request_duration_seconds_bucket{"#)
+            && text.contains(r#"le="0.005""#),
+        "latency as a histogram with buckets"
+    );
+}
