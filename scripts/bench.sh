@@ -7,8 +7,22 @@
 #
 #   scripts/bench.sh            about three minutes once built
 #   BENCH_SECONDS=10 scripts/bench.sh   longer runs per figure (default 5)
+#   BENCH_BINARY=path scripts/bench.sh  the server rows of another build (two in a row compare)
+#   scripts/bench.sh --postgres the server rows on PostgreSQL (a throwaway server with
+#                               fsync on, from scripts/with-postgres.sh) instead of SQLite
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+database=""
+backend=SQLite
+if [[ "${1:-}" == "--postgres" ]]; then
+    if [[ -z "${TEST_POSTGRES:-}" ]]; then
+        PG_DURABLE=1 exec scripts/with-postgres.sh "$0" "$@"
+    fi
+    psql -q "$TEST_POSTGRES/postgres" -c "CREATE DATABASE bench"
+    database="$TEST_POSTGRES/bench"
+    backend="PostgreSQL 15 on loopback, fsync on"
+fi
 
 seconds=${BENCH_SECONDS:-5}
 log() { printf '\033[1mbench:\033[0m %s\n' "$*" >&2; }
@@ -32,13 +46,14 @@ load=target/release/examples/load
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
-cp target/release/painless "$work/"
+cp "${BENCH_BINARY:-target/release/painless}" "$work/painless"
 (
     cd "$work"
     LEPTOS_SITE_ADDR="127.0.0.1:$port" RUST_LOG=warn \
         PAINLESS_DEMO__ENABLED=true \
         PAINLESS_DEMO__USERS='[{customer_code="ACME", username="demo", password="demo-password", display_name="Dana Demo"}]' \
         PAINLESS_TOKENS__ACCESS_TTL_SECS=3600 PAINLESS_TOKENS__IDLE_TTL_SECS=7200 \
+        PAINLESS_SERVER__DATABASE="${database:-painless.db}" \
         exec ./painless >"$work/server.log" 2>&1
 ) &
 server=$!
@@ -98,10 +113,14 @@ load_row "POST /api/auth/refresh (own cookie per session)" 64 refresh 64 "$secon
 load_row "POST /api/auth/login (argon2id)" 8 login 8 "$seconds" >>"$rows"
 rss_login=$(rss_mib VmHWM:)
 
-log "browser: navigation to hydrated, 10 loads each"
-browser=$(cd end2end && node scripts/hydration-timing.mjs "$base")
+browser=""
+if [[ -z "$database" && -z "${BENCH_BINARY:-}" ]]; then
+    log "browser: navigation to hydrated, 10 loads each"
+    browser=$(cd end2end && node scripts/hydration-timing.mjs "$base")
+fi
 
-printf '\n## painless bench — %s, %s, %s cores\n\n' "$(date -u +%Y-%m-%d)" "$(uname -m)" "$(nproc)"
+printf '\n## painless bench — %s, %s, %s cores, %s\n\n' "$(date -u +%Y-%m-%d)" "$(uname -m)" "$(nproc)" \
+    "$backend"
 printf '| request | connections | requests/s | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |\n'
 awk -F'\t' '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }' "$rows"
 health=$(awk -F'\t' 'NR == 1 { print $3 }' "$rows")
@@ -113,6 +132,7 @@ awk -v p="$page64" -v h="$health" 'BEGIN { printf "| SSR page ÷ unauthenticated
 printf '| server RSS idle, after one login | %s MiB |\n' "$rss_idle"
 printf '| server peak RSS, page and API load | %s MiB |\n' "$rss_pages"
 printf '| server peak RSS, refresh and login load (256 logins first) | %s MiB |\n' "$rss_login"
+[[ -n "$browser" ]] || exit 0
 printf '%s\n' "$browser"
 printf '\n```\n'
 scripts/size-report.sh
