@@ -229,7 +229,7 @@ async fn check_and_sign_in(
         _ => {
             drop(attempt);
             tracing::info!(customer = %identity.customer_code, user = %identity.username, peer = %client.address, "failed login");
-            state.store.count(counter::FAILED_LOGINS).await?;
+            state.store.count(counter::FAILED_LOGINS);
             return Err(ApiError::BadLogin);
         }
     };
@@ -477,11 +477,8 @@ async fn demo_counters(
         Some(token) => state.store.live_session_of(token, Timestamp::now()).await?,
         None => None,
     };
-    let mut server = state.store.read_counters(None).await?;
-    // Counted here but not yet flushed: the report is exact for this instance.
-    for (code, count) in state.rejections.pending() {
-        *server.rejected.entry(code.code().to_string()).or_default() += count;
-    }
+    // Exact for this instance; other instances' counts arrive with their next flush.
+    let server = state.store.read_counters(None).await?;
     let session = match session {
         Some(found) => Some(state.store.read_counters(Some(&found.session.id)).await?),
         None => None,

@@ -114,9 +114,9 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let (store, rejections) = (self.state.store.clone(), Arc::clone(&self.state.rejections));
+        let store = self.state.store.clone();
         drop(self.state);
-        let background = maintenance::spawn(store.clone(), Arc::clone(&rejections));
+        let background = maintenance::spawn(store.clone());
         let listener = store.spawn_listener();
         let metrics = self.metrics.map(MetricsServer::spawn);
         let served = serve(self.listener, self.router, self.limits, shutdown).await;
@@ -125,7 +125,7 @@ impl Application {
             task.abort();
         }
         // What was counted since the last flush is not lost on a clean stop.
-        maintenance::flush_rejections(&store, &rejections).await;
+        maintenance::flush_counts(&store).await;
         served
     }
 }
@@ -171,7 +171,6 @@ async fn prepare_state(settings: Settings) -> Result<Shared, StartupError> {
             },
             store.shared_failures(),
         ),
-        rejections: Arc::default(),
         passwords: Arc::new(PasswordGate::new(
             settings.hash_workers(),
             settings.login.hash_queue,
@@ -325,7 +324,7 @@ async fn count_rejections(State(state): State<AppState>, request: Request, next:
         if let Some(cause) = &rejected.cause {
             tracing::error!(%cause, "internal error");
         }
-        state.rejections.record(rejected.code);
+        state.store.count_rejection(rejected.code);
     }
     response
 }

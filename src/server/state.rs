@@ -7,7 +7,6 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::config::Settings;
-use super::maintenance::Rejections;
 use super::passwords::PasswordGate;
 use super::store::records::{RefreshPolicy, UserRecord};
 use super::store::Store;
@@ -39,8 +38,6 @@ pub(crate) struct Shared {
     pub store: Store,
     pub tokens: Arc<AccessTokens>,
     pub throttle: LoginThrottle,
-    /// Refused requests counted in memory, stored in the background.
-    pub rejections: Arc<Rejections>,
     /// Bounds how many password hashes run and wait at once.
     pub passwords: Arc<PasswordGate>,
     pub leptos_options: LeptosOptions,

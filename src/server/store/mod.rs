@@ -8,6 +8,7 @@ pub mod migrate;
 mod postgres;
 pub(crate) mod records;
 mod sqlite;
+pub(crate) mod tally;
 #[cfg(test)]
 mod tests;
 
@@ -24,6 +25,7 @@ use postgres::PgStore;
 pub(crate) use postgres::SharedFailures;
 use records::{RefreshError, RefreshPolicy, Refreshed, SessionWithUser, UserRecord};
 use sqlite::SqliteStore;
+use tally::Tally;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -120,6 +122,8 @@ pub(crate) struct Store {
     backend: Backend,
     health: Arc<Health>,
     sessions: Arc<SessionCache>,
+    /// Server-wide counts not yet stored (see [`tally`]).
+    tally: Arc<Tally>,
 }
 
 #[derive(Clone)]
@@ -181,6 +185,7 @@ impl Store {
             backend,
             health: Arc::default(),
             sessions: Arc::new(SessionCache::new(cached)),
+            tally: Arc::default(),
         })
     }
 
@@ -290,20 +295,51 @@ impl Store {
         on_backend!(self, store => store.count_demo_users().await)
     }
 
-    /// Adds one to a server-wide counter.
-    pub(crate) async fn count(&self, name: &'static str) -> Result<(), DbError> {
-        self.add_to_counters(vec![(name.to_owned(), 1)]).await
+    /// Adds one to a server-wide counter (in memory until the next flush).
+    pub(crate) fn count(&self, name: &'static str) {
+        self.tally.add(name);
     }
 
-    /// Adds to several server-wide counters in one transaction.
-    pub(crate) async fn add_to_counters(&self, counts: Vec<(String, u64)>) -> Result<(), DbError> {
-        on_backend!(self, store => store.add_to_counters(counts).await)
+    /// Counts a refused `/api` request (in memory until the next flush).
+    pub(crate) fn count_rejection(&self, code: crate::api::ErrCode) {
+        self.tally.record_rejection(code);
     }
 
-    /// Server-wide counters, or one session's.
+    /// Adds the server-wide counts made since the last flush to the stored counters, in
+    /// one transaction; if that fails they stay pending for the next flush.
+    pub(crate) async fn flush_counts(&self) -> Result<(), DbError> {
+        if self.health.down.load(Ordering::Acquire) {
+            return Err(DbError::Unreachable);
+        }
+        let taken = self.tally.take();
+        if taken.is_empty() {
+            return Ok(());
+        }
+        let written = match &self.backend {
+            Backend::Sqlite(store) => store.add_to_counters(taken.clone()).await,
+            Backend::Postgres(store) => store.add_to_counters(taken.clone()).await,
+        };
+        if let Err(error) = &written {
+            self.note_failure(error);
+            self.tally.give_back(&taken);
+        }
+        written
+    }
+
+    /// Server-wide counters (as stored, plus what this instance has not flushed yet), or
+    /// one session's (always exact: counted in the transactions themselves).
     pub(crate) async fn read_counters(&self, session: Option<&str>) -> Result<Counters, DbError> {
-        let session = session.map(str::to_owned);
-        let rows = on_backend!(self, store => store.counter_rows(session).await)?;
+        let owned = session.map(str::to_owned);
+        let mut rows = on_backend!(self, store => store.counter_rows(owned).await)?;
+        if session.is_none() {
+            for (name, pending) in self.tally.pending() {
+                let pending = i64::try_from(pending).unwrap_or(i64::MAX);
+                match rows.iter_mut().find(|(stored, _)| *stored == name) {
+                    Some((_, value)) => *value = value.saturating_add(pending),
+                    None => rows.push((name, pending)),
+                }
+            }
+        }
         Ok(counters_from_rows(rows))
     }
 
@@ -314,7 +350,8 @@ impl Store {
         now: Timestamp,
         lifetime: Duration,
     ) -> Result<(SessionWithUser, String), DbError> {
-        on_backend!(self, store => store.start_session(user_id, now, lifetime).await)
+        let tally = Arc::clone(&self.tally);
+        on_backend!(self, store => store.start_session(user_id, now, lifetime, tally).await)
     }
 
     /// Spends `presented` and returns its successor, in one transaction that is atomic
@@ -328,7 +365,9 @@ impl Store {
         policy: RefreshPolicy,
     ) -> Result<Refreshed, RefreshError> {
         let presented = presented.ok_or(RefreshError::Missing)?;
-        let refreshed = on_backend!(self, store => store.rotate(presented, now, policy).await);
+        let tally = Arc::clone(&self.tally);
+        let refreshed =
+            on_backend!(self, store => store.rotate(presented, now, policy, tally).await);
         if let Err(
             RefreshError::Reused(who) | RefreshError::Idle(who) | RefreshError::DemoOff(who),
         ) = &refreshed

@@ -15,6 +15,7 @@ use super::records::{
     active_session, RefreshError, RefreshPolicy, Refreshed, SessionRecord, SessionWithUser,
     TokenRow, UserRecord, Verdict,
 };
+use super::tally::Tally;
 use super::{counter, DbError};
 use crate::api::ActiveSession;
 use crate::server::throttle::{Limits, Refusal};
@@ -202,6 +203,7 @@ impl PgStore {
         user_id: i64,
         now: Timestamp,
         lifetime: Duration,
+        tally: Arc<Tally>,
     ) -> Result<(SessionWithUser, String), DbError> {
         let mut transaction = self.pool.begin().await?;
         let session_id = random_token(16);
@@ -215,11 +217,12 @@ impl PgStore {
         .execute(&mut *transaction)
         .await?;
         let (token, _) = insert_token(&mut transaction, &session_id, now).await?;
-        bump(&mut transaction, counter::LOGINS, Some(&session_id)).await?;
+        count_for_session(&mut transaction, counter::LOGINS, &session_id).await?;
         let found = load(&mut *transaction, &session_id)
             .await?
             .ok_or_else(|| DbError::Task("session vanished".into()))?;
         transaction.commit().await?;
+        tally.add(counter::LOGINS);
         Ok((found, token))
     }
 
@@ -228,6 +231,7 @@ impl PgStore {
         presented: String,
         now: Timestamp,
         policy: RefreshPolicy,
+        tally: Arc<Tally>,
     ) -> Result<Refreshed, RefreshError> {
         let mut transaction = self.pool.begin().await.map_err(DbError::from)?;
         let found: Option<String> = match refresh_token_hash(&presented) {
@@ -241,8 +245,7 @@ impl PgStore {
             None => None,
         };
         let Some(session_id) = found else {
-            bump(&mut transaction, counter::FAILED_REFRESHES, None).await?;
-            transaction.commit().await.map_err(DbError::from)?;
+            tally.add(counter::FAILED_REFRESHES);
             return Err(RefreshError::Unknown);
         };
         // Every rotation of a family holds its session row until it commits, so a second
@@ -256,8 +259,7 @@ impl PgStore {
             .map_err(DbError::from)?;
         let Some(row) = token_row(&mut *transaction, &presented).await? else {
             // Pruned in between: as unknown as it gets.
-            bump(&mut transaction, counter::FAILED_REFRESHES, None).await?;
-            transaction.commit().await.map_err(DbError::from)?;
+            tally.add(counter::FAILED_REFRESHES);
             return Err(RefreshError::Unknown);
         };
         let verdict = Verdict::of(&row, now, policy);
@@ -285,9 +287,12 @@ impl PgStore {
             announce(&mut *transaction, &Changed::Session(session_id.clone())).await?;
         }
         for name in plan.counts {
-            bump(&mut transaction, name, Some(&session_id)).await?;
+            count_for_session(&mut transaction, name, &session_id).await?;
         }
         transaction.commit().await.map_err(DbError::from)?;
+        for name in plan.counts {
+            tally.add(name);
+        }
         verdict.outcome(row, new_token, policy)
     }
 
@@ -705,28 +710,19 @@ where
     Ok(())
 }
 
-/// Adds one to a server-wide counter and, when given, to the session's.
-async fn bump(
+/// Adds one to the session's counter (the server-wide one is counted in the [`Tally`]).
+async fn count_for_session(
     transaction: &mut Transaction<'_, Postgres>,
     name: &str,
-    session: Option<&str>,
+    session_id: &str,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "INSERT INTO counters (name, value) VALUES ($1, 1)
-         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1",
+        "INSERT INTO session_counters (session_id, name, value) VALUES ($1, $2, 1)
+         ON CONFLICT (session_id, name) DO UPDATE SET value = session_counters.value + 1",
     )
+    .bind(session_id)
     .bind(name)
     .execute(&mut **transaction)
     .await?;
-    if let Some(session) = session {
-        sqlx::query(
-            "INSERT INTO session_counters (session_id, name, value) VALUES ($1, $2, 1)
-             ON CONFLICT (session_id, name) DO UPDATE SET value = session_counters.value + 1",
-        )
-        .bind(session)
-        .bind(name)
-        .execute(&mut **transaction)
-        .await?;
-    }
     Ok(())
 }

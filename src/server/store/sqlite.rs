@@ -13,6 +13,7 @@ use super::records::{
     RefreshError, RefreshPolicy, Refreshed, SessionRecord, SessionWithUser, TokenRow, UserRecord,
     Verdict,
 };
+use super::tally::Tally;
 use super::{counter, DbError};
 use crate::api::ActiveSession;
 use crate::server::timestamp::Timestamp;
@@ -261,6 +262,7 @@ impl SqliteStore {
         user_id: i64,
         now: Timestamp,
         lifetime: Duration,
+        tally: Arc<Tally>,
     ) -> Result<(SessionWithUser, String), DbError> {
         self.call(move |connection| {
             let transaction =
@@ -271,10 +273,11 @@ impl SqliteStore {
                 params![session_id, user_id, now.unix_ms(), (now + lifetime).unix_ms()],
             )?;
             let (token, _) = insert_token(&transaction, &session_id, now)?;
-            bump(&transaction, counter::LOGINS, Some(&session_id))?;
+            count_for_session(&transaction, counter::LOGINS, &session_id)?;
             let found = load(&transaction, &session_id)?
                 .ok_or_else(|| DbError::Task("session vanished".into()))?;
             transaction.commit()?;
+            tally.add(counter::LOGINS);
             Ok((found, token))
         })
         .await
@@ -285,8 +288,9 @@ impl SqliteStore {
         presented: String,
         now: Timestamp,
         policy: RefreshPolicy,
+        tally: Arc<Tally>,
     ) -> Result<Refreshed, RefreshError> {
-        self.call(move |connection| Ok(rotate(connection, &presented, now, policy)))
+        self.call(move |connection| Ok(rotate(connection, &presented, now, policy, &tally)))
             .await?
     }
 
@@ -448,6 +452,7 @@ fn rotate(
     presented: &str,
     now: Timestamp,
     policy: RefreshPolicy,
+    tally: &Tally,
 ) -> Result<Refreshed, RefreshError> {
     // Immediate: the write lock is taken before the token is read, so two rotations of
     // one token are one after the other, never both on the same unspent row.
@@ -455,8 +460,7 @@ fn rotate(
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(DbError::from)?;
     let Some(row) = token_row(&transaction, presented)? else {
-        bump(&transaction, counter::FAILED_REFRESHES, None)?;
-        transaction.commit().map_err(DbError::from)?;
+        tally.add(counter::FAILED_REFRESHES);
         return Err(RefreshError::Unknown);
     };
     let session_id = row.found.session.id.clone();
@@ -480,9 +484,12 @@ fn rotate(
         revoke(&transaction, &session_id, now, reason)?;
     }
     for name in plan.counts {
-        bump(&transaction, name, Some(&session_id))?;
+        count_for_session(&transaction, name, &session_id)?;
     }
     transaction.commit().map_err(DbError::from)?;
+    for name in plan.counts {
+        tally.add(name);
+    }
     verdict.outcome(row, new_token, policy)
 }
 
@@ -580,20 +587,14 @@ fn revoke(
     Ok(())
 }
 
-/// Adds one to a server-wide counter and, when given, to the session's.
-fn bump(connection: &Connection, name: &str, session: Option<&str>) -> Result<(), DbError> {
-    connection.execute(
-        "INSERT INTO counters (name, value) VALUES (?1, 1)
-         ON CONFLICT (name) DO UPDATE SET value = value + 1",
-        params![name],
-    )?;
-    if let Some(session) = session {
-        connection.execute(
+/// Adds one to the session's counter (the server-wide one is counted in the [`Tally`]).
+fn count_for_session(connection: &Connection, name: &str, session_id: &str) -> Result<(), DbError> {
+    connection
+        .prepare_cached(
             "INSERT INTO session_counters (session_id, name, value) VALUES (?1, ?2, 1)
              ON CONFLICT (session_id, name) DO UPDATE SET value = value + 1",
-            params![session, name],
-        )?;
-    }
+        )?
+        .execute(params![session_id, name])?;
     Ok(())
 }
 

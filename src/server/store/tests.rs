@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::records::{RefreshError, RefreshPolicy, SessionRecord};
 use super::*;
+use crate::api::ErrCode;
 use crate::server::config::Secret;
 use crate::server::tokens::{new_refresh_token, refresh_token_hash};
 
@@ -388,20 +389,42 @@ async fn counters_count_per_server_and_per_session_and_flushes_add_up() {
     on_every_backend!(|f| {
         let (id, token) = f.login().await;
         f.rotated(&token, T0 + ms(1)).await;
-        f.store.count(counter::FAILED_LOGINS).await.expect("count");
-        f.store
-            .add_to_counters(vec![("rejected.42001".into(), 2)])
-            .await
-            .expect("add");
-        f.store
-            .add_to_counters(vec![("rejected.42001".into(), 3)])
-            .await
-            .expect("add");
-        let server = f.counters(None).await;
-        assert_eq!((server.refreshes, server.failed_logins), (1, 1));
-        assert_eq!(server.rejected.get("42001"), Some(&5));
+        f.store.count(counter::FAILED_LOGINS);
+        f.store.count_rejection(ErrCode::AccessTokenExpired);
+        let stored = |f: &Fixture| {
+            let store = f.store.clone();
+            async move {
+                let rows = match &store.backend {
+                    Backend::Sqlite(store) => store.counter_rows(None).await,
+                    Backend::Postgres(store) => store.counter_rows(None).await,
+                };
+                counters_from_rows(rows.expect("rows"))
+            }
+        };
+        assert_eq!(stored(&f).await, Counters::default(), "nothing stored yet");
+        f.store.flush_counts().await.expect("flush");
+        f.store.count_rejection(ErrCode::AccessTokenExpired);
+        f.store.flush_counts().await.expect("flush");
+        f.store.count_rejection(ErrCode::AccessTokenExpired); // pending
+        let server = stored(&f).await;
+        assert_eq!(
+            (
+                server.refreshes,
+                server.rotations,
+                server.failed_logins,
+                server.logins
+            ),
+            (1, 1, 1, 1)
+        );
+        assert_eq!(server.rejected.get("42001"), Some(&2), "flushes add up");
+        let reported = f.counters(None).await;
+        assert_eq!(reported.rejected.get("42001"), Some(&3), "pending included");
         let session = f.counters(Some(&id)).await;
-        assert_eq!((session.refreshes, session.failed_logins), (1, 0));
+        assert_eq!(
+            (session.refreshes, session.logins, session.failed_logins),
+            (1, 1, 0),
+            "exact at once, in the transaction"
+        );
     });
 }
 
@@ -531,7 +554,11 @@ async fn one_token_presented_at_once_through_two_stores_rotates_once() {
             .filter(|r| r.new_refresh_token.is_some())
             .count();
         assert_eq!(rotations, 1, "{backend}: exactly one rotation");
-        let counters = b.read_counters(None).await.expect("counters");
+        // Per session: counted in the transactions, so exact across both stores at once.
+        let counters = b
+            .read_counters(Some(&session.session.id))
+            .await
+            .expect("counters");
         assert_eq!(
             (
                 counters.rotations,
@@ -826,4 +853,28 @@ async fn failed_logins_counted_in_postgres_throttle_every_instance_as_one() {
             .err(),
         Some(Refusal::Address)
     );
+}
+
+#[test]
+fn only_errors_of_reaching_the_database_count_as_an_outage() {
+    let io = || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+    for unavailable in [
+        DbError::Unreachable,
+        DbError::Postgres(sqlx::Error::Io(io())),
+        DbError::Postgres(sqlx::Error::PoolTimedOut),
+        DbError::Postgres(sqlx::Error::Protocol("unexpected EOF".into())),
+        DbError::Connect {
+            target: "app@db:5432/painless".into(),
+            cause: "refused".into(),
+        },
+    ] {
+        assert!(unavailable.is_unavailable(), "{unavailable:?}");
+    }
+    for failure in [
+        DbError::Task("bug".into()),
+        DbError::Postgres(sqlx::Error::RowNotFound),
+        DbError::Sqlite(rusqlite::Error::QueryReturnedNoRows),
+    ] {
+        assert!(!failure.is_unavailable(), "{failure:?}");
+    }
 }
