@@ -93,6 +93,8 @@ load_row() {
     line=$("$load" "$base" "$@")
     awk -v n="$name" -v c="$connections" '{
         for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        # Answers that were not errcode 0 (throttled, busy) are named: they are fast.
+        if (v["other"] > 0) n = n sprintf(" — %d of %d refused", v["other"], v["requests"])
         printf "%s\t%s\t%s\t%s\t%s\n", n, c, v["rps"], v["p50_ms"], v["p99_ms"] }' <<<"$line"
 }
 

@@ -1,6 +1,8 @@
 //! Extractors that make a handler's signature say what it needs: a verified access token
 //! ([`Authenticated`]), or the refresh cookie and how to set it ([`RefreshCookie`]).
 
+use std::sync::Arc;
+
 use axum::extract::{FromRequestParts, Query};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -19,7 +21,7 @@ use crate::api::REFRESH_COOKIE;
 /// A request with a valid access token of a live session.
 pub(crate) struct Authenticated {
     pub found: SessionWithUser,
-    pub claims: AccessClaims,
+    pub claims: Arc<AccessClaims>,
 }
 
 /// The original client sent its credentials as `?appkey=…&token=…`.
@@ -49,7 +51,7 @@ impl FromRequestParts<AppState> for Authenticated {
         if !found.session.is_live(Timestamp::now())
             || state.demo_locked(&found.user)
             || claims.ver < found.session.access_version
-            || claims.sub != found.user.id.to_string()
+            || claims.sub.parse::<i64>().ok() != Some(found.user.id)
         {
             return Err(ApiError::SessionSuperseded);
         }

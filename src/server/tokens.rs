@@ -1,8 +1,10 @@
 //! Access tokens: HS256 JWTs with the algorithm pinned, no leeway, and checked issuer and
 //! audience; plus the opaque refresh tokens and their hashes.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -45,7 +47,6 @@ pub(crate) enum TokenError {
 /// Signs and verifies access tokens. Tokens are signed with the current key and name it
 /// in their `kid`; the previous key, while configured, still verifies, so rotating the key
 /// logs nobody out.
-#[derive(Clone)]
 pub(crate) struct AccessTokens {
     encoding: EncodingKey,
     current: VerifyingKey,
@@ -53,6 +54,35 @@ pub(crate) struct AccessTokens {
     validation: Validation,
     issuer: String,
     audience: String,
+    verified: Verified,
+}
+
+/// Tokens verified before, by their whole text: a token comes back with every call of
+/// its lifetime, and checking its signature and claims again costs more than the rest
+/// of an authenticated request. Only tokens that verified are kept (so a flood of forged
+/// ones adds nothing), each until it expires, and at most [`MAX_VERIFIED`] of them.
+#[derive(Default)]
+struct Verified(RwLock<HashMap<Box<str>, Arc<AccessClaims>>>);
+
+/// Verified tokens remembered at most (about 600 bytes each).
+const MAX_VERIFIED: usize = 50_000;
+
+impl Verified {
+    fn get(&self, token: &str) -> Option<Arc<AccessClaims>> {
+        let map = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        map.get(token).cloned()
+    }
+
+    fn insert(&self, token: &str, claims: Arc<AccessClaims>, now_s: i64) {
+        let mut map = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= MAX_VERIFIED {
+            map.retain(|_, claims| claims.exp >= now_s);
+            if map.len() >= MAX_VERIFIED {
+                map.clear();
+            }
+        }
+        map.insert(token.into(), claims);
+    }
 }
 
 #[derive(Clone)]
@@ -95,6 +125,7 @@ impl AccessTokens {
             validation,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
+            verified: Verified::default(),
         }
     }
 
@@ -126,7 +157,29 @@ impl AccessTokens {
 
     /// Verifies signature, algorithm, issuer, audience and expiry (in that order of
     /// precedence: a tampered expired token is reported as invalid, not expired).
-    pub(crate) fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+    /// The claims of a valid access token of ours, checked once per token (see
+    /// [`Verified`]); its expiry is checked on every call, with zero leeway as below.
+    pub(crate) fn verify(&self, token: &str) -> Result<Arc<AccessClaims>, TokenError> {
+        let now_s = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs() as i64);
+        self.verify_at(token, now_s)
+    }
+
+    fn verify_at(&self, token: &str, now_s: i64) -> Result<Arc<AccessClaims>, TokenError> {
+        if let Some(claims) = self.verified.get(token) {
+            return if claims.exp < now_s {
+                Err(TokenError::Expired)
+            } else {
+                Ok(claims)
+            };
+        }
+        let claims = Arc::new(self.verify_signature_and_claims(token)?);
+        self.verified.insert(token, Arc::clone(&claims), now_s);
+        Ok(claims)
+    }
+
+    fn verify_signature_and_claims(&self, token: &str) -> Result<AccessClaims, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
         // No `kid`: the current key (a token can only be ours if it verifies with it).
         let key = match header.kid.as_deref() {
@@ -287,6 +340,34 @@ mod tests {
         let t = tokens();
         let token = t.mint(7, "s1", 0, now() - 31, now() - 1);
         assert_eq!(t.verify(&token), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_until_it_expires_and_a_forged_one_never() {
+        let t = tokens();
+        let token = t.mint(7, "s1", 0, now(), now() + 30);
+        let first = t.verify(&token).expect("valid");
+        let again = t.verify(&token).expect("still valid");
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "the second check is the remembered one"
+        );
+        assert_eq!(
+            t.verify_at(&token, now() + 30).map(|c| c.sub.clone()),
+            Ok("7".into())
+        );
+        assert_eq!(t.verify_at(&token, now() + 31), Err(TokenError::Expired));
+        let mut forged = token.clone();
+        forged.pop();
+        forged.push(if token.ends_with('A') { 'B' } else { 'A' });
+        for _ in 0..2 {
+            assert_eq!(t.verify(&forged), Err(TokenError::Invalid));
+        }
+        assert_eq!(
+            t.verified.0.read().expect("lock").len(),
+            1,
+            "only the valid one"
+        );
     }
 
     #[test]
