@@ -106,7 +106,7 @@ fn grant(
         .session
         .access_ttl
         .filter(|_| state.settings.demo.enabled)
-        .unwrap_or(Duration::from_secs(state.settings.tokens.access_ttl_secs));
+        .unwrap_or(state.settings.tokens.access_ttl);
     // JWT times are whole seconds; an end that must not come early rounds up.
     let now_s = now.unix_secs();
     let expires_at = (now + lifetime)
@@ -132,9 +132,8 @@ fn grant(
 /// (renewed with every rotation) or the session's end, whichever is sooner. An idle
 /// browser drops it by itself.
 fn cookie_max_age(state: &AppState, found: &SessionWithUser, now: Timestamp) -> i64 {
-    let idle = state.settings.tokens.idle_ttl_secs;
-    let left = found.session.expires_at.since(now).as_secs();
-    i64::try_from(left.min(idle)).unwrap_or(i64::MAX)
+    let left = found.session.expires_at.since(now);
+    i64::try_from(left.min(state.settings.tokens.idle_ttl).as_secs()).unwrap_or(i64::MAX)
 }
 
 async fn login(

@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header::{CACHE_CONTROL, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
@@ -78,9 +77,9 @@ impl Application {
         let server = &state.settings.server;
         let limits = ConnectionLimits {
             max_connections: server.max_connections,
-            header_read_timeout: Duration::from_secs(server.header_read_timeout_secs),
-            idle_timeout: Duration::from_secs(server.idle_timeout_secs),
-            shutdown_grace: Duration::from_secs(server.shutdown_grace_secs),
+            header_read_timeout: server.header_read_timeout,
+            idle_timeout: server.idle_timeout,
+            shutdown_grace: server.shutdown_grace,
         };
         let metrics = match state.settings.metrics_addr() {
             Some(addr) => MetricsServer::bind(addr)
@@ -167,7 +166,7 @@ async fn prepare_state(settings: Settings) -> Result<Shared, StartupError> {
             Limits {
                 per_account: settings.login.max_failures,
                 per_address: settings.login.max_failures_per_address,
-                window: Duration::from_secs(settings.login.failure_window_secs),
+                window: settings.login.failure_window,
             },
             store.shared_failures(),
         ),
@@ -307,7 +306,7 @@ fn default_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLay
 /// Answers 408 when a request, its body included, takes longer than
 /// `server.request_timeout_secs`; on `/api` as the envelope.
 async fn request_timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let limit = Duration::from_secs(state.settings.server.request_timeout_secs);
+    let limit = state.settings.server.request_timeout;
     let is_api = request.uri().path().starts_with("/api/") || request.uri().path() == "/api";
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,

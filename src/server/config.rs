@@ -4,6 +4,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
@@ -45,7 +46,8 @@ pub struct ServerSettings {
     /// PostgreSQL connections per instance.
     pub database_pool_size: u32,
     /// How long connecting to PostgreSQL, or waiting for a free pooled connection, may take.
-    pub database_connect_timeout_secs: u64,
+    #[serde(rename = "database_connect_timeout_secs", with = "seconds")]
+    pub database_connect_timeout: Duration,
     /// Where to serve Prometheus metrics (`GET /metrics`), apart from the public listener;
     /// empty: no metrics. A private address, e.g. `127.0.0.1:9464`.
     pub metrics_addr: String,
@@ -55,15 +57,19 @@ pub struct ServerSettings {
     /// Largest accepted request body.
     pub max_body_bytes: usize,
     /// How long shutdown waits for requests in flight.
-    pub shutdown_grace_secs: u64,
+    #[serde(rename = "shutdown_grace_secs", with = "seconds")]
+    pub shutdown_grace: Duration,
     /// A connection must deliver a complete request head within this time of connecting
     /// or of its previous answer, or it is closed (slow clients, slowloris).
-    pub header_read_timeout_secs: u64,
+    #[serde(rename = "header_read_timeout_secs", with = "seconds")]
+    pub header_read_timeout: Duration,
     /// A keep-alive connection that sends nothing, with no request in flight, is closed
     /// after this long. At most `header_read_timeout_secs`, which also bounds idle time.
-    pub idle_timeout_secs: u64,
+    #[serde(rename = "idle_timeout_secs", with = "seconds")]
+    pub idle_timeout: Duration,
     /// A request (body included) must be answered within this time: 408 otherwise.
-    pub request_timeout_secs: u64,
+    #[serde(rename = "request_timeout_secs", with = "seconds")]
+    pub request_timeout: Duration,
     /// Connections served at once; further clients wait in the kernel's accept queue.
     pub max_connections: usize,
     /// Origins besides the server's own from which state-changing requests are accepted,
@@ -91,15 +97,19 @@ pub struct TokenSettings {
     pub issuer: String,
     pub audience: String,
     /// Lifetime of an access token.
-    pub access_ttl_secs: u64,
+    #[serde(rename = "access_ttl_secs", with = "seconds")]
+    pub access_ttl: Duration,
     /// Absolute lifetime of a login (a refresh-token family), however often it is refreshed.
-    pub session_ttl_secs: u64,
+    #[serde(rename = "session_ttl_secs", with = "seconds")]
+    pub session_ttl: Duration,
     /// A refresh token unused this long is refused (the session went idle); every refresh
     /// issues a new one, so active sessions last up to `session_ttl_secs`.
-    pub idle_ttl_secs: u64,
+    #[serde(rename = "idle_ttl_secs", with = "seconds")]
+    pub idle_ttl: Duration,
     /// How long the refresh token just spent may still be presented (by a second tab that
     /// raced the first) without counting as reuse.
-    pub reuse_grace_secs: u64,
+    #[serde(rename = "reuse_grace_secs", with = "seconds")]
+    pub reuse_grace: Duration,
     /// HS256 signing key: at least 32 random bytes as base64 (standard or URL-safe,
     /// padding optional) or hex. Empty: generated once and kept in `data_dir`.
     pub jwt_secret: Secret,
@@ -114,7 +124,8 @@ pub struct LoginSettings {
     pub max_failures: u32,
     /// Failed logins per client address (IPv6: per /64) within the same window.
     pub max_failures_per_address: u32,
-    pub failure_window_secs: u64,
+    #[serde(rename = "failure_window_secs", with = "seconds")]
+    pub failure_window: Duration,
     /// Password hashes computed at once (each holds 19 MiB); 0: one per CPU core.
     pub hash_workers: usize,
     /// Logins that may wait for a hashing worker; more are refused at once (50300).
@@ -128,7 +139,8 @@ pub struct ClientSettings {
     /// Errcodes that make the client refresh and replay.
     pub refresh_errcodes: Vec<i32>,
     /// Refresh before sending when the token expires within this margin.
-    pub refresh_margin_secs: u64,
+    #[serde(rename = "refresh_margin_secs", with = "seconds")]
+    pub refresh_margin: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -224,14 +236,14 @@ impl Default for Settings {
                 data_dir: PathBuf::from("data"),
                 database: Secret::new("painless.db"),
                 database_pool_size: 10,
-                database_connect_timeout_secs: 5,
+                database_connect_timeout: Duration::from_secs(5),
                 metrics_addr: String::new(),
                 secure_cookies: SecureCookies::Auto,
                 max_body_bytes: 16 * 1024,
-                shutdown_grace_secs: 10,
-                header_read_timeout_secs: 15,
-                idle_timeout_secs: 10,
-                request_timeout_secs: 30,
+                shutdown_grace: Duration::from_secs(10),
+                header_read_timeout: Duration::from_secs(15),
+                idle_timeout: Duration::from_secs(10),
+                request_timeout: Duration::from_secs(30),
                 max_connections: 768,
                 allowed_origins: Vec::new(),
                 trusted_proxies: Vec::new(),
@@ -240,23 +252,23 @@ impl Default for Settings {
             tokens: TokenSettings {
                 issuer: "painless".into(),
                 audience: "painless-web".into(),
-                access_ttl_secs: 30,
-                session_ttl_secs: 7 * 24 * 3600,
-                idle_ttl_secs: 30 * 60,
-                reuse_grace_secs: 10,
+                access_ttl: Duration::from_secs(30),
+                session_ttl: Duration::from_secs(7 * 24 * 3600),
+                idle_ttl: Duration::from_secs(30 * 60),
+                reuse_grace: Duration::from_secs(10),
                 jwt_secret: Secret::default(),
                 jwt_previous_secret: Secret::default(),
             },
             login: LoginSettings {
                 max_failures: 5,
                 max_failures_per_address: 30,
-                failure_window_secs: 300,
+                failure_window: Duration::from_secs(300),
                 hash_workers: 0,
                 hash_queue: 8,
             },
             client: ClientSettings {
                 refresh_errcodes: ErrCode::default_refresh_codes(),
-                refresh_margin_secs: crate::api::DEFAULT_REFRESH_MARGIN.as_secs(),
+                refresh_margin: crate::api::DEFAULT_REFRESH_MARGIN,
             },
             demo: DemoSettings {
                 enabled: false,
@@ -340,25 +352,25 @@ impl Settings {
             })
         };
         let tokens = &self.tokens;
-        if !(1..=86_400).contains(&tokens.access_ttl_secs) {
+        if !(1..=86_400).contains(&tokens.access_ttl.as_secs()) {
             return key_error(
                 "tokens.access_ttl_secs",
                 "must be between 1 and 86400 seconds",
             );
         }
-        if tokens.session_ttl_secs <= tokens.access_ttl_secs {
+        if tokens.session_ttl <= tokens.access_ttl {
             return key_error(
                 "tokens.session_ttl_secs",
                 "must be longer than tokens.access_ttl_secs",
             );
         }
-        if !(tokens.access_ttl_secs..=tokens.session_ttl_secs).contains(&tokens.idle_ttl_secs) {
+        if !(tokens.access_ttl..=tokens.session_ttl).contains(&tokens.idle_ttl) {
             return key_error(
                 "tokens.idle_ttl_secs",
                 "must be at least tokens.access_ttl_secs and at most tokens.session_ttl_secs",
             );
         }
-        if tokens.reuse_grace_secs > 30 {
+        if tokens.reuse_grace > Duration::from_secs(30) {
             // Racing tabs need a second or two; a long window only helps a thief.
             return key_error("tokens.reuse_grace_secs", "must be at most 30 seconds");
         }
@@ -390,19 +402,19 @@ impl Settings {
             return key_error("login.hash_workers", "must be at most 1024");
         }
         let server = &self.server;
-        if !(1..=3600).contains(&server.header_read_timeout_secs) {
+        if !(1..=3600).contains(&server.header_read_timeout.as_secs()) {
             return key_error(
                 "server.header_read_timeout_secs",
                 "must be between 1 and 3600 seconds",
             );
         }
-        if !(1..=server.header_read_timeout_secs).contains(&server.idle_timeout_secs) {
+        if !(Duration::from_secs(1)..=server.header_read_timeout).contains(&server.idle_timeout) {
             return key_error(
                 "server.idle_timeout_secs",
                 "must be at least 1 and at most server.header_read_timeout_secs",
             );
         }
-        if !(1..=3600).contains(&server.request_timeout_secs) {
+        if !(1..=3600).contains(&server.request_timeout.as_secs()) {
             return key_error(
                 "server.request_timeout_secs",
                 "must be between 1 and 3600 seconds",
@@ -423,7 +435,7 @@ impl Settings {
         if !(1..=1000).contains(&server.database_pool_size) {
             return key_error("server.database_pool_size", "must be between 1 and 1000");
         }
-        if !(1..=300).contains(&server.database_connect_timeout_secs) {
+        if !(1..=300).contains(&server.database_connect_timeout.as_secs()) {
             return key_error(
                 "server.database_connect_timeout_secs",
                 "must be between 1 and 300 seconds",
@@ -440,7 +452,7 @@ impl Settings {
                 );
             }
         }
-        if !(1..=86_400).contains(&self.login.failure_window_secs) {
+        if !(1..=86_400).contains(&self.login.failure_window.as_secs()) {
             return key_error(
                 "login.failure_window_secs",
                 "must be between 1 and 86400 seconds",
@@ -529,6 +541,27 @@ fn describe(error: figment::Error) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// Lengths of time are `Duration`s in the program and whole seconds in `Leptos.toml` and
+/// the environment (keys ending in `_secs`).
+mod seconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        length: &Duration,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(length.as_secs())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Duration, D::Error> {
+        u64::deserialize(deserializer).map(Duration::from_secs)
+    }
 }
 
 #[cfg(test)]

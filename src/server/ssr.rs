@@ -30,7 +30,7 @@ pub(crate) async fn boot_info() -> BootInfo {
     let mut boot = BootInfo {
         user: None,
         refresh_errcodes: settings.client.refresh_errcodes.clone(),
-        refresh_margin_secs: settings.client.refresh_margin_secs,
+        refresh_margin_secs: settings.client.refresh_margin.as_secs(),
         demo_enabled: settings.demo.enabled,
         demo_hint,
     };

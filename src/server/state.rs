@@ -49,8 +49,8 @@ impl Shared {
     pub(crate) fn refresh_policy(&self) -> RefreshPolicy {
         let tokens = &self.settings.tokens;
         RefreshPolicy {
-            grace: Duration::from_secs(tokens.reuse_grace_secs),
-            idle: Duration::from_secs(tokens.idle_ttl_secs),
+            grace: tokens.reuse_grace,
+            idle: tokens.idle_ttl,
             demo_users: self.settings.demo.enabled,
         }
     }
@@ -62,7 +62,7 @@ impl Shared {
 
     /// How long a login lasts, however often it is refreshed.
     pub(crate) fn session_lifetime(&self) -> Duration {
-        Duration::from_secs(self.settings.tokens.session_ttl_secs)
+        self.settings.tokens.session_ttl
     }
 }
 

@@ -2,6 +2,7 @@
 //! temporary database, one `spawn_app()` per test.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -366,7 +367,7 @@ async fn a_spent_token_inside_the_grace_window_gets_an_access_token_but_no_new_c
 
 #[tokio::test]
 async fn a_spent_token_outside_the_grace_window_revokes_the_whole_family() {
-    let app = spawn_app_with(|s| s.tokens.reuse_grace_secs = 0).await;
+    let app = spawn_app_with(|s| s.tokens.reuse_grace = Duration::from_secs(0)).await;
     let (access, first) = app.login_demo().await;
     let second = app
         .refresh(Some(&first))
@@ -415,7 +416,7 @@ async fn fifty_concurrent_refreshes_with_one_cookie_rotate_once_and_all_succeed(
 
 #[tokio::test]
 async fn fifty_concurrent_refreshes_without_a_grace_window_end_the_session_consistently() {
-    let app = spawn_app_with(|s| s.tokens.reuse_grace_secs = 0).await;
+    let app = spawn_app_with(|s| s.tokens.reuse_grace = Duration::from_secs(0)).await;
     let (_, cookie) = app.login_demo().await;
     let answers = futures::future::join_all((0..50).map(|_| app.refresh(Some(&cookie)))).await;
     assert!(answers.iter().all(|a| !a.status.is_server_error()));

@@ -4,6 +4,8 @@
 //! `scripts/with-postgres.sh` sets it): a new database per test.
 #![allow(dead_code)] // each suite uses a different part
 
+use std::time::Duration;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -128,7 +130,7 @@ pub async fn test_settings(data_dir: &std::path::Path) -> Settings {
     settings.server.site_addr = "127.0.0.1:0".parse().expect("addr");
     settings.server.data_dir = data_dir.to_path_buf();
     settings.tokens.jwt_secret = Secret::new(SECRET);
-    settings.tokens.reuse_grace_secs = 30;
+    settings.tokens.reuse_grace = Duration::from_secs(30);
     settings.login.max_failures = 3;
     settings.demo.enabled = true;
     settings.demo.users = vec![

@@ -153,8 +153,8 @@ async fn closed_after(mut stream: TcpStream, since: Instant, limit: Duration) ->
 #[tokio::test]
 async fn half_sent_requests_are_closed_after_the_timeout_and_others_are_served_meanwhile() {
     let app = spawn_app_with(|settings| {
-        settings.server.header_read_timeout_secs = 2;
-        settings.server.idle_timeout_secs = 1;
+        settings.server.header_read_timeout = Duration::from_secs(2);
+        settings.server.idle_timeout = Duration::from_secs(1);
     })
     .await;
     let opened = Instant::now();
@@ -185,8 +185,8 @@ async fn half_sent_requests_are_closed_after_the_timeout_and_others_are_served_m
 #[tokio::test]
 async fn a_client_trickling_its_header_is_cut_off_by_the_header_timeout() {
     let app = spawn_app_with(|settings| {
-        settings.server.header_read_timeout_secs = 3;
-        settings.server.idle_timeout_secs = 2;
+        settings.server.header_read_timeout = Duration::from_secs(3);
+        settings.server.idle_timeout = Duration::from_secs(2);
     })
     .await;
     let mut stream = TcpStream::connect(app.addr()).await.expect("connect");
@@ -214,8 +214,8 @@ async fn a_client_trickling_its_header_is_cut_off_by_the_header_timeout() {
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_and_a_busy_one_is_not() {
     let app = spawn_app_with(|settings| {
-        settings.server.header_read_timeout_secs = 3;
-        settings.server.idle_timeout_secs = 1;
+        settings.server.header_read_timeout = Duration::from_secs(3);
+        settings.server.idle_timeout = Duration::from_secs(1);
     })
     .await;
     let mut stream = TcpStream::connect(app.addr()).await.expect("connect");
@@ -239,8 +239,8 @@ async fn an_idle_keep_alive_connection_is_closed_and_a_busy_one_is_not() {
 async fn beyond_max_connections_clients_wait_until_a_slot_frees() {
     let app = spawn_app_with(|settings| {
         settings.server.max_connections = 3;
-        settings.server.header_read_timeout_secs = 1;
-        settings.server.idle_timeout_secs = 1;
+        settings.server.header_read_timeout = Duration::from_secs(1);
+        settings.server.idle_timeout = Duration::from_secs(1);
     })
     .await;
     let idle: Vec<TcpStream> =

@@ -13,7 +13,7 @@ use super::common::*;
 
 #[tokio::test]
 async fn every_refresh_refusal_reads_the_same_so_a_thief_learns_nothing() {
-    let app = spawn_app_with(|settings| settings.tokens.reuse_grace_secs = 0).await;
+    let app = spawn_app_with(|settings| settings.tokens.reuse_grace = Duration::from_secs(0)).await;
     let missing = app.refresh(None).await;
     let unknown = app.refresh(Some("bm90LWEtdG9rZW4")).await;
     let (_, spent) = app.login_demo().await;
@@ -41,9 +41,9 @@ async fn every_refresh_refusal_reads_the_same_so_a_thief_learns_nothing() {
 #[tokio::test]
 async fn a_grace_answer_expires_with_the_grace_window() {
     let app = spawn_app_with(|settings| {
-        settings.tokens.reuse_grace_secs = 5;
-        settings.tokens.access_ttl_secs = 600;
-        settings.tokens.idle_ttl_secs = 3600;
+        settings.tokens.reuse_grace = Duration::from_secs(5);
+        settings.tokens.access_ttl = Duration::from_secs(600);
+        settings.tokens.idle_ttl = Duration::from_secs(3600);
     })
     .await;
     let (_, first) = app.login_demo().await;
@@ -172,9 +172,9 @@ async fn over_https_the_cookie_is_host_prefixed_and_only_that_one_is_read() {
 #[tokio::test]
 async fn an_idle_session_cannot_refresh_and_the_cookie_lives_only_that_long() {
     let app = spawn_app_with(|settings| {
-        settings.tokens.access_ttl_secs = 1;
-        settings.tokens.idle_ttl_secs = 1;
-        settings.tokens.reuse_grace_secs = 0;
+        settings.tokens.access_ttl = Duration::from_secs(1);
+        settings.tokens.idle_ttl = Duration::from_secs(1);
+        settings.tokens.reuse_grace = Duration::from_secs(0);
     })
     .await;
     let answer = app.login("ACME", "demo", "demo-password").await;

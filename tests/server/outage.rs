@@ -21,7 +21,7 @@ async fn with_the_database_gone_the_api_answers_50301_and_recovers_without_a_res
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut settings = test_settings(data_dir.path()).await;
     settings.server.database = Secret::new(proxy.url_of(settings.server.database.expose()));
-    settings.server.database_connect_timeout_secs = 1;
+    settings.server.database_connect_timeout = Duration::from_secs(1);
     let app = start(settings, data_dir).await;
     let (access, cookie) = app.login_demo().await;
     app.get("/api/me", Some(&access))

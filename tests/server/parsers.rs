@@ -113,7 +113,7 @@ proptest! {
         match Settings::from_toml(&toml) {
             Ok(settings) => {
                 prop_assert!(sensible, "{}", toml);
-                prop_assert_eq!(settings.server.idle_timeout_secs, idle);
+                prop_assert_eq!(settings.server.idle_timeout.as_secs(), idle);
             }
             Err(error) => {
                 prop_assert!(!sensible, "{} refused: {}", toml, error);

@@ -173,7 +173,7 @@ impl Store {
                 PgStore::connect(
                     url,
                     settings.server.database_pool_size,
-                    Duration::from_secs(settings.server.database_connect_timeout_secs),
+                    settings.server.database_connect_timeout,
                 )
                 .await?,
             ),
