@@ -242,9 +242,7 @@ async fn killing_one_instance_under_load_loses_no_session() {
 
 /// A new database on the run's server, on any run that has one.
 fn new_postgres_database_always() -> Option<String> {
-    std::env::var("TEST_POSTGRES")
-        .ok()
-        .filter(|url| !url.is_empty())?;
+    postgres::server()?;
     Some(create_postgres_database())
 }
 

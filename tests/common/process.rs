@@ -4,6 +4,9 @@
 //! PostgreSQL runs a new database for it.
 #![allow(dead_code)] // each test binary uses a different part
 
+#[path = "postgres.rs"]
+pub mod postgres;
+
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
@@ -45,23 +48,6 @@ pub fn new_postgres_database() -> Option<String> {
 
 /// A new database on the run's PostgreSQL server (`TEST_POSTGRES`): its URL.
 pub fn create_postgres_database() -> String {
-    use sqlx::Connection;
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let server = std::env::var("TEST_POSTGRES").expect("TEST_POSTGRES");
-    let name = format!(
-        "process_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let create = async {
-        let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-            .await
-            .expect("the test PostgreSQL server answers");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .expect("create database");
-    };
     // Its own thread: callers may be inside a runtime, which cannot be blocked on.
     std::thread::scope(|scope| {
         scope
@@ -70,12 +56,11 @@ pub fn create_postgres_database() -> String {
                     .enable_all()
                     .build()
                     .expect("runtime")
-                    .block_on(create)
+                    .block_on(postgres::create_database("process"))
             })
             .join()
             .expect("created")
-    });
-    format!("{server}/{name}")
+    })
 }
 
 pub struct Server {

@@ -4,6 +4,9 @@
 //! `scripts/with-postgres.sh` sets it): a new database per test.
 #![allow(dead_code)] // each suite uses a different part
 
+#[path = "../common/postgres.rs"]
+mod postgres;
+
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -88,36 +91,12 @@ pub fn on_postgres() -> bool {
 
 /// The PostgreSQL server of this run: `postgres://user@host:port`.
 pub fn postgres_server() -> String {
-    std::env::var("TEST_POSTGRES")
-        .ok()
-        .filter(|url| !url.is_empty())
-        .expect("TEST_POSTGRES names a PostgreSQL server (scripts/with-postgres.sh)")
+    postgres::server().expect("TEST_POSTGRES names a PostgreSQL server (scripts/with-postgres.sh)")
 }
 
 /// The URL of a new, empty database on the run's PostgreSQL server.
 pub async fn new_postgres_database() -> String {
-    use sqlx::Connection;
-    let server = postgres_server();
-    let name = format!("http_{}", uuid_like());
-    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-        .await
-        .expect("the test PostgreSQL server answers");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .expect("create database");
-    format!("{server}/{name}")
-}
-
-/// A name no other test picks: the process, a counter and the time.
-fn uuid_like() -> String {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .subsec_nanos();
-    format!("{}_{n}_{nanos}", std::process::id())
+    postgres::create_database("http").await
 }
 
 /// Settings of a test server with a store of its own (a SQLite file in `data_dir`, or a

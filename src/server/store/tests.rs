@@ -77,6 +77,16 @@ async fn fixture(backend: &str) -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = settings_for(backend, dir.path()).await;
     let store = Store::open(&settings).await.expect("store opens");
+    let user_id = seed_demo_user(&store).await;
+    Fixture {
+        store,
+        user_id,
+        _dir: dir,
+    }
+}
+
+/// Dana, ACME's demo user, put into `store`: her id.
+async fn seed_demo_user(store: &Store) -> i64 {
     let user = DemoUser {
         customer_code: "ACME".into(),
         username: "demo".into(),
@@ -89,11 +99,7 @@ async fn fixture(backend: &str) -> Fixture {
         .await
         .expect("query")
         .expect("user exists");
-    Fixture {
-        store,
-        user_id: found.id,
-        _dir: dir,
-    }
+    found.id
 }
 
 impl Fixture {
@@ -528,22 +534,8 @@ async fn one_token_presented_at_once_through_two_stores_rotates_once() {
         let settings = settings_for(backend, dir.path()).await;
         let a = Store::open(&settings).await.expect("a");
         let b = Store::open(&settings).await.expect("b");
-        let user = DemoUser {
-            customer_code: "ACME".into(),
-            username: "demo".into(),
-            password: Secret::new("demo-password"),
-            display_name: "Dana".into(),
-        };
-        a.seed_demo_users(&[user]).await.expect("user");
-        let (found, _) = a
-            .find_user(&Identity::new("ACME", "demo"))
-            .await
-            .expect("q")
-            .expect("user");
-        let (session, token) = a
-            .start_session(found.id, T0, LIFETIME)
-            .await
-            .expect("login");
+        let user_id = seed_demo_user(&a).await;
+        let (session, token) = a.start_session(user_id, T0, LIFETIME).await.expect("login");
         let racing = (0..50).map(|i| {
             let store = if i % 2 == 0 { a.clone() } else { b.clone() };
             let token = token.clone();
@@ -653,18 +645,7 @@ async fn a_change_made_through_one_instance_reaches_the_others_cache_within_a_se
         .await,
         "both listen"
     );
-    let user = DemoUser {
-        customer_code: "ACME".into(),
-        username: "demo".into(),
-        password: Secret::new("demo-password"),
-        display_name: "Dana".into(),
-    };
-    a.seed_demo_users(&[user]).await.expect("user");
-    let (found, _) = a
-        .find_user(&Identity::new("ACME", "demo"))
-        .await
-        .expect("q")
-        .expect("user");
+    let user_id = seed_demo_user(&a).await;
     let now = Timestamp::now();
     let session_of = async |store: &Store, id: &str| {
         store
@@ -677,7 +658,7 @@ async fn a_change_made_through_one_instance_reaches_the_others_cache_within_a_se
 
     // Superseded on A: B, which had the session cached, sees the new access version.
     let (s1, _) = a
-        .start_session(found.id, now, LIFETIME)
+        .start_session(user_id, now, LIFETIME)
         .await
         .expect("login");
     let id = s1.session.id;
@@ -703,15 +684,15 @@ async fn a_change_made_through_one_instance_reaches_the_others_cache_within_a_se
 
     // Every other session of the user ended on B: A sees it.
     let (keep, _) = a
-        .start_session(found.id, now, LIFETIME)
+        .start_session(user_id, now, LIFETIME)
         .await
         .expect("login");
     let (other, _) = a
-        .start_session(found.id, now, LIFETIME)
+        .start_session(user_id, now, LIFETIME)
         .await
         .expect("login");
     assert!(!session_of(&a, &other.session.id).await.revoked);
-    b.revoke_others(found.id, &keep.session.id, now)
+    b.revoke_others(user_id, &keep.session.id, now)
         .await
         .expect("end others");
     assert!(
@@ -727,7 +708,7 @@ async fn a_change_made_through_one_instance_reaches_the_others_cache_within_a_se
     // The channel is cut, and a change arrives that announces nothing (made behind the
     // server's back): B does not keep trusting what it cached.
     let (s2, _) = a
-        .start_session(found.id, now, LIFETIME)
+        .start_session(user_id, now, LIFETIME)
         .await
         .expect("login");
     let id = s2.session.id;
