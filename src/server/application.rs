@@ -250,7 +250,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .filter(|route| demo || route.path() != crate::api::pages::LAB)
         .collect();
     let leptos_state = state.clone();
-    Router::new()
+    let mut app = Router::new()
         .nest("/api", api)
         .merge(forms::router(state.clone()))
         .leptos_routes_with_context(
@@ -279,9 +279,15 @@ pub(crate) fn router(state: AppState) -> Router {
             state.clone(),
             security_headers::strict_transport_security,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), request_timeout))
-        .layer(middleware::from_fn(metrics::time_requests))
-        .layer(CatchPanicLayer::custom(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_timeout,
+        ));
+    // Timed only when metrics are served: the labels cost allocations on every request.
+    if state.settings.metrics_addr().is_some() {
+        app = app.layer(middleware::from_fn(metrics::time_requests));
+    }
+    app.layer(CatchPanicLayer::custom(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()))
         .layer(
             TraceLayer::new_for_http()
                 // Only the path: query strings may carry `?token=`, which must never be logged.

@@ -233,12 +233,13 @@ impl PgStore {
         policy: RefreshPolicy,
         tally: Arc<Tally>,
     ) -> Result<Refreshed, RefreshError> {
-        let mut transaction = self.pool.begin().await.map_err(DbError::from)?;
+        // Which family, before any transaction: a flood of unknown tokens costs one read
+        // each. The token itself is read again under the family's lock below.
         let found: Option<String> = match refresh_token_hash(&presented) {
             Some(hash) => {
                 sqlx::query_scalar("SELECT session_id FROM refresh_tokens WHERE hash = $1")
                     .bind(hash)
-                    .fetch_optional(&mut *transaction)
+                    .fetch_optional(&self.pool)
                     .await
                     .map_err(DbError::from)?
             }
@@ -248,6 +249,7 @@ impl PgStore {
             tally.add(counter::FAILED_REFRESHES);
             return Err(RefreshError::Unknown);
         };
+        let mut transaction = self.pool.begin().await.map_err(DbError::from)?;
         // Every rotation of a family holds its session row until it commits, so a second
         // request with the same token, on this instance or another, waits here and then
         // reads the token as spent. The token is read after the lock, in a new statement,
