@@ -3,7 +3,8 @@
 # idempotent: a second run on a prepared machine only checks versions.
 #
 #   scripts/setup.sh          build tools (wasm target, cargo-leptos, wasm-bindgen, wasm-opt)
-#   scripts/setup.sh --e2e    also Chromium, PostgreSQL and the end-to-end npm packages
+#   scripts/setup.sh --e2e    also Chromium, PostgreSQL, the end-to-end npm packages and
+#                             schemathesis (in target/fuzz-venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,5 +65,17 @@ if [[ "${1:-}" == "--e2e" ]]; then
     # own cluster, if it creates one, is left alone.
     compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_install postgresql
     npm_ci_if_stale end2end
+    # schemathesis and an OpenAPI validator (scripts/fuzz-api.sh), pinned, in a virtual
+    # environment under target/; Debian's python3 lacks venv without python3-venv.
+    python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+    venv=target/fuzz-venv
+    want=$(sha256sum scripts/fuzz/requirements.txt | cut -d' ' -f1)
+    if [[ "$(cat "$venv/.requirements-sha256" 2>/dev/null)" != "$want" ]]; then
+        log "installing schemathesis into $venv"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/fuzz/requirements.txt
+        echo "$want" >"$venv/.requirements-sha256"
+    fi
 fi
 log "ready"

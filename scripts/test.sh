@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting and lints for both targets, native unit and API
-# tests (on SQLite and on a throwaway PostgreSQL server), the end-to-end tests in Chromium against a freshly built release server, the
-# single-binary check and the size report. Installs what it needs first.
+# tests (on SQLite and on a throwaway PostgreSQL server), the end-to-end tests in Chromium
+# against a freshly built release server, the single-binary check, the API fuzzing and the
+# size report. Installs what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,6 +64,9 @@ fi
 
 step "single deployable binary"
 scripts/check-single-binary.sh target/release/painless
+
+step "API fuzzing (schemathesis, against the release binary)"
+scripts/fuzz-api.sh
 
 step "size report"
 scripts/size-report.sh

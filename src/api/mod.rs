@@ -28,6 +28,8 @@ pub mod paths {
     pub const DEMO_REVOKE: &str = "/api/demo/revoke";
     pub const DEMO_LIFETIME: &str = "/api/demo/lifetime";
     pub const DEMO_COUNTERS: &str = "/api/demo/counters";
+    /// The OpenAPI 3.1 document of all the above (the demo endpoints while demo mode is on).
+    pub const OPENAPI: &str = "/api/openapi.json";
 }
 
 /// Paths of pages the server treats specially.

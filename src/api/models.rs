@@ -4,14 +4,26 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /api/auth/login`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::server::openapi::identity_field))]
     pub customer_code: String,
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::server::openapi::identity_field))]
     pub username: String,
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::server::openapi::password_field))]
     pub password: String,
+}
+
+impl LoginRequest {
+    /// Longest customer code and username, in characters.
+    pub const MAX_IDENTITY_CHARS: usize = 64;
+    /// Longest password, in characters.
+    pub const MAX_PASSWORD_CHARS: usize = 256;
 }
 
 /// The person behind a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct User {
     pub username: String,
     pub display_name: String,
@@ -20,6 +32,7 @@ pub struct User {
 
 /// `data` of a successful login or refresh.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AccessGrant {
     pub access_token: String,
     /// Unix seconds on the server's clock.
@@ -32,6 +45,7 @@ pub struct AccessGrant {
 
 /// `GET /api/me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Profile {
     pub user: User,
     /// Unix seconds: when this login happened.
@@ -44,6 +58,7 @@ pub struct Profile {
 
 /// One of the signed-in user's live sessions, for `GET /api/sessions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActiveSession {
     /// Unix seconds: when this login happened.
     pub started_at: i64,
@@ -57,6 +72,7 @@ pub struct ActiveSession {
 
 /// `POST /api/sessions/end-others`: how many other sessions were ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndedSessions {
     pub ended: u32,
 }
@@ -70,6 +86,9 @@ pub struct OrdersQuery {
 
 impl OrdersQuery {
     pub const MAX_PAGE_SIZE: u32 = 50;
+    /// Far past any real history; bounds the documented range (the OpenAPI document says
+    /// it) rather than the work, which does not grow with it.
+    pub const MAX_PAGE: u32 = 1_000_000;
     pub const DEFAULT_PAGE_SIZE: u32 = 10;
 }
 
@@ -83,6 +102,7 @@ impl Default for OrdersQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Order {
     pub id: u32,
     pub number: String,
@@ -97,6 +117,7 @@ pub struct Order {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum OrderStatus {
     Open,
     Shipped,
@@ -116,6 +137,7 @@ impl OrderStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OrdersPage {
     pub items: Vec<Order>,
     pub page: u32,
@@ -131,6 +153,7 @@ impl OrdersPage {
 
 /// `GET /api/stats`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Stats {
     pub orders_total: u32,
     pub open_orders: u32,
@@ -141,7 +164,10 @@ pub struct Stats {
 
 /// `POST /api/demo/lifetime`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LifetimeRequest {
+    #[cfg_attr(feature = "ssr", schema(minimum = 2, maximum = 3600))]
+    #[serde(deserialize_with = "whole_number")]
     pub seconds: u32,
 }
 
@@ -152,12 +178,14 @@ impl LifetimeRequest {
 
 /// `data` of `POST /api/demo/lifetime`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Lifetime {
     pub seconds: u32,
 }
 
 /// What the server counted; `GET /api/demo/counters`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Counters {
     pub logins: u64,
     pub failed_logins: u64,
@@ -178,6 +206,7 @@ pub struct Counters {
 /// `data` of `GET /api/demo/counters`: the whole server's and, when the request carries a
 /// refresh cookie, this browser session's.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CountersReport {
     pub server: Counters,
     pub session: Option<Counters>,
@@ -212,6 +241,80 @@ impl Default for BootInfo {
             refresh_margin_secs: super::DEFAULT_REFRESH_MARGIN.as_secs(),
             demo_enabled: false,
             demo_hint: None,
+        }
+    }
+}
+
+/// A `u32` from any JSON number without a fraction: JSON Schema (and so the OpenAPI
+/// document) calls `62.0` an integer, and some clients' encoders write it so; serde alone
+/// refuses it.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    use serde::de::{Error, Unexpected, Visitor};
+
+    struct WholeNumber;
+
+    impl Visitor<'_> for WholeNumber {
+        type Value = u32;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a whole number from 0 to {}", u32::MAX)
+        }
+
+        fn visit_u64<E: Error>(self, value: u64) -> Result<u32, E> {
+            u32::try_from(value).map_err(|_| E::invalid_value(Unexpected::Unsigned(value), &self))
+        }
+
+        fn visit_i64<E: Error>(self, value: i64) -> Result<u32, E> {
+            u32::try_from(value).map_err(|_| E::invalid_value(Unexpected::Signed(value), &self))
+        }
+
+        fn visit_f64<E: Error>(self, value: f64) -> Result<u32, E> {
+            if value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) {
+                // Exact: a whole number within u32's range.
+                Ok(value as u32)
+            } else {
+                Err(E::invalid_value(Unexpected::Float(value), &self))
+            }
+        }
+    }
+
+    deserializer.deserialize_any(WholeNumber)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LifetimeRequest;
+
+    fn seconds(json: &str) -> Result<u32, String> {
+        serde_json::from_str::<LifetimeRequest>(json)
+            .map(|request| request.seconds)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn whole_numbers_are_accepted_however_they_are_written() {
+        assert_eq!(seconds(r#"{"seconds": 62}"#), Ok(62));
+        assert_eq!(seconds(r#"{"seconds": 62.0}"#), Ok(62));
+        assert_eq!(seconds(r#"{"seconds": 6.2e1}"#), Ok(62));
+        assert_eq!(seconds(r#"{"seconds": 4294967295.0}"#), Ok(u32::MAX));
+    }
+
+    #[test]
+    fn fractions_negatives_and_out_of_range_numbers_are_refused() {
+        for json in [
+            r#"{"seconds": 62.5}"#,
+            r#"{"seconds": -1}"#,
+            r#"{"seconds": -1.0}"#,
+            r#"{"seconds": 4294967296}"#,
+            r#"{"seconds": 4294967296.0}"#,
+            r#"{"seconds": 1e300}"#,
+            r#"{"seconds": "62"}"#,
+        ] {
+            let refused = seconds(json).expect_err(json);
+            assert!(
+                refused.contains("whole number") || refused.contains("invalid type"),
+                "{json}: {refused}"
+            );
         }
     }
 }

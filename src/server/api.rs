@@ -2,16 +2,25 @@
 
 use std::time::Duration;
 
-use axum::routing::{get, post};
+use axum::body::Bytes;
+use axum::extract::FromRequestParts;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use axum::routing::{any, get};
 use axum::Router;
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Authenticated, RefreshCookie};
 use super::client::ClientInfo;
+use super::config::Settings;
 use super::demo_data;
 use super::error::{ApiError, ApiJson, ApiQuery, ApiResult, Data};
 use super::metrics;
+use super::openapi::{self, answers, tag, RefusalBody, OK_OR_REFUSED};
 use super::passwords::Busy;
 use super::state::AppState;
 use super::store::counter;
@@ -24,57 +33,98 @@ use crate::api::{
     LoginRequest, OrdersPage, OrdersQuery, Profile, Stats,
 };
 
-/// Mounted under `/api`; the paths are the shared constants without that prefix.
-pub(crate) fn router() -> Router<AppState> {
-    let at = |path: &'static str| path.strip_prefix("/api").unwrap_or(path);
-    Router::new()
-        .route(at(paths::HEALTH), get(health))
-        .route(at(paths::READY), get(ready))
-        .route(at(paths::LOGIN), post(login))
-        .route(at(paths::REFRESH), post(refresh))
-        .route(at(paths::LOGOUT), post(logout))
-        .route(at(paths::ME), get(me))
-        .route(at(paths::ORDERS), get(orders))
-        .route(at(paths::STATS), get(stats))
-        .route(at(paths::SESSIONS), get(list_sessions))
-        .route(at(paths::SESSIONS_END_OTHERS), post(end_other_sessions))
-        .route(at(paths::DEMO_EXPIRE), post(demo_expire))
-        .route(at(paths::DEMO_REVOKE), post(demo_revoke))
-        .route(at(paths::DEMO_LIFETIME), post(demo_lifetime))
-        .route(at(paths::DEMO_COUNTERS), get(demo_counters))
-        .fallback(|| async { ApiError::NotFound })
+/// Every `/api` route with its description: utoipa-axum registers a handler's route and its
+/// `#[utoipa::path]` together, so the served document cannot leave a route out. The demo
+/// endpoints answer 40300 while demo mode is off, and are described only while it is on.
+pub(crate) fn router(settings: &Settings) -> Router<AppState> {
+    let described = OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(orders))
+        .routes(routes!(stats))
+        .routes(routes!(list_sessions))
+        .routes(routes!(end_other_sessions));
+    let demo = OpenApiRouter::new()
+        .routes(routes!(demo_expire))
+        .routes(routes!(demo_revoke))
+        .routes(routes!(demo_lifetime))
+        .routes(routes!(demo_counters));
+    let (router, doc) = if settings.demo.enabled {
+        described.merge(demo).split_for_parts()
+    } else {
+        let (demo_routes, _) = demo.split_for_parts();
+        let (router, doc) = described.split_for_parts();
+        (router.merge(demo_routes), doc)
+    };
+    let document = Bytes::from(
+        openapi::complete(doc, settings)
+            .to_json()
+            .expect("an OpenAPI document always serialises"),
+    );
+    let not_found = || async { ApiError::NotFound };
+    router
+        // The one `/api` answer that is not the envelope: tools read the document as it is.
+        .route(
+            paths::OPENAPI,
+            get(move || {
+                let document = document.clone();
+                async move { ([(CONTENT_TYPE, "application/json")], document) }
+            }),
+        )
+        // Whatever else starts with /api is an unknown endpoint, answered as the envelope.
+        .route("/api", any(not_found))
+        .route("/api/", any(not_found))
+        .route("/api/{*rest}", any(not_found))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }
 
 /// Liveness: the process answers (a load balancer must not restart it for a database
 /// outage, hence no database in here).
+#[utoipa::path(get, path = paths::HEALTH, tag = tag::OPERATIONS,
+    responses((status = 200, description = "`data`: \"ok\"", body = answers::TextAnswer)))]
 async fn health() -> ApiResult<&'static str> {
     Ok(Data("ok"))
 }
 
 /// Readiness: the database answers now, so this instance can serve; 503 (50301) while it
 /// does not, so that a load balancer drains the instance.
+#[utoipa::path(get, path = paths::READY, tag = tag::OPERATIONS,
+    responses((status = 200, description = "`data`: \"ready\"", body = answers::TextAnswer)))]
 async fn ready(state: axum::extract::State<AppState>) -> ApiResult<&'static str> {
     state.store.ping().await?;
     Ok(Data("ready"))
 }
 
-/// Upper bounds on login fields: generous for people, small for attackers.
-const MAX_FIELD: usize = 64;
-const MAX_PASSWORD: usize = 256;
-
+/// The rules the document states for [`LoginRequest`] (lengths in characters, as JSON
+/// Schema counts them): generous for people, small for attackers.
 fn check_login_input(request: &LoginRequest) -> Result<(), ApiError> {
     for (name, value, max) in [
-        ("customer_code", &request.customer_code, MAX_FIELD),
-        ("username", &request.username, MAX_FIELD),
-        ("password", &request.password, MAX_PASSWORD),
+        (
+            "customer_code",
+            &request.customer_code,
+            LoginRequest::MAX_IDENTITY_CHARS,
+        ),
+        (
+            "username",
+            &request.username,
+            LoginRequest::MAX_IDENTITY_CHARS,
+        ),
+        (
+            "password",
+            &request.password,
+            LoginRequest::MAX_PASSWORD_CHARS,
+        ),
     ] {
         if value.trim().is_empty() {
             return Err(ApiError::InvalidInput(format!("{name} must not be empty")));
         }
-        if value.len() > max {
+        if value.chars().count() > max {
             return Err(ApiError::InvalidInput(format!(
-                "{name} must be at most {max} bytes"
+                "{name} must be at most {max} characters"
             )));
         }
     }
@@ -136,6 +186,15 @@ fn cookie_max_age(state: &AppState, found: &SessionWithUser, now: Timestamp) -> 
     i64::try_from(left.min(state.settings.tokens.idle_ttl).as_secs()).unwrap_or(i64::MAX)
 }
 
+/// Logs in: an access token in `data`, the refresh token in an HttpOnly cookie.
+#[utoipa::path(post, path = paths::LOGIN, tag = tag::AUTH, request_body = LoginRequest,
+    responses(
+        (status = 200, description = OK_OR_REFUSED, body = answers::GrantAnswer,
+            headers(("Set-Cookie" = String, description = "The refresh cookie, on success"))),
+        (status = 429,
+            description = "45009: too many failed logins for this account or from this address",
+            body = RefusalBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    ))]
 async fn login(
     state: axum::extract::State<AppState>,
     client: ClientInfo,
@@ -246,6 +305,13 @@ async fn check_and_sign_in(
     })
 }
 
+/// A new access token for the refresh cookie, which is rotated (single use; a spent
+/// token presented again ends the session).
+#[utoipa::path(post, path = paths::REFRESH, tag = tag::AUTH,
+    security((), ("refresh_cookie" = [])),
+    responses((status = 200, description = OK_OR_REFUSED, body = answers::GrantAnswer,
+        headers(("Set-Cookie" = String,
+            description = "The rotated refresh cookie, or its removal")))))]
 async fn refresh(
     state: axum::extract::State<AppState>,
     client: ClientInfo,
@@ -300,6 +366,11 @@ async fn refresh(
     }
 }
 
+/// Ends the session of the refresh cookie, if any, and clears the cookie.
+#[utoipa::path(post, path = paths::LOGOUT, tag = tag::AUTH,
+    security((), ("refresh_cookie" = [])),
+    responses((status = 200, description = OK_OR_REFUSED, body = answers::EmptyAnswer,
+        headers(("Set-Cookie" = String, description = "The refresh cookie's removal")))))]
 async fn logout(
     state: axum::extract::State<AppState>,
     client: ClientInfo,
@@ -327,6 +398,10 @@ pub(super) async fn sign_out(
     Ok(())
 }
 
+/// The signed-in user and the times of this session.
+#[utoipa::path(get, path = paths::ME, tag = tag::ACCOUNT,
+    security(("bearer" = []), ("appkey" = [], "token" = [])),
+    responses((status = 200, description = OK_OR_REFUSED, body = answers::ProfileAnswer)))]
 async fn me(auth: Authenticated) -> ApiResult<Profile> {
     Ok(Data(Profile {
         user: auth.found.user.to_api(),
@@ -336,35 +411,63 @@ async fn me(auth: Authenticated) -> ApiResult<Profile> {
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageParams {
+    /// Which page, from 1 to 1,000,000 (`OrdersQuery::MAX_PAGE`); past the last page,
+    /// `items` is empty.
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u32>,
+    /// Orders per page, 1 to 50 (`OrdersQuery::MAX_PAGE_SIZE`); 10 when absent.
+    #[param(minimum = 1, maximum = 50)]
     page_size: Option<u32>,
 }
 
-async fn orders(
-    auth: Authenticated,
-    ApiQuery(params): ApiQuery<PageParams>,
-) -> ApiResult<OrdersPage> {
-    let query = OrdersQuery {
-        page: params.page.unwrap_or(1),
-        page_size: params.page_size.unwrap_or(OrdersQuery::DEFAULT_PAGE_SIZE),
-    };
-    if query.page == 0 {
-        return Err(ApiError::InvalidInput("page must be at least 1".into()));
-    }
-    if !(1..=OrdersQuery::MAX_PAGE_SIZE).contains(&query.page_size) {
-        return Err(ApiError::InvalidInput(format!(
-            "page_size must be between 1 and {}",
-            OrdersQuery::MAX_PAGE_SIZE
-        )));
-    }
+/// One page of the user's orders, newest first.
+#[utoipa::path(get, path = paths::ORDERS, tag = tag::ACCOUNT,
+    security(("bearer" = []), ("appkey" = [], "token" = [])), params(PageParams),
+    responses((status = 200, description = OK_OR_REFUSED, body = answers::OrdersAnswer)))]
+async fn orders(Paging(query): Paging, auth: Authenticated) -> ApiResult<OrdersPage> {
     Ok(Data(demo_data::orders_page(
         &auth.found.user.customer_code,
         query,
     )))
 }
 
+/// The checked `?page=&page_size=` of `GET /api/orders`. An extractor, so that it runs
+/// before the access token's: a malformed request answers 40002 whatever its token (found
+/// by schemathesis), and a client never refreshes only to replay a request that cannot work.
+struct Paging(OrdersQuery);
+
+impl<S: Send + Sync> FromRequestParts<S> for Paging {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let ApiQuery(params) = ApiQuery::<PageParams>::from_request_parts(parts, state).await?;
+        let query = OrdersQuery {
+            page: params.page.unwrap_or(1),
+            page_size: params.page_size.unwrap_or(OrdersQuery::DEFAULT_PAGE_SIZE),
+        };
+        if !(1..=OrdersQuery::MAX_PAGE).contains(&query.page) {
+            return Err(ApiError::InvalidInput(format!(
+                "page must be between 1 and {}",
+                OrdersQuery::MAX_PAGE
+            )));
+        }
+        if !(1..=OrdersQuery::MAX_PAGE_SIZE).contains(&query.page_size) {
+            return Err(ApiError::InvalidInput(format!(
+                "page_size must be between 1 and {}",
+                OrdersQuery::MAX_PAGE_SIZE
+            )));
+        }
+        Ok(Paging(query))
+    }
+}
+
+/// The user's live sessions, newest first.
+#[utoipa::path(get, path = paths::SESSIONS, tag = tag::ACCOUNT,
+    security(("bearer" = []), ("appkey" = [], "token" = [])),
+    responses((status = 200, description = OK_OR_REFUSED, body = answers::SessionsAnswer)))]
 async fn list_sessions(
     state: axum::extract::State<AppState>,
     auth: Authenticated,
@@ -378,6 +481,9 @@ async fn list_sessions(
 
 /// "Sign out everywhere else": ends the user's other sessions; their next refresh fails
 /// (their access tokens answer 30001 at once, since their sessions are no longer live).
+#[utoipa::path(post, path = paths::SESSIONS_END_OTHERS, tag = tag::ACCOUNT,
+    security(("bearer" = []), ("appkey" = [], "token" = [])),
+    responses((status = 200, description = OK_OR_REFUSED, body = answers::EndedAnswer)))]
 async fn end_other_sessions(
     state: axum::extract::State<AppState>,
     client: ClientInfo,
@@ -395,6 +501,10 @@ async fn end_other_sessions(
     }))
 }
 
+/// Totals over the user's orders.
+#[utoipa::path(get, path = paths::STATS, tag = tag::ACCOUNT,
+    security(("bearer" = []), ("appkey" = [], "token" = [])),
+    responses((status = 200, description = OK_OR_REFUSED, body = answers::StatsAnswer)))]
 async fn stats(auth: Authenticated) -> ApiResult<Stats> {
     Ok(Data(demo_data::stats(&auth.found.user.customer_code)))
 }
@@ -416,6 +526,10 @@ async fn demo_session(
         .ok_or(ApiError::SessionOver)
 }
 
+/// Refresh lab: the session's current access tokens answer 30001 from now on.
+#[utoipa::path(post, path = paths::DEMO_EXPIRE, tag = tag::DEMO,
+    security((), ("refresh_cookie" = [])),
+    responses((status = 200, description = OK_OR_REFUSED, body = answers::EmptyAnswer)))]
 async fn demo_expire(
     state: axum::extract::State<AppState>,
     cookie: RefreshCookie,
@@ -428,6 +542,10 @@ async fn demo_expire(
     Ok(Data(()))
 }
 
+/// Refresh lab: ends the session; its next refresh fails with 42002.
+#[utoipa::path(post, path = paths::DEMO_REVOKE, tag = tag::DEMO,
+    security((), ("refresh_cookie" = [])),
+    responses((status = 200, description = OK_OR_REFUSED, body = answers::EmptyAnswer)))]
 async fn demo_revoke(
     state: axum::extract::State<AppState>,
     cookie: RefreshCookie,
@@ -444,12 +562,18 @@ async fn demo_revoke(
     Ok(Data(()))
 }
 
+/// Refresh lab: the lifetime of this session's access tokens, from its next refresh.
+#[utoipa::path(post, path = paths::DEMO_LIFETIME, tag = tag::DEMO,
+    security((), ("refresh_cookie" = [])),
+    request_body = LifetimeRequest,
+    responses((status = 200, description = OK_OR_REFUSED, body = answers::LifetimeAnswer)))]
 async fn demo_lifetime(
     state: axum::extract::State<AppState>,
     cookie: RefreshCookie,
     ApiJson(request): ApiJson<LifetimeRequest>,
 ) -> ApiResult<Lifetime> {
-    let found = demo_session(&state, &cookie).await?;
+    // Malformed input is refused as such, whoever sends it (found by schemathesis: a bad
+    // value with a dead session answered 42002, so a client could not tell it was wrong).
     let seconds = request.seconds;
     if !(LifetimeRequest::MIN_SECONDS..=LifetimeRequest::MAX_SECONDS).contains(&seconds) {
         return Err(ApiError::InvalidInput(format!(
@@ -458,6 +582,7 @@ async fn demo_lifetime(
             LifetimeRequest::MAX_SECONDS
         )));
     }
+    let found = demo_session(&state, &cookie).await?;
     state
         .store
         .set_access_ttl(&found.session.id, Duration::from_secs(seconds.into()))
@@ -465,6 +590,10 @@ async fn demo_lifetime(
     Ok(Data(Lifetime { seconds }))
 }
 
+/// Refresh lab: what the server counted, in all and for this session.
+#[utoipa::path(get, path = paths::DEMO_COUNTERS, tag = tag::DEMO,
+    security((), ("refresh_cookie" = [])),
+    responses((status = 200, description = OK_OR_REFUSED, body = answers::CountersAnswer)))]
 async fn demo_counters(
     state: axum::extract::State<AppState>,
     cookie: RefreshCookie,

@@ -225,7 +225,7 @@ pub(crate) fn router(state: AppState) -> Router {
     {
         tracing::warn!("the site is missing (no pkg/{OUTPUT_NAME}.wasm): build with `cargo leptos build`; pages will not hydrate");
     }
-    let api = api::router()
+    let api = api::router(&state.settings)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_cross_origin,
@@ -251,7 +251,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .collect();
     let leptos_state = state.clone();
     let mut app = Router::new()
-        .nest("/api", api)
+        .merge(api)
         .merge(forms::router(state.clone()))
         .leptos_routes_with_context(
             &state,

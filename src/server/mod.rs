@@ -13,6 +13,7 @@ pub(crate) mod error;
 mod forms;
 pub(crate) mod maintenance;
 pub(crate) mod metrics;
+pub(crate) mod openapi;
 pub(crate) mod passwords;
 pub(crate) mod security_headers;
 pub(crate) mod serve;

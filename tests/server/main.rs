@@ -7,5 +7,6 @@ mod api;
 mod hardening;
 mod hygiene;
 mod metrics;
+mod openapi;
 mod outage;
 mod parsers;
