@@ -14,6 +14,7 @@ pub mod api;
 pub mod app;
 mod components;
 mod format;
+pub mod i18n;
 mod pages;
 pub mod refresh;
 mod state;

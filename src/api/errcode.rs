@@ -110,28 +110,10 @@ impl ErrCode {
         ErrCode::ALL.into_iter().find(|c| c.code() == code)
     }
 
-    /// The message used when there is nothing more specific to say.
-    pub const fn default_message(self) -> &'static str {
-        match self {
-            ErrCode::Ok => "ok",
-            ErrCode::SessionSuperseded => "session superseded, token must be refreshed",
-            ErrCode::InvalidCredential => "missing access token",
-            ErrCode::InvalidAccessToken => "invalid access token",
-            ErrCode::AccessTokenExpired => "access token expired",
-            ErrCode::SessionOver => "session is over, please log in again",
-            ErrCode::BadLogin => "customer code, username or password is incorrect",
-            ErrCode::InvalidInput => "invalid input",
-            ErrCode::PayloadTooLarge => "request body too large",
-            ErrCode::NotFound => "no such API endpoint",
-            ErrCode::MethodNotAllowed => "method not allowed for this endpoint",
-            ErrCode::DemoDisabled => "demo controls are disabled",
-            ErrCode::RateLimited => "too many failed attempts, try again later",
-            ErrCode::CrossOrigin => "cross-origin request refused",
-            ErrCode::RequestTimeout => "request not completed in time",
-            ErrCode::Internal => "internal server error",
-            ErrCode::Overloaded => "server busy, try again in a moment",
-            ErrCode::Unavailable => "service unavailable, try again shortly",
-        }
+    /// The English message, used when there is nothing more specific to say (the texts
+    /// of every language are in `locales/`; see [`crate::i18n::Locale::errmsg`]).
+    pub fn default_message(self) -> &'static str {
+        crate::i18n::Locale::En.errmsg(self)
     }
 }
 

@@ -32,7 +32,7 @@ use super::state::{AppState, Shared};
 use super::store::{DbError, Store};
 use super::throttle::{Limits, LoginThrottle};
 use super::tokens::{generate_key_text, load_or_create_secret, random_token, AccessTokens};
-use super::{api, assets, maintenance, security_headers, users};
+use super::{api, assets, language, maintenance, security_headers, users};
 use crate::app::{shell, App};
 
 /// The name cargo-leptos gives the WASM and JS bundle (`output-name` in Cargo.toml).
@@ -282,7 +282,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_timeout,
-        ));
+        ))
+        // Outermost but for tracing: every answer below, refusals of the layers above
+        // included, speaks the request's language.
+        .layer(middleware::from_fn(language::speak_the_request_language));
     // Timed only when metrics are served: the labels cost allocations on every request.
     if state.settings.metrics_addr().is_some() {
         app = app.layer(middleware::from_fn(metrics::time_requests));

@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
 
+use super::language;
 use crate::api::{Envelope, ErrCode};
+use crate::i18n::Key;
 
 /// Everything an `/api` handler can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -91,9 +93,12 @@ impl ApiError {
             Unavailable => (StatusCode::SERVICE_UNAVAILABLE, ErrCode::Unavailable),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrCode::Internal),
         };
+        // In the request's language; the details of malformed input stay as the parser
+        // wrote them (English).
+        let locale = language::current();
         let message = match self {
-            InvalidInput(detail) => format!("invalid input: {detail}"),
-            _ => code.default_message().to_owned(),
+            InvalidInput(detail) => locale.format(Key::InvalidInputDetail, &[("detail", detail)]),
+            _ => locale.errmsg(code).to_owned(),
         };
         (status, code, message)
     }
@@ -141,7 +146,9 @@ pub(crate) struct Data<T>(pub T);
 
 impl<T: serde::Serialize> IntoResponse for Data<T> {
     fn into_response(self) -> Response {
-        Json(Envelope::ok(self.0)).into_response()
+        let mut envelope = Envelope::ok(self.0);
+        envelope.errmsg = language::current().errmsg(ErrCode::Ok).to_owned();
+        Json(envelope).into_response()
     }
 }
 

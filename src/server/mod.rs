@@ -11,6 +11,7 @@ pub(crate) mod cross_origin;
 pub(crate) mod demo_data;
 pub(crate) mod error;
 mod forms;
+pub(crate) mod language;
 pub(crate) mod maintenance;
 pub(crate) mod metrics;
 pub(crate) mod openapi;

@@ -6,6 +6,7 @@ mod common;
 mod api;
 mod hardening;
 mod hygiene;
+mod language;
 mod metrics;
 mod openapi;
 mod outage;
