@@ -17,7 +17,8 @@ use crate::state::{provide_state, use_auth};
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        // The language this request asked for; the browser's hydration starts from it.
+        <html lang=crate::state::page_locale().tag()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>

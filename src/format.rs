@@ -1,4 +1,7 @@
-//! Formatting of amounts and dates, for any component.
+//! Formatting of amounts and dates, for any component. Amounts read the same in both
+//! languages (`€1,234.50` is also how zh-CN writes euros); dates do not.
+
+use crate::i18n::Locale;
 
 /// Formats cents as `€1,234.50`.
 pub(crate) fn money(cents: i64, currency: &str) -> String {
@@ -18,8 +21,29 @@ pub(crate) fn money(cents: i64, currency: &str) -> String {
     format!("{symbol}{grouped}.{:02}", (cents % 100).abs())
 }
 
-/// Formats Unix seconds as `2025-06-14` (UTC).
-pub(crate) fn date(unix_seconds: i64) -> String {
+/// Formats Unix seconds as a day (UTC): `2025-06-14` in English, `2025年6月14日` in Chinese.
+pub(crate) fn date(locale: Locale, unix_seconds: i64) -> String {
+    let (year, month, day) = civil_date(unix_seconds);
+    match locale {
+        Locale::En => format!("{year:04}-{month:02}-{day:02}"),
+        Locale::ZhCn => format!("{year}年{month}月{day}日"),
+    }
+}
+
+/// Formats Unix seconds as a day and a time (UTC): `2025-06-14 09:30 UTC`,
+/// `2025年6月14日 09:30 UTC`.
+pub(crate) fn date_time(locale: Locale, unix_seconds: i64) -> String {
+    let minutes = unix_seconds.rem_euclid(86_400) / 60;
+    format!(
+        "{} {:02}:{:02} UTC",
+        date(locale, unix_seconds),
+        minutes / 60,
+        minutes % 60
+    )
+}
+
+/// (year, month, day) of Unix seconds in UTC.
+fn civil_date(unix_seconds: i64) -> (i64, i64, i64) {
     // Civil-from-days (Howard Hinnant), to avoid a date crate in the WASM bundle.
     let days = unix_seconds.div_euclid(86_400);
     let z = days + 719_468;
@@ -31,18 +55,7 @@ pub(crate) fn date(unix_seconds: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
-/// Formats Unix seconds as `2025-06-14 09:30 UTC`.
-pub(crate) fn date_time(unix_seconds: i64) -> String {
-    let minutes = unix_seconds.rem_euclid(86_400) / 60;
-    format!(
-        "{} {:02}:{:02} UTC",
-        date(unix_seconds),
-        minutes / 60,
-        minutes % 60
-    )
+    (year, month, day)
 }
 
 #[cfg(test)]
@@ -58,12 +71,21 @@ mod tests {
 
     #[test]
     fn dates_are_civil_utc() {
-        assert_eq!(date(0), "1970-01-01");
-        assert_eq!(date(1_748_736_000), "2025-06-01");
-        assert_eq!(date(951_782_400), "2000-02-29");
+        assert_eq!(date(Locale::En, 0), "1970-01-01");
+        assert_eq!(date(Locale::En, 1_748_736_000), "2025-06-01");
+        assert_eq!(date(Locale::En, 951_782_400), "2000-02-29");
         assert_eq!(
-            date_time(951_782_400 + 9 * 3600 + 30 * 60 + 59),
+            date_time(Locale::En, 951_782_400 + 9 * 3600 + 30 * 60 + 59),
             "2000-02-29 09:30 UTC"
+        );
+    }
+
+    #[test]
+    fn chinese_dates_name_year_month_and_day() {
+        assert_eq!(date(Locale::ZhCn, 1_748_736_000), "2025年6月1日");
+        assert_eq!(
+            date_time(Locale::ZhCn, 951_782_400 + 9 * 3600 + 30 * 60),
+            "2000年2月29日 09:30 UTC"
         );
     }
 }

@@ -1,6 +1,7 @@
 //! Browser-only glue (feature `hydrate`): the coordinator's transport over gloo-net, its
-//! clock, its spawner and its link to the other tabs.
+//! clock, its spawner and its link to the other tabs; the page's language.
 
+mod language;
 mod tabs;
 
 use std::future::Future;
@@ -11,6 +12,7 @@ use futures::future::LocalBoxFuture;
 use gloo_net::http::{Request, RequestBuilder};
 
 use crate::refresh::{ApiRequest, Clock, Method, Response, Spawn, Transport, TransportError};
+pub(crate) use language::{page_locale, remember_locale};
 pub use tabs::BrowserTabs;
 
 /// Sends requests with `fetch` and hands back status and body, whatever the HTTP status.

@@ -3,18 +3,20 @@
 
 use leptos::prelude::*;
 
-use crate::state::use_activity;
+use crate::i18n::Key;
+use crate::state::{use_activity, use_language};
 
 #[component]
 pub(crate) fn LoadingBar() -> impl IntoView {
     let activity = use_activity();
+    let lang = use_language();
     let busy = move || activity.in_flight.get() > 0;
     view! {
         <div
             class="loading-bar"
             class:active=busy
             role="progressbar"
-            aria-label="Loading"
+            aria-label=lang.tr(Key::AppLoading)
             aria-hidden=move || (!busy()).to_string()
             data-in-flight=move || activity.in_flight.get()
         >

@@ -2,11 +2,13 @@
 
 use leptos::prelude::*;
 
-use crate::state::{use_toasts, ToastKind};
+use crate::i18n::Key;
+use crate::state::{use_language, use_toasts, ToastKind};
 
 #[component]
 pub(crate) fn Toaster() -> impl IntoView {
     let toasts = use_toasts();
+    let lang = use_language();
     // One polite live region announces each toast once; the toasts inside carry no role
     // of their own (an `alert` inside it would be announced twice).
     view! {
@@ -38,7 +40,7 @@ pub(crate) fn Toaster() -> impl IntoView {
                     <button
                         type="button"
                         class="toast-close"
-                        aria-label="Dismiss"
+                        aria-label=lang.tr(Key::Dismiss)
                         on:click=move |_| toasts.dismiss(toast.id)
                     >
                         "×"

@@ -8,11 +8,13 @@ use leptos_router::components::A;
 use crate::api::{OrdersQuery, Profile, Stats};
 use crate::components::panels::{OrdersTable, Panel, PanelError};
 use crate::format::{date, money};
-use crate::state::use_api;
+use crate::i18n::Key;
+use crate::state::{use_api, use_language};
 
 #[component]
 pub(crate) fn DashboardPage() -> impl IntoView {
     let api = use_api();
+    let lang = use_language();
     let profile = LocalResource::new(move || async move { api.reported(api.me().await) });
     let stats = LocalResource::new(move || async move { api.reported(api.stats().await) });
     let recent = LocalResource::new(move || async move {
@@ -26,13 +28,13 @@ pub(crate) fn DashboardPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Dashboard"/>
+        <Title text=lang.tr(Key::DashboardTitle)/>
         <div class="page-head">
-            <h1>"Dashboard"</h1>
-            <p class="muted">"Three panels, three parallel requests, one silent refresh when the token runs out."</p>
+            <h1>{lang.tr(Key::DashboardTitle)}</h1>
+            <p class="muted">{lang.tr(Key::DashboardTagline)}</p>
         </div>
         <div class="panels">
-            <Panel title="Profile" name="profile">
+            <Panel title=Key::PanelProfile name="profile">
                 <Suspense fallback=|| view! { <div class="skeleton"></div> }>
                     {move || Suspend::new(async move {
                         match profile.await {
@@ -42,7 +44,7 @@ pub(crate) fn DashboardPage() -> impl IntoView {
                     })}
                 </Suspense>
             </Panel>
-            <Panel title="Last 12 months" name="stats">
+            <Panel title=Key::PanelStats name="stats">
                 <Suspense fallback=|| view! { <div class="skeleton"></div> }>
                     {move || Suspend::new(async move {
                         match stats.await {
@@ -52,13 +54,13 @@ pub(crate) fn DashboardPage() -> impl IntoView {
                     })}
                 </Suspense>
             </Panel>
-            <Panel title="Recent orders" name="orders" wide=true>
+            <Panel title=Key::PanelRecentOrders name="orders" wide=true>
                 <Suspense fallback=|| view! { <div class="skeleton tall"></div> }>
                     {move || Suspend::new(async move {
                         match recent.await {
                             Ok(page) => view! {
                                 <OrdersTable orders=page.items/>
-                                <A href="/orders" attr:class="more">"All orders →"</A>
+                                <A href="/orders" attr:class="more">{lang.tr(Key::AllOrders)}</A>
                             }.into_any(),
                             Err(error) => view! { <PanelError error/> }.into_any(),
                         }
@@ -71,42 +73,44 @@ pub(crate) fn DashboardPage() -> impl IntoView {
 
 #[component]
 fn ProfileCard(profile: Profile) -> impl IntoView {
+    let lang = use_language();
     view! {
         <dl class="facts" data-loaded="true">
-            <dt>"Name"</dt>
+            <dt>{lang.tr(Key::FactName)}</dt>
             <dd class="profile-name">{profile.user.display_name}</dd>
-            <dt>"Username"</dt>
+            <dt>{lang.tr(Key::FactUsername)}</dt>
             <dd>{profile.user.username}</dd>
-            <dt>"Customer"</dt>
+            <dt>{lang.tr(Key::FactCustomer)}</dt>
             <dd>{profile.user.customer_code}</dd>
-            <dt>"Signed in"</dt>
-            <dd>{date(profile.session_started_at)}</dd>
-            <dt>"Session ends"</dt>
-            <dd>{date(profile.session_expires_at)}</dd>
+            <dt>{lang.tr(Key::FactSignedIn)}</dt>
+            <dd>{move || date(lang.locale(), profile.session_started_at)}</dd>
+            <dt>{lang.tr(Key::FactSessionEnds)}</dt>
+            <dd>{move || date(lang.locale(), profile.session_expires_at)}</dd>
         </dl>
-        <A href="/sessions" attr:class="more">"Your sessions →"</A>
+        <A href="/sessions" attr:class="more">{lang.tr(Key::YourSessions)}</A>
     }
 }
 
 #[component]
 fn StatsCard(stats: Stats) -> impl IntoView {
+    let lang = use_language();
     view! {
         <div class="stats" data-loaded="true">
             <div class="stat">
                 <span class="stat-value">{money(stats.revenue_cents, &stats.currency)}</span>
-                <span class="stat-label">"Revenue"</span>
+                <span class="stat-label">{lang.tr(Key::StatRevenue)}</span>
             </div>
             <div class="stat">
                 <span class="stat-value">{stats.orders_total}</span>
-                <span class="stat-label">"Orders"</span>
+                <span class="stat-label">{lang.tr(Key::StatOrders)}</span>
             </div>
             <div class="stat">
                 <span class="stat-value">{stats.open_orders}</span>
-                <span class="stat-label">"Open"</span>
+                <span class="stat-label">{lang.tr(Key::StatOpen)}</span>
             </div>
             <div class="stat">
                 <span class="stat-value">{money(stats.average_order_cents, &stats.currency)}</span>
-                <span class="stat-label">"Average order"</span>
+                <span class="stat-label">{lang.tr(Key::StatAverage)}</span>
             </div>
         </div>
     }

@@ -9,12 +9,14 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use crate::api::{ErrCode, LoginRequest, RedirectPath};
-use crate::state::{use_auth, use_toasts};
+use crate::i18n::Key;
+use crate::state::{use_auth, use_language, use_toasts};
 
 #[component]
 pub(crate) fn LoginPage() -> impl IntoView {
     let auth = use_auth();
     let toasts = use_toasts();
+    let lang = use_language();
     let query = use_query_map();
     let navigate = use_navigate();
 
@@ -37,7 +39,7 @@ pub(crate) fn LoginPage() -> impl IntoView {
     // the action while it still settles.
     Effect::new(move |_| match login.value().get() {
         Some(Ok(_)) => go_on(),
-        Some(Err(error)) => toasts.error(error.to_string()),
+        Some(Err(error)) => toasts.error(lang.describe(&error)),
         None => {}
     });
     // Logged in in another tab of this browser: go on to where the visitor was headed
@@ -56,12 +58,12 @@ pub(crate) fn LoginPage() -> impl IntoView {
     // Shown next to the form: this page's last attempt, or the server's verdict on a form
     // posted without JavaScript (`error=<errcode>` after its redirect).
     let inline_error = move || match login.value().get() {
-        Some(Err(error)) => Some(login_error_text(error.errcode())),
+        Some(Err(error)) => Some(login_error(error.errcode())),
         Some(Ok(_)) => None,
         None => query
             .with(|q| q.get("error"))
             .and_then(|code| code.parse().ok())
-            .map(login_error_text),
+            .map(login_error),
     };
 
     // With WASM the coordinator logs in; without it the browser posts the form to this
@@ -79,12 +81,12 @@ pub(crate) fn LoginPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Log in"/>
+        <Title text=lang.tr(Key::LoginTitle)/>
         <section class="login">
             <form class="card login-card" method="post" on:submit=on_submit>
-                <h1>"Log in"</h1>
-                <p class="muted">"Your session refreshes itself silently while you work."</p>
-                <label for="customer_code">"Customer code"</label>
+                <h1>{lang.tr(Key::LoginTitle)}</h1>
+                <p class="muted">{lang.tr(Key::LoginTagline)}</p>
+                <label for="customer_code">{lang.tr(Key::CustomerCode)}</label>
                 <input
                     id="customer_code"
                     name="customer_code"
@@ -95,9 +97,9 @@ pub(crate) fn LoginPage() -> impl IntoView {
                     value=customer_code.get_untracked()
                     bind:value=customer_code
                 />
-                <label for="username">"Username"</label>
+                <label for="username">{lang.tr(Key::Username)}</label>
                 <input id="username" name="username" autocomplete="username" required bind:value=username/>
-                <label for="password">"Password"</label>
+                <label for="password">{lang.tr(Key::Password)}</label>
                 <div class="password-row">
                     <input
                         id="password"
@@ -110,15 +112,15 @@ pub(crate) fn LoginPage() -> impl IntoView {
                     <button
                         type="button"
                         class="button ghost small"
-                        aria-label=move || if show_password.get() { "Hide password" } else { "Show password" }
+                        aria-label=move || lang.text(if show_password.get() { Key::HidePassword } else { Key::ShowPassword })
                         on:click=move |_| show_password.update(|shown| *shown = !*shown)
                     >
-                        {move || if show_password.get() { "Hide" } else { "Show" }}
+                        {move || lang.text(if show_password.get() { Key::Hide } else { Key::Show })}
                     </button>
                 </div>
-                {move || inline_error().map(|text| view! { <p class="form-error" id="login-error" role="alert">{text}</p> })}
+                {move || inline_error().map(|key| view! { <p class="form-error" id="login-error" role="alert">{lang.tr(key)}</p> })}
                 <button type="submit" class="button primary wide" disabled=move || login.pending().get()>
-                    {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
+                    {move || lang.text(if login.pending().get() { Key::SigningIn } else { Key::SignIn })}
                 </button>
                 <DemoHint/>
             </form>
@@ -130,6 +132,7 @@ pub(crate) fn LoginPage() -> impl IntoView {
 #[component]
 fn DemoHint() -> impl IntoView {
     let auth = use_auth();
+    let lang = use_language();
     view! {
         <Transition fallback=|| ()>
             {move || {
@@ -139,7 +142,7 @@ fn DemoHint() -> impl IntoView {
                     .map(|hint| {
                         view! {
                             <p class="demo-hint">
-                                "Demo: " <code>{hint.customer_code}</code> " / " <code>{hint.username}</code>
+                                {lang.tr(Key::DemoHint)} " " <code>{hint.customer_code}</code> " / " <code>{hint.username}</code>
                                 " / " <code>{hint.password}</code>
                             </p>
                         }
@@ -150,15 +153,13 @@ fn DemoHint() -> impl IntoView {
 }
 
 /// What went wrong with a login, by errcode (never by matching the server's text).
-fn login_error_text(errcode: i32) -> &'static str {
+fn login_error(errcode: i32) -> Key {
     match ErrCode::from_code(errcode) {
-        Some(ErrCode::BadLogin) => "Customer code, username or password is incorrect.",
-        Some(ErrCode::RateLimited) => {
-            "Too many failed attempts. Wait a few minutes, then try again."
-        }
-        Some(ErrCode::Overloaded) => "The server is busy. Try again in a moment.",
-        Some(ErrCode::InvalidInput) => "Fill in customer code, username and password.",
-        Some(ErrCode::CrossOrigin) => "The form was sent from another site and was refused.",
-        _ => "Logging in failed. Try again.",
+        Some(ErrCode::BadLogin) => Key::LoginErrorBad,
+        Some(ErrCode::RateLimited) => Key::LoginErrorThrottled,
+        Some(ErrCode::Overloaded) => Key::LoginErrorBusy,
+        Some(ErrCode::InvalidInput) => Key::LoginErrorInput,
+        Some(ErrCode::CrossOrigin) => Key::LoginErrorCrossSite,
+        _ => Key::LoginErrorOther,
     }
 }

@@ -4,14 +4,18 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use crate::i18n::Key;
+use crate::state::use_language;
+
 #[component]
 pub(crate) fn NotFoundPage() -> impl IntoView {
+    let lang = use_language();
     view! {
-        <Title text="Not found"/>
+        <Title text=lang.tr(Key::NotFoundTitle)/>
         <section class="card narrow center">
-            <h1>"Page not found"</h1>
-            <p class="muted">"There is nothing at this address."</p>
-            <A href="/" attr:class="button">"Go to the dashboard"</A>
+            <h1>{lang.tr(Key::NotFoundHeading)}</h1>
+            <p class="muted">{lang.tr(Key::NotFoundText)}</p>
+            <A href="/" attr:class="button">{lang.tr(Key::GoToDashboard)}</A>
         </section>
     }
 }

@@ -7,13 +7,15 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::OrdersQuery;
 use crate::components::panels::{OrdersTable, PanelError};
-use crate::state::use_api;
+use crate::i18n::Key;
+use crate::state::{use_api, use_language};
 
 const PAGE_SIZE: u32 = 10;
 
 #[component]
 pub(crate) fn OrdersPage() -> impl IntoView {
     let api = use_api();
+    let lang = use_language();
     let query = use_query_map();
     let page = Memo::new(move |_| {
         query
@@ -37,9 +39,9 @@ pub(crate) fn OrdersPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Orders"/>
+        <Title text=lang.tr(Key::OrdersTitle)/>
         <div class="page-head">
-            <h1>"Orders"</h1>
+            <h1>{lang.tr(Key::OrdersTitle)}</h1>
         </div>
         <section class="card" id="orders-list">
             <Transition fallback=|| view! { <div class="skeleton tall"></div> }>
@@ -50,16 +52,20 @@ pub(crate) fn OrdersPage() -> impl IntoView {
                             let current = list.page;
                             view! {
                                 <OrdersTable orders=list.items/>
-                                <nav class="pager" aria-label="Pages">
+                                <nav class="pager" aria-label=lang.tr(Key::PagesLabel)>
                                     <span class="muted">
-                                        {format!("Page {current} of {pages} · {} orders", list.total)}
+                                        {move || lang.format(Key::OrdersPageOf, &[
+                                            ("current", &current.to_string()),
+                                            ("pages", &pages.to_string()),
+                                            ("total", &list.total.to_string()),
+                                        ])}
                                     </span>
                                     <span class="pager-links">
                                         {(current > 1).then(|| view! {
-                                            <A href=format!("/orders?page={}", current - 1) attr:class="button ghost small">"← Previous"</A>
+                                            <A href=format!("/orders?page={}", current - 1) attr:class="button ghost small">{lang.tr(Key::Previous)}</A>
                                         })}
                                         {(current < pages).then(|| view! {
-                                            <A href=format!("/orders?page={}", current + 1) attr:class="button ghost small">"Next →"</A>
+                                            <A href=format!("/orders?page={}", current + 1) attr:class="button ghost small">{lang.tr(Key::Next)}</A>
                                         })}
                                     </span>
                                 </nav>

@@ -7,11 +7,13 @@ use leptos_meta::Title;
 use crate::api::ActiveSession;
 use crate::components::panels::PanelError;
 use crate::format::date_time;
-use crate::state::use_api;
+use crate::i18n::Key;
+use crate::state::{use_api, use_language};
 
 #[component]
 pub(crate) fn SessionsPage() -> impl IntoView {
     let api = use_api();
+    let lang = use_language();
     let sessions = LocalResource::new(move || async move { api.reported(api.sessions().await) });
     // How many were ended by the last click, for the summary line.
     let ended = RwSignal::new(None::<u32>);
@@ -25,12 +27,12 @@ pub(crate) fn SessionsPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Sessions"/>
+        <Title text=lang.tr(Key::SessionsTitle)/>
         <div class="page-head">
-            <h1>"Sessions"</h1>
-            <p class="muted">"Every browser signed in as you. Ending the others makes their next refresh fail."</p>
+            <h1>{lang.tr(Key::SessionsTitle)}</h1>
+            <p class="muted">{lang.tr(Key::SessionsTagline)}</p>
         </div>
-        <section class="card panel wide" id="sessions" aria-label="Active sessions">
+        <section class="card panel wide" id="sessions" aria-label=lang.tr(Key::ActiveSessions)>
             <Suspense fallback=|| view! { <div class="skeleton tall"></div> }>
                 {move || Suspend::new(async move {
                     match sessions.await {
@@ -41,7 +43,7 @@ pub(crate) fn SessionsPage() -> impl IntoView {
             </Suspense>
             <p class="actions">
                 <button id="end-others" class="button" on:click=end_others>
-                    "Sign out everywhere else"
+                    {lang.tr(Key::EndOthers)}
                 </button>
                 {move || {
                     ended
@@ -49,7 +51,7 @@ pub(crate) fn SessionsPage() -> impl IntoView {
                         .map(|count| {
                             view! {
                                 <span id="ended-summary" class="muted" data-ended=count>
-                                    {format!(" Ended {count} other session(s).")}
+                                    {move || lang.format(Key::EndedOthers, &[("count", &count.to_string())])}
                                 </span>
                             }
                         })
@@ -61,13 +63,14 @@ pub(crate) fn SessionsPage() -> impl IntoView {
 
 #[component]
 fn SessionsTable(sessions: Vec<ActiveSession>) -> impl IntoView {
+    let lang = use_language();
     view! {
         <table class="orders" data-loaded="true">
             <thead>
                 <tr>
-                    <th>"Signed in"</th>
-                    <th>"Last active"</th>
-                    <th>"Ends"</th>
+                    <th>{lang.tr(Key::ColSignedIn)}</th>
+                    <th>{lang.tr(Key::ColLastActive)}</th>
+                    <th>{lang.tr(Key::ColEnds)}</th>
                     <th></th>
                 </tr>
             </thead>
@@ -77,10 +80,10 @@ fn SessionsTable(sessions: Vec<ActiveSession>) -> impl IntoView {
                     .map(|active| {
                         view! {
                             <tr class:current=active.current>
-                                <td>{date_time(active.started_at)}</td>
-                                <td>{date_time(active.last_active_at)}</td>
-                                <td>{date_time(active.expires_at)}</td>
-                                <td>{active.current.then_some("this browser")}</td>
+                                <td>{move || date_time(lang.locale(), active.started_at)}</td>
+                                <td>{move || date_time(lang.locale(), active.last_active_at)}</td>
+                                <td>{move || date_time(lang.locale(), active.expires_at)}</td>
+                                <td>{active.current.then_some(lang.tr(Key::ThisBrowser))}</td>
                             </tr>
                         }
                     })

@@ -7,7 +7,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use super::platform::{tab_link, PlatformClock, PlatformSpawner, PlatformTabs, PlatformTransport};
-use super::Toasts;
+use super::{Language, Toasts};
 use crate::api::BootInfo;
 use crate::refresh::{ClientError, Coordinator, Event, ListenerId, Settings};
 
@@ -24,15 +24,17 @@ pub(crate) struct Api {
     /// Listeners registered before the coordinator was built; subscribed when it is.
     waiting_listeners: StoredValue<Vec<Listener>>,
     toasts: Toasts,
+    language: Language,
 }
 
 impl Api {
-    pub(super) fn new(boot: Resource<BootInfo>, toasts: Toasts) -> Self {
+    pub(super) fn new(boot: Resource<BootInfo>, toasts: Toasts, language: Language) -> Self {
         Self {
             boot,
             client: StoredValue::new(None),
             waiting_listeners: StoredValue::new(Vec::new()),
             toasts,
+            language,
         }
     }
 
@@ -137,7 +139,7 @@ impl Api {
     /// Shows a failed call to the user. A finished session was announced once already.
     pub(crate) fn report(&self, error: &ClientError) {
         if *error != ClientError::SessionOver {
-            self.toasts.error(error.to_string());
+            self.toasts.error(self.language.describe(error));
         }
     }
 }

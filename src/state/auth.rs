@@ -3,8 +3,9 @@
 
 use leptos::prelude::*;
 
-use super::{Api, Toasts};
+use super::{Api, Language, Toasts};
 use crate::api::{AccessGrant, BootInfo, LoginRequest, User};
+use crate::i18n::Key;
 use crate::refresh::{ClientError, Event, EventKind};
 
 /// Provided once by `provide_state`; `Copy`, every field is an arena handle.
@@ -18,16 +19,23 @@ pub(crate) struct Auth {
     last_customer_code: RwSignal<Option<String>>,
     api: Api,
     toasts: Toasts,
+    language: Language,
 }
 
 impl Auth {
-    pub(super) fn new(boot: Resource<BootInfo>, api: Api, toasts: Toasts) -> Self {
+    pub(super) fn new(
+        boot: Resource<BootInfo>,
+        api: Api,
+        toasts: Toasts,
+        language: Language,
+    ) -> Self {
         let auth = Self {
             boot,
             user_override: RwSignal::new(None),
             last_customer_code: RwSignal::new(None),
             api,
             toasts,
+            language,
         };
         api.subscribe(move |event| auth.observe(event));
         // Remembers the customer code of whoever was signed in last, for the `code=` of the
@@ -96,11 +104,13 @@ impl Auth {
     fn observe(&self, event: &Event) {
         match &event.kind {
             EventKind::SessionOver { .. } => {
-                self.toasts.error(ClientError::SessionOver.to_string());
+                self.toasts
+                    .error(self.language.describe(&ClientError::SessionOver));
                 self.set_user(None);
             }
             EventKind::SignedOutElsewhere { .. } => {
-                self.toasts.info("You signed out in another tab");
+                self.toasts
+                    .info(self.language.untracked(Key::SignedOutElsewhere));
                 self.set_user(None);
             }
             EventKind::TokenReceived {

@@ -4,7 +4,8 @@
 //!   typed calls pages make (the only path to the network);
 //! - [`Auth`]: who is signed in (boot information, login, logout, other tabs);
 //! - [`Activity`]: the coordinator's phase and in-flight count, read-only;
-//! - [`Toasts`]: the notices on screen.
+//! - [`Toasts`]: the notices on screen;
+//! - [`Language`]: the language of the interface (the page's, then the visitor's choice).
 //!
 //! Nothing here imports a UI module.
 
@@ -12,6 +13,7 @@ mod activity;
 mod api;
 mod auth;
 mod calls;
+mod language;
 mod platform;
 mod toasts;
 
@@ -20,18 +22,26 @@ use leptos::prelude::*;
 pub(crate) use activity::Activity;
 pub(crate) use api::Api;
 pub(crate) use auth::Auth;
+pub(crate) use language::{use_language, Language};
 pub(crate) use platform::PlatformClock;
 pub(crate) use toasts::{use_toasts, ToastKind, Toasts};
 
 use crate::api::BootInfo;
 
+/// The language the page is rendered in (for `<html lang>`, before the state exists).
+pub(crate) fn page_locale() -> crate::i18n::Locale {
+    platform::page_locale()
+}
+
 /// Creates the state of this page and provides each piece.
 pub(crate) fn provide_state(boot: Resource<BootInfo>) {
     let toasts = Toasts::new();
-    let api = Api::new(boot, toasts);
+    let language = Language::new();
+    let api = Api::new(boot, toasts, language);
+    provide_context(language);
     provide_context(toasts);
     provide_context(api);
-    provide_context(Auth::new(boot, api, toasts));
+    provide_context(Auth::new(boot, api, toasts, language));
     provide_context(Activity::new(api));
     // In the browser (effects do not run on the server), the coordinator is built and
     // listens to the other tabs as soon as the page is up, not at its first request.

@@ -17,6 +17,24 @@ pub(crate) use server_side::{
     SystemClock as PlatformClock,
 };
 
+/// The language the page is rendered in: in the browser, what the server's `<html lang>`
+/// says; on the server, what the request asks for.
+#[cfg(feature = "hydrate")]
+pub(crate) use crate::client::{page_locale, remember_locale};
+
+#[cfg(not(feature = "hydrate"))]
+pub(crate) fn page_locale() -> crate::i18n::Locale {
+    #[cfg(feature = "ssr")]
+    if let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>() {
+        return crate::server::language::of(&parts.headers);
+    }
+    crate::i18n::Locale::default()
+}
+
+/// Only a browser can switch languages.
+#[cfg(not(feature = "hydrate"))]
+pub(crate) fn remember_locale(_: crate::i18n::Locale) {}
+
 /// The link to the other tabs; `on_message` gets what they announce.
 #[cfg(feature = "hydrate")]
 pub(crate) fn tab_link(on_message: impl Fn(TabMessage) + 'static) -> PlatformTabs {

@@ -6,8 +6,9 @@ use leptos::task::spawn_local;
 use super::feed::LabFeed;
 use super::view_model::{BurstResult, BURST_SIZES};
 use crate::api::{ErrCode, OrdersQuery};
+use crate::i18n::Key;
 use crate::refresh::ClientError;
-use crate::state::{use_api, use_toasts, Api};
+use crate::state::{use_api, use_language, use_toasts, Api};
 
 /// `counters_version` is bumped after every action that changes the server's counters.
 #[component]
@@ -19,6 +20,7 @@ pub(super) fn Controls(feed: LabFeed, counters_version: RwSignal<u32>) -> impl I
     };
     let api = use_api();
     let toasts = use_toasts();
+    let lang = use_language();
     let burst_size = RwSignal::new(10usize);
     let running = RwSignal::new(false);
     let last_burst = RwSignal::new(None::<BurstResult>);
@@ -46,9 +48,9 @@ pub(super) fn Controls(feed: LabFeed, counters_version: RwSignal<u32>) -> impl I
     let expire = move |_| {
         spawn_local(async move {
             match api.demo_expire().await {
-                Ok(()) => toasts.success(format!(
-                    "Access tokens expired on the server: the next request gets {}.",
-                    ErrCode::AccessTokenExpired.code()
+                Ok(()) => toasts.success(lang.format(
+                    Key::LabExpiredToast,
+                    &[("errcode", &ErrCode::AccessTokenExpired.code().to_string())],
                 )),
                 Err(error) => api.report(&error),
             }
@@ -58,7 +60,7 @@ pub(super) fn Controls(feed: LabFeed, counters_version: RwSignal<u32>) -> impl I
     let revoke = move |_| {
         spawn_local(async move {
             match api.demo_revoke().await {
-                Ok(()) => toasts.success("Session revoked: the next refresh will fail."),
+                Ok(()) => toasts.success(lang.untracked(Key::LabRevokedToast)),
                 Err(error) => api.report(&error),
             }
             changed();
@@ -66,14 +68,14 @@ pub(super) fn Controls(feed: LabFeed, counters_version: RwSignal<u32>) -> impl I
     };
     let apply_lifetime = move |_| {
         let Ok(seconds) = lifetime.get_untracked().trim().parse::<u32>() else {
-            toasts.error("Lifetime must be a whole number of seconds");
+            toasts.error(lang.untracked(Key::LabLifetimeInvalid));
             return;
         };
         spawn_local(async move {
             match api.demo_lifetime(seconds).await {
-                Ok(set) => toasts.success(format!(
-                    "New access tokens live {} s (from the next refresh).",
-                    set.seconds
+                Ok(set) => toasts.success(lang.format(
+                    Key::LabLifetimeToast,
+                    &[("seconds", &set.seconds.to_string())],
                 )),
                 Err(error) => api.report(&error),
             }
@@ -82,10 +84,10 @@ pub(super) fn Controls(feed: LabFeed, counters_version: RwSignal<u32>) -> impl I
     let refreshes = Signal::derive(move || feed.refresh_calls.get() - refreshes_at_burst.get());
 
     view! {
-        <section class="card" id="lab-controls" aria-label="Controls">
-            <h2>"Controls"</h2>
+        <section class="card" id="lab-controls" aria-label=lang.tr(Key::LabControls)>
+            <h2>{lang.tr(Key::LabControls)}</h2>
             <div class="control-row">
-                <label for="burst-size">"Parallel requests"</label>
+                <label for="burst-size">{lang.tr(Key::LabParallel)}</label>
                 <select
                     id="burst-size"
                     name="burst_size"
@@ -101,17 +103,21 @@ pub(super) fn Controls(feed: LabFeed, counters_version: RwSignal<u32>) -> impl I
                         .collect_view()}
                 </select>
                 <button id="fire" class="button primary" on:click=fire disabled=move || running.get()>
-                    {move || if running.get() { "Running…".to_owned() } else { format!("Fire {} requests", burst_size.get()) }}
+                    {move || if running.get() {
+                        lang.text(Key::LabRunning).to_owned()
+                    } else {
+                        lang.format(Key::LabFire, &[("count", &burst_size.get().to_string())])
+                    }}
                 </button>
             </div>
             <div class="control-row">
-                <button id="expire" class="button" on:click=expire>"Expire access token now"</button>
-                <button id="revoke" class="button danger" on:click=revoke>"Revoke session"</button>
+                <button id="expire" class="button" on:click=expire>{lang.tr(Key::LabExpire)}</button>
+                <button id="revoke" class="button danger" on:click=revoke>{lang.tr(Key::LabRevoke)}</button>
             </div>
             <div class="control-row">
-                <label for="lifetime">"Token lifetime (s)"</label>
+                <label for="lifetime">{lang.tr(Key::LabLifetime)}</label>
                 <input id="lifetime" name="lifetime" class="narrow-input" inputmode="numeric" bind:value=lifetime/>
-                <button id="apply-lifetime" class="button" on:click=apply_lifetime>"Apply"</button>
+                <button id="apply-lifetime" class="button" on:click=apply_lifetime>{lang.tr(Key::LabApply)}</button>
             </div>
             <BurstSummary last_burst refreshes/>
         </section>
@@ -138,11 +144,18 @@ fn BurstSummary(
     last_burst: RwSignal<Option<BurstResult>>,
     refreshes: Signal<u64>,
 ) -> impl IntoView {
+    let lang = use_language();
     view! {
         {move || last_burst.get().map(|burst| view! {
             <p class="burst-summary" id="burst-summary" data-ok=burst.ok data-failed=burst.failed>
-                <strong>{format!("{} of {} delivered", burst.ok, burst.size)}</strong>
-                {format!(" · {} failed · {} refresh call{}", burst.failed, refreshes.get(), if refreshes.get() == 1 { "" } else { "s" })}
+                <strong>{lang.format(Key::LabBurstDelivered, &[
+                    ("ok", &burst.ok.to_string()),
+                    ("size", &burst.size.to_string()),
+                ])}</strong>
+                {lang.format(
+                    if refreshes.get() == 1 { Key::LabBurstRestOne } else { Key::LabBurstRest },
+                    &[("failed", &burst.failed.to_string()), ("refreshes", &refreshes.get().to_string())],
+                )}
             </p>
         })}
     }

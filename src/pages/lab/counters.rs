@@ -9,12 +9,14 @@ use leptos::task::spawn_local;
 use super::feed::LabFeed;
 use super::view_model::count;
 use crate::api::Counters;
+use crate::i18n::Key;
 use crate::refresh::EventKind;
-use crate::state::use_api;
+use crate::state::{use_api, use_language};
 
 #[component]
 pub(super) fn TabCounters(feed: LabFeed) -> impl IntoView {
     let api = use_api();
+    let lang = use_language();
     let count = move |pick: fn(&EventKind) -> bool| feed.timeline.with(|t| count(t, pick));
     // Named in the browser only: the server renders the page without other tabs.
     let tab = RwSignal::new(String::new());
@@ -22,19 +24,19 @@ pub(super) fn TabCounters(feed: LabFeed) -> impl IntoView {
         spawn_local(async move { tab.set(api.client().await.tab_id().to_owned()) })
     });
     view! {
-        <h3>"This tab " <span class="mono" id="tab-id">{tab}</span> " (current timeline)"</h3>
+        <h3>{lang.tr(Key::LabThisTab)} " " <span class="mono" id="tab-id">{tab}</span> " " {lang.tr(Key::LabCurrentTimeline)}</h3>
         <dl class="counter-grid" id="tab-counters">
-            <dt>"Sent"</dt>
+            <dt>{lang.tr(Key::LabSent)}</dt>
             <dd>{move || count(|k| matches!(k, EventKind::Sent { .. }))}</dd>
-            <dt>"Expired-token answers"</dt>
+            <dt>{lang.tr(Key::LabExpiredAnswers)}</dt>
             <dd>{move || count(|k| matches!(k, EventKind::GotErrcode { .. }))}</dd>
-            <dt>"Refresh calls"</dt>
+            <dt>{lang.tr(Key::LabRefreshCalls)}</dt>
             <dd data-counter="tab-refreshes">{move || count(|k| matches!(k, EventKind::RefreshStarted { .. }))}</dd>
-            <dt>"Tokens from other tabs"</dt>
+            <dt>{lang.tr(Key::LabTokensFromTabs)}</dt>
             <dd data-counter="tokens-received">{move || count(|k| matches!(k, EventKind::TokenReceived { .. }))}</dd>
-            <dt>"Replayed"</dt>
+            <dt>{lang.tr(Key::LabReplayed)}</dt>
             <dd>{move || count(|k| matches!(k, EventKind::Replayed { .. }))}</dd>
-            <dt>"Delivered"</dt>
+            <dt>{lang.tr(Key::LabDelivered)}</dt>
             <dd>{move || count(|k| matches!(k, EventKind::Delivered { .. }))}</dd>
         </dl>
     }
@@ -45,6 +47,7 @@ pub(super) fn TabCounters(feed: LabFeed) -> impl IntoView {
 #[component]
 pub(super) fn BrowserCounters() -> impl IntoView {
     let api = use_api();
+    let lang = use_language();
     let calls = RwSignal::new(0u64);
     Effect::new(move |_| {
         let read = move || {
@@ -58,16 +61,17 @@ pub(super) fn BrowserCounters() -> impl IntoView {
         }
     });
     view! {
-        <h3>"This browser (all tabs)"</h3>
+        <h3>{lang.tr(Key::LabThisBrowser)}</h3>
         <dl class="counter-grid" id="browser-counters">
-            <dt>"Refresh calls"</dt>
+            <dt>{lang.tr(Key::LabRefreshCalls)}</dt>
             <dd data-counter="browser-refreshes">{calls}</dd>
         </dl>
     }
 }
 
 #[component]
-pub(super) fn ServerCounters(title: &'static str, counters: Counters) -> impl IntoView {
+pub(super) fn ServerCounters(title: Key, counters: Counters) -> impl IntoView {
+    let lang = use_language();
     let rejected = counters
         .rejected
         .iter()
@@ -75,19 +79,19 @@ pub(super) fn ServerCounters(title: &'static str, counters: Counters) -> impl In
         .collect::<Vec<_>>()
         .join(" ");
     view! {
-        <h3>{title}</h3>
+        <h3>{lang.tr(title)}</h3>
         <dl class="counter-grid">
-            <dt>"Refreshes"</dt>
+            <dt>{lang.tr(Key::LabRefreshes)}</dt>
             <dd>{counters.refreshes}</dd>
-            <dt>"Rotations"</dt>
+            <dt>{lang.tr(Key::LabRotations)}</dt>
             <dd>{counters.rotations}</dd>
-            <dt>"Grace answers"</dt>
+            <dt>{lang.tr(Key::LabGrace)}</dt>
             <dd>{counters.grace_refreshes}</dd>
-            <dt>"Reuse detected"</dt>
+            <dt>{lang.tr(Key::LabReuse)}</dt>
             <dd>{counters.reuse_detections}</dd>
-            <dt>"Failed refreshes"</dt>
+            <dt>{lang.tr(Key::LabFailedRefreshes)}</dt>
             <dd>{counters.failed_refreshes}</dd>
-            {(!rejected.is_empty()).then(|| view! { <dt>"Rejected"</dt><dd class="mono">{rejected}</dd> })}
+            {(!rejected.is_empty()).then(|| view! { <dt>{lang.tr(Key::LabRejected)}</dt><dd class="mono">{rejected}</dd> })}
         </dl>
     }
 }

@@ -15,7 +15,8 @@ mod view_model;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::state::use_api;
+use crate::i18n::Key;
+use crate::state::{use_api, use_language};
 use controls::Controls;
 use counters::{BrowserCounters, ServerCounters, TabCounters};
 use feed::LabFeed;
@@ -25,6 +26,7 @@ use token_card::TokenCard;
 #[component]
 pub(crate) fn LabPage() -> impl IntoView {
     let api = use_api();
+    let lang = use_language();
     let feed = LabFeed::mount(api);
     let counters_version = RwSignal::new(0u32);
     let counters = LocalResource::new(move || {
@@ -33,26 +35,23 @@ pub(crate) fn LabPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Refresh lab"/>
+        <Title text=lang.tr(Key::LabTitle)/>
         <div class="page-head">
-            <h1>"Refresh lab"</h1>
-            <p class="muted">
-                "Expire the token, then fire a burst: every request fails with an expired-token errcode, "
-                "exactly one refresh runs, and every request is replayed and delivered to its own caller."
-            </p>
+            <h1>{lang.tr(Key::LabTitle)}</h1>
+            <p class="muted">{lang.tr(Key::LabIntro)}</p>
         </div>
         <div class="lab-grid">
             <TokenCard feed/>
             <Controls feed counters_version/>
-            <section class="card" id="lab-counters" aria-label="Counters">
-                <h2>"Counters"</h2>
+            <section class="card" id="lab-counters" aria-label=lang.tr(Key::LabCounters)>
+                <h2>{lang.tr(Key::LabCounters)}</h2>
                 <TabCounters feed/>
                 <BrowserCounters/>
                 <Transition fallback=|| view! { <div class="skeleton"></div> }>
                     {move || Suspend::new(async move {
                         counters.await.ok().map(|report| view! {
-                            <ServerCounters title="This session (server)" counters=report.session.unwrap_or_default()/>
-                            <ServerCounters title="Whole server" counters=report.server/>
+                            <ServerCounters title=Key::LabSessionCounters counters=report.session.unwrap_or_default()/>
+                            <ServerCounters title=Key::LabServerCounters counters=report.server/>
                         })
                     })}
                 </Transition>

@@ -4,19 +4,25 @@ use leptos::prelude::*;
 
 use super::feed::LabFeed;
 use super::view_model::rows;
+use crate::i18n::Key;
+use crate::state::use_language;
 
 #[component]
 pub(super) fn Timeline(feed: LabFeed) -> impl IntoView {
-    let grouped = Memo::new(move |_| feed.timeline.with(|events| rows(events)));
+    let lang = use_language();
+    let grouped = Memo::new(move |_| {
+        let locale = lang.locale();
+        feed.timeline.with(|events| rows(locale, events))
+    });
     view! {
-        <section class="card timeline" id="lab-timeline" aria-label="Timeline">
+        <section class="card timeline" id="lab-timeline" aria-label=lang.tr(Key::LabTimeline)>
             <div class="timeline-head">
-                <h2>"Timeline"</h2>
-                <button class="button ghost small" on:click=move |_| feed.timeline.set(Vec::new())>"Clear"</button>
+                <h2>{lang.tr(Key::LabTimeline)}</h2>
+                <button class="button ghost small" on:click=move |_| feed.timeline.set(Vec::new())>{lang.tr(Key::LabClear)}</button>
             </div>
             <Show
                 when=move || !grouped.with(Vec::is_empty)
-                fallback=|| view! { <p class="muted">"Fire a burst to see each request's path through the coordinator."</p> }
+                fallback=move || view! { <p class="muted">{lang.tr(Key::LabTimelineEmpty)}</p> }
             >
                 <ol class="rows">
                     <For each=move || grouped.get() key=|row| (row.key.clone(), row.steps.len()) let:row>

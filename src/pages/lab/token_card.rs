@@ -6,12 +6,14 @@ use leptos::prelude::*;
 
 use super::feed::LabFeed;
 use super::view_model::{phase_badge, remaining_text};
+use crate::i18n::Key;
 use crate::refresh::Clock;
-use crate::state::{use_activity, PlatformClock};
+use crate::state::{use_activity, use_language, PlatformClock};
 
 #[component]
 pub(super) fn TokenCard(feed: LabFeed) -> impl IntoView {
     let activity = use_activity();
+    let lang = use_language();
     let now = RwSignal::new(0i64);
     Effect::new(move |_| {
         now.set(PlatformClock.now_ms());
@@ -43,28 +45,28 @@ pub(super) fn TokenCard(feed: LabFeed) -> impl IntoView {
                 .unwrap_or_default()
         })
     };
-    let phase = move || phase_badge(activity.phase.get());
+    let phase = move || phase_badge(lang.locale(), activity.phase.get());
     view! {
-        <section class="card token-card" id="lab-token" aria-label="Access token">
-            <h2>"Access token"</h2>
+        <section class="card token-card" id="lab-token" aria-label=lang.tr(Key::LabAccessToken)>
+            <h2>{lang.tr(Key::LabAccessToken)}</h2>
             <div class="countdown" data-remaining-ms=move || remaining_ms().unwrap_or(0)>
-                {move || remaining_text(remaining_ms())}
+                {move || remaining_text(lang.locale(), remaining_ms())}
             </div>
             // A <progress>, not a styled div: the page's CSP allows no inline styles.
             <progress
                 class="meter"
-                aria-label="Remaining lifetime"
+                aria-label=lang.tr(Key::LabRemaining)
                 max=move || lifetime_ms().to_string()
                 value=move || remaining_ms().unwrap_or(0).to_string()
             ></progress>
-            <p class="token-tail mono" title="The end of the token (its signature)">{tail}</p>
+            <p class="token-tail mono" title=lang.tr(Key::LabTokenTail)>{tail}</p>
             <p class="muted small">
-                "Held in memory only; the refresh token is an HttpOnly cookie. Refreshed before sending when it has less than the safety margin left."
+                {lang.tr(Key::LabTokenNote)}
             </p>
             <div class="phase">
-                "Coordinator: "
+                {lang.tr(Key::LabCoordinator)} " "
                 <span class=move || format!("badge badge-{}", phase().0) id="phase">{move || phase().1}</span>
-                " · in flight: "
+                " · " {lang.tr(Key::LabInFlight)} " "
                 <strong id="in-flight">{move || activity.in_flight.get()}</strong>
             </div>
         </section>

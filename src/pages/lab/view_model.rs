@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::api::paths;
+use crate::i18n::{Key, Locale};
 use crate::refresh::{Event, EventKind, Phase, QueueReason};
 
 pub(super) const BURST_SIZES: [usize; 6] = [1, 5, 10, 20, 30, 50];
@@ -28,21 +29,25 @@ impl BurstResult {
 }
 
 /// The badge of the coordinator's phase: CSS modifier and text.
-pub(super) fn phase_badge(phase: Phase) -> (&'static str, &'static str) {
-    match phase {
-        Phase::Idle => ("idle", "Idle"),
-        Phase::Refreshing => ("refreshing", "Refreshing…"),
-        Phase::Failed => ("failed", "Refresh failed"),
-        Phase::SignedOut => ("failed", "Signed out"),
-    }
+pub(super) fn phase_badge(locale: Locale, phase: Phase) -> (&'static str, &'static str) {
+    let (class, key) = match phase {
+        Phase::Idle => ("idle", Key::PhaseIdle),
+        Phase::Refreshing => ("refreshing", Key::PhaseRefreshing),
+        Phase::Failed => ("failed", Key::PhaseFailed),
+        Phase::SignedOut => ("failed", Key::PhaseSignedOut),
+    };
+    (class, locale.text(key))
 }
 
 /// A countdown as the token card shows it.
-pub(super) fn remaining_text(remaining_ms: Option<i64>) -> String {
+pub(super) fn remaining_text(locale: Locale, remaining_ms: Option<i64>) -> String {
     match remaining_ms {
-        Some(ms) if ms > 0 => format!("{:.1} s", ms as f64 / 1000.0),
-        Some(_) => "expired".to_owned(),
-        None => "none in memory".to_owned(),
+        Some(ms) if ms > 0 => locale.format(
+            Key::LabSecondsLeft,
+            &[("seconds", &format!("{:.1}", ms as f64 / 1000.0))],
+        ),
+        Some(_) => locale.text(Key::LabTokenExpired).to_owned(),
+        None => locale.text(Key::LabNoToken).to_owned(),
     }
 }
 
@@ -70,7 +75,9 @@ pub(super) struct Step {
 
 /// Groups events into rows: one per request (in order of first appearance), one per
 /// refresh round, one per token received from another tab, one for the session's end.
-pub(super) fn rows(events: &[Event]) -> Vec<Row> {
+pub(super) fn rows(locale: Locale, events: &[Event]) -> Vec<Row> {
+    let numbered =
+        |key: Key, n: &dyn std::fmt::Display| locale.format(key, &[("n", &n.to_string())]);
     let origin = events.first().map(|e| e.at_ms).unwrap_or_default();
     let mut rows: BTreeMap<(i64, String), Row> = BTreeMap::new();
     let mut keys: BTreeMap<String, (i64, String)> = BTreeMap::new();
@@ -78,18 +85,24 @@ pub(super) fn rows(events: &[Event]) -> Vec<Row> {
         let (key, title, is_refresh) = match &event.kind {
             EventKind::RefreshStarted { refresh }
             | EventKind::RefreshSucceeded { refresh, .. }
-            | EventKind::RefreshFailed { refresh, .. } => {
-                (format!("r{refresh}"), format!("refresh #{refresh}"), true)
-            }
-            EventKind::RefreshLocked { refresh, .. } | EventKind::AwaitingOtherTab { refresh } => {
-                (format!("r{refresh}"), format!("refresh #{refresh}"), true)
-            }
-            EventKind::SessionOver { .. } | EventKind::SignedOutElsewhere { .. } => {
-                ("session".to_owned(), "session".to_owned(), true)
-            }
+            | EventKind::RefreshFailed { refresh, .. } => (
+                format!("r{refresh}"),
+                numbered(Key::RowRefresh, refresh),
+                true,
+            ),
+            EventKind::RefreshLocked { refresh, .. } | EventKind::AwaitingOtherTab { refresh } => (
+                format!("r{refresh}"),
+                numbered(Key::RowRefresh, refresh),
+                true,
+            ),
+            EventKind::SessionOver { .. } | EventKind::SignedOutElsewhere { .. } => (
+                "session".to_owned(),
+                locale.text(Key::RowSession).to_owned(),
+                true,
+            ),
             EventKind::TokenReceived { generation, .. } => (
                 format!("g{generation}"),
-                format!("token #{generation}"),
+                numbered(Key::RowToken, generation),
                 true,
             ),
             kind => match kind.request() {
@@ -97,7 +110,7 @@ pub(super) fn rows(events: &[Event]) -> Vec<Row> {
                 None => continue,
             },
         };
-        let (label, class) = step(&event.kind);
+        let (label, class) = step(locale, &event.kind);
         let slot = keys
             .entry(key.clone())
             .or_insert_with(|| (event.at_ms, key.clone()))
@@ -121,42 +134,48 @@ pub(super) fn rows(events: &[Event]) -> Vec<Row> {
 }
 
 /// The chip of one event: its text and its CSS class.
-fn step(kind: &EventKind) -> (String, &'static str) {
+fn step(locale: Locale, kind: &EventKind) -> (String, &'static str) {
+    let text = |key: Key| locale.text(key).to_owned();
+    let with = |key: Key, name: &str, value: &dyn std::fmt::Display| {
+        locale.format(key, &[(name, &value.to_string())])
+    };
     match kind {
-        EventKind::Sent { .. } => ("sent".into(), "sent"),
+        EventKind::Sent { .. } => (text(Key::StepSent), "sent"),
         EventKind::GotErrcode { errcode, .. } => (errcode.to_string(), "errcode"),
         EventKind::Queued { reason, .. } => (
-            match reason {
-                QueueReason::NoToken => "queued (no token)".into(),
-                QueueReason::ExpiresSoon => "queued (expires soon)".into(),
-                QueueReason::RefreshRunning => "queued (refresh running)".into(),
-                QueueReason::Errcode(_) => "queued".into(),
-            },
+            text(match reason {
+                QueueReason::NoToken => Key::StepQueuedNoToken,
+                QueueReason::ExpiresSoon => Key::StepQueuedExpiresSoon,
+                QueueReason::RefreshRunning => Key::StepQueuedRefreshRunning,
+                QueueReason::Errcode(_) => Key::StepQueued,
+            }),
             "queued",
         ),
         EventKind::RefreshLocked {
             exclusive: true, ..
-        } => ("lock taken".into(), "queued"),
-        EventKind::RefreshLocked { .. } => ("no lock".into(), "queued"),
-        EventKind::AwaitingOtherTab { .. } => ("another tab got ahead".into(), "queued"),
+        } => (text(Key::StepLockTaken), "queued"),
+        EventKind::RefreshLocked { .. } => (text(Key::StepNoLock), "queued"),
+        EventKind::AwaitingOtherTab { .. } => (text(Key::StepOtherTabAhead), "queued"),
         EventKind::RefreshStarted { .. } => (format!("POST {}", paths::REFRESH), "refresh"),
-        EventKind::TokenReceived { from, .. } => (format!("from tab {from}"), "ok"),
-        EventKind::SignedOutElsewhere { from } => (format!("logout in tab {from}"), "failed"),
-        EventKind::RefreshSucceeded { .. } => ("new token".into(), "ok"),
+        EventKind::TokenReceived { from, .. } => (with(Key::StepFromTab, "tab", from), "ok"),
+        EventKind::SignedOutElsewhere { from } => {
+            (with(Key::StepLogoutInTab, "tab", from), "failed")
+        }
+        EventKind::RefreshSucceeded { .. } => (text(Key::StepNewToken), "ok"),
         EventKind::RefreshFailed {
             session_over: true, ..
-        } => ("refused".into(), "failed"),
-        EventKind::RefreshFailed { .. } => ("failed, will retry".into(), "failed"),
-        EventKind::Replayed { .. } => ("replayed".into(), "replayed"),
-        EventKind::Delivered { result: Ok(()), .. } => ("delivered".into(), "ok"),
+        } => (text(Key::StepRefused), "failed"),
+        EventKind::RefreshFailed { .. } => (text(Key::StepFailedWillRetry), "failed"),
+        EventKind::Replayed { .. } => (text(Key::StepReplayed), "replayed"),
+        EventKind::Delivered { result: Ok(()), .. } => (text(Key::StepDelivered), "ok"),
         EventKind::Delivered {
             result: Err(code), ..
-        } => (format!("error {code}"), "failed"),
-        EventKind::Cancelled { .. } => ("cancelled".into(), "failed"),
-        EventKind::SessionOver { from_tab: None } => ("session over".into(), "failed"),
+        } => (with(Key::StepError, "code", code), "failed"),
+        EventKind::Cancelled { .. } => (text(Key::StepCancelled), "failed"),
+        EventKind::SessionOver { from_tab: None } => (text(Key::StepSessionOver), "failed"),
         EventKind::SessionOver {
             from_tab: Some(from),
-        } => (format!("session over (tab {from})"), "failed"),
+        } => (with(Key::StepSessionOverTab, "tab", from), "failed"),
         EventKind::InFlight(_) | EventKind::PhaseChanged(_) | EventKind::TokenChanged(_) => {
             (String::new(), "")
         }

@@ -70,7 +70,7 @@ fn a_request_that_needed_a_refresh_reads_as_its_path_through_the_coordinator() {
         ),
         at(160, EventKind::InFlight(0)),
     ];
-    let rows = rows(&events);
+    let rows = rows(Locale::En, &events);
     assert_eq!(rows.len(), 2, "one request, one refresh round");
     assert_eq!(rows[0].title, "#1 GET /api/me");
     assert!(!rows[0].is_refresh);
@@ -111,7 +111,7 @@ fn rows_come_in_order_of_first_appearance_whatever_their_ids() {
         ),
         at(4, EventKind::Cancelled { request: 3 }),
     ];
-    let rows = rows(&events);
+    let rows = rows(Locale::En, &events);
     let titles: Vec<&str> = rows.iter().map(|r| r.title.as_str()).collect();
     assert_eq!(titles, ["#7 GET /api/stats", "#3 GET /api/me"]);
     assert_eq!(labels(&rows[0]), ["sent", &format!("error {DISABLED}")]);
@@ -145,7 +145,7 @@ fn other_tabs_and_the_end_of_the_session_get_rows_of_their_own() {
             },
         ),
     ];
-    let rows = rows(&events);
+    let rows = rows(Locale::En, &events);
     let titles: Vec<&str> = rows.iter().map(|r| r.title.as_str()).collect();
     assert_eq!(titles, ["refresh #2", "token #9", "session", "refresh #3"]);
     assert_eq!(labels(&rows[0]), ["another tab got ahead"]);
@@ -161,7 +161,7 @@ fn state_changes_stay_off_the_timeline() {
         at(2, EventKind::PhaseChanged(Phase::Refreshing)),
         at(3, EventKind::TokenChanged(None)),
     ];
-    assert!(rows(&events).is_empty());
+    assert!(rows(Locale::En, &events).is_empty());
 }
 
 #[test]
@@ -180,14 +180,14 @@ fn a_burst_counts_what_was_delivered_and_what_failed() {
 
 #[test]
 fn the_countdown_and_the_phase_badge_read_as_shown() {
-    assert_eq!(remaining_text(Some(12_345)), "12.3 s");
-    assert_eq!(remaining_text(Some(0)), "expired");
-    assert_eq!(remaining_text(None), "none in memory");
+    assert_eq!(remaining_text(Locale::En, Some(12_345)), "12.3 s");
+    assert_eq!(remaining_text(Locale::En, Some(0)), "expired");
+    assert_eq!(remaining_text(Locale::En, None), "none in memory");
     assert_eq!(
-        phase_badge(Phase::Refreshing),
+        phase_badge(Locale::En, Phase::Refreshing),
         ("refreshing", "Refreshing…")
     );
-    assert_eq!(phase_badge(Phase::SignedOut).0, "failed");
+    assert_eq!(phase_badge(Locale::En, Phase::SignedOut).0, "failed");
 }
 
 #[test]
