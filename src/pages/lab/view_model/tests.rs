@@ -152,6 +152,15 @@ fn other_tabs_and_the_end_of_the_session_get_rows_of_their_own() {
     assert_eq!(labels(&rows[1]), ["from tab a1b2"]);
     assert_eq!(labels(&rows[2]), ["session over (tab c3d4)"]);
     assert_eq!(labels(&rows[3]), ["no lock"]);
+
+    // The same events in Chinese: titles and chips, with the same keys and classes.
+    let chinese = super::rows(Locale::ZhCn, &events);
+    let titles: Vec<&str> = chinese.iter().map(|r| r.title.as_str()).collect();
+    assert_eq!(titles, ["刷新 #2", "令牌 #9", "会话", "刷新 #3"]);
+    assert_eq!(labels(&chinese[1]), ["来自标签页 a1b2"]);
+    assert_eq!(labels(&chinese[2]), ["会话结束（标签页 c3d4）"]);
+    let keys = |rows: &[Row]| rows.iter().map(|r| r.key.clone()).collect::<Vec<_>>();
+    assert_eq!(keys(&chinese), keys(&rows));
 }
 
 #[test]
@@ -188,6 +197,11 @@ fn the_countdown_and_the_phase_badge_read_as_shown() {
         ("refreshing", "Refreshing…")
     );
     assert_eq!(phase_badge(Locale::En, Phase::SignedOut).0, "failed");
+    assert_eq!(remaining_text(Locale::ZhCn, Some(12_345)), "12.3 秒");
+    assert_eq!(
+        phase_badge(Locale::ZhCn, Phase::Refreshing),
+        ("refreshing", "刷新中…")
+    );
 }
 
 #[test]
