@@ -37,7 +37,7 @@ if ! command -v wrk >/dev/null; then
 fi
 if [[ ! -x target/release/painless || ! -f target/site/pkg/painless.wasm ]]; then
     log "building the release binary"
-    cargo leptos build --release --precompress >&2
+    cargo leptos build --release --precompress --split >&2
 fi
 log "building the load generator"
 cargo build --release --features ssr --example load >&2

@@ -48,6 +48,11 @@ check "$wasm" "application/wasm" 50000
 [[ "$(head -c 4 "$work/body" | od -An -c | tr -d ' ')" == '\0asm' ]] || fail "the WASM is not a WebAssembly module"
 check "$js" "text/javascript" 1000
 check /pkg/painless.css "text/css" 1000
+# The lazily loaded chunks (the refresh lab's code), by the split manifest's names.
+check /pkg/__wasm_split_manifest.json "application/json" 10
+for chunk in $(grep -o '"split_[^"]*"' "$work/body" | tr -d '"' | sort -u); do
+    check "/pkg/$chunk.wasm" "application/wasm" 10000
+done
 check /favicon.svg "image/svg+xml" 100
 encoding=$(curl -fsS -H 'Accept-Encoding: br' -D - -o /dev/null "$base/pkg/painless.wasm" | tr -d '\r' | awk -F': ' 'tolower($1)=="content-encoding"{print $2}')
 [[ "$encoding" == "br" ]] || fail "no precompressed brotli WASM (content-encoding: '$encoding')"

@@ -23,7 +23,7 @@ if [[ "${1:-}" == "--long" ]]; then
     seed=$RANDOM$RANDOM
 fi
 [[ -x "$venv/bin/st" ]] || { echo "fuzz: no schemathesis; run scripts/setup.sh --e2e" >&2; exit 1; }
-[[ -x "$binary" ]] || { echo "fuzz: no $binary; build it with cargo leptos build --release" >&2; exit 1; }
+[[ -x "$binary" ]] || { echo "fuzz: no $binary; build it with cargo leptos build --release --precompress --split" >&2; exit 1; }
 
 work=$(mktemp -d)
 pid=""

@@ -56,7 +56,7 @@ rm -f "$results"
 LEPTOS_SITE_ADDR=127.0.0.1:3100 \
     PAINLESS_SERVER__DATA_DIR="$e2e_data" \
     PAINLESS_TOKENS__ACCESS_TTL_SECS=20 \
-    cargo leptos end-to-end --release --precompress
+    cargo leptos end-to-end --release --precompress --split
 if [[ ! -s "$results" ]]; then
     echo "end-to-end tests did not run (did the build fail?)" >&2
     exit 1

@@ -1,6 +1,6 @@
 //! The HTML shell and the root component with its routes.
 
-use leptos::either::Either;
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ProtectedRoute, Route, Router, Routes};
@@ -108,13 +108,31 @@ fn AppRoutes() -> impl IntoView {
 }
 
 /// The refresh lab while demo mode is on; otherwise the 404 page (the server answers
-/// `/lab` with status 404 then, see `server::application`). `Either`, not `AnyView`:
-/// erasing the lab's view type would add its async hydration code to the bundle.
+/// `/lab` with status 404 then, see `server::application`). The lab's code is a WASM chunk
+/// of its own, loaded when the lab is shown: the server renders its placeholder, and the
+/// browser mounts the lab once the chunk is in (hydrating a lazily loaded view in place
+/// is something leptos 0.8 cannot do yet: it panics in tachys' hydration). The lab needs
+/// WASM for every control anyway.
 #[component]
 fn LabGate() -> impl IntoView {
     let auth = use_auth();
-    move || match auth.demo_enabled() {
-        true => Either::Left(view! { <LabPage/> }),
-        false => Either::Right(view! { <NotFoundPage/> }),
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    let placeholder = || view! { <div class="skeleton tall" id="lab-loading"></div> };
+    move || match (auth.demo_enabled(), mounted.get()) {
+        (false, _) => EitherOf3::A(view! { <NotFoundPage/> }),
+        (true, false) => EitherOf3::B(placeholder()),
+        (true, true) => EitherOf3::C(view! {
+            <Suspense fallback=placeholder>
+                {Suspend::new(async { lab_view().await })}
+            </Suspense>
+        }),
     }
+}
+
+/// The refresh lab, loaded from a WASM chunk of its own the first time it is shown: the
+/// other pages' first load does not carry it.
+#[lazy]
+fn lab_view() -> AnyView {
+    view! { <LabPage/> }.into_any()
 }

@@ -81,7 +81,11 @@ pub(super) fn Controls(feed: LabFeed, counters_version: RwSignal<u32>) -> impl I
             }
         })
     };
-    let refreshes = Signal::derive(move || feed.refresh_calls.get() - refreshes_at_burst.get());
+    // `try_`: see `token_card.rs`.
+    let refreshes = Signal::derive(move || {
+        feed.refresh_calls.try_get().unwrap_or_default()
+            - refreshes_at_burst.try_get().unwrap_or_default()
+    });
 
     view! {
         <section class="card" id="lab-controls" aria-label=lang.tr(Key::LabControls)>

@@ -17,7 +17,12 @@ use crate::state::{use_api, use_language};
 pub(super) fn TabCounters(feed: LabFeed) -> impl IntoView {
     let api = use_api();
     let lang = use_language();
-    let count = move |pick: fn(&EventKind) -> bool| feed.timeline.with(|t| count(t, pick));
+    // `try_`: see `token_card.rs`.
+    let count = move |pick: fn(&EventKind) -> bool| {
+        feed.timeline
+            .try_with(|t| count(t, pick))
+            .unwrap_or_default()
+    };
     // Named in the browser only: the server renders the page without other tabs.
     let tab = RwSignal::new(String::new());
     Effect::new(move |_| {

@@ -30,14 +30,20 @@ impl LabFeed {
         feed
     }
 
+    /// `try_`: one event can end the session and dispose the lab (the route goes away)
+    /// while the same event is still being handed to the listeners, this one included.
     fn observe(&self, event: &Event) {
         match &event.kind {
-            EventKind::TokenChanged(token) => self.token.set(token.clone()),
-            EventKind::RefreshStarted { .. } => self.refresh_calls.update(|n| *n += 1),
+            EventKind::TokenChanged(token) => {
+                self.token.try_set(token.clone());
+            }
+            EventKind::RefreshStarted { .. } => {
+                self.refresh_calls.try_update(|n| *n += 1);
+            }
             _ => {}
         }
         if event.kind.is_timeline() {
-            self.timeline.update(|timeline| {
+            self.timeline.try_update(|timeline| {
                 timeline.push(event.clone());
                 if timeline.len() > TIMELINE_LIMIT {
                     let excess = timeline.len() - TIMELINE_LIMIT;

@@ -12,7 +12,10 @@ pub(super) fn Timeline(feed: LabFeed) -> impl IntoView {
     let lang = use_language();
     let grouped = Memo::new(move |_| {
         let locale = lang.locale();
-        feed.timeline.with(|events| rows(locale, events))
+        // `try_`: see `token_card.rs`.
+        feed.timeline
+            .try_with(|events| rows(locale, events))
+            .unwrap_or_default()
     });
     view! {
         <section class="card timeline" id="lab-timeline" aria-label=lang.tr(Key::LabTimeline)>

@@ -26,24 +26,32 @@ pub(super) fn TokenCard(feed: LabFeed) -> impl IntoView {
     });
     // On this tab's clock alone, like the coordinator: a clock that disagrees with the
     // server's changes nothing.
+    // `try_` wherever the lab's views read its feed: the lab's code is loaded lazily and
+    // its signals belong to the loading task's owner, so when an event ends the session
+    // (the route goes away), a view's pending update can run after the feed is gone.
     let remaining_ms = move || {
-        feed.token.with(|token| {
-            token
-                .as_ref()
-                .map(|t| (t.valid_until_ms() - now.get()).max(0))
-        })
+        feed.token
+            .try_with(|token| {
+                token
+                    .as_ref()
+                    .map(|t| (t.valid_until_ms() - now.try_get().unwrap_or_default()).max(0))
+            })
+            .flatten()
     };
     let lifetime_ms = move || {
         feed.token
-            .with(|token| token.as_ref().map_or(1, |t| t.lifetime_ms.max(1)))
+            .try_with(|token| token.as_ref().map_or(1, |t| t.lifetime_ms.max(1)))
+            .unwrap_or(1)
     };
     let tail = move || {
-        feed.token.with(|token| {
-            token
-                .as_ref()
-                .map(|t| format!("…{}", &t.value[t.value.len().saturating_sub(12)..]))
-                .unwrap_or_default()
-        })
+        feed.token
+            .try_with(|token| {
+                token
+                    .as_ref()
+                    .map(|t| format!("…{}", &t.value[t.value.len().saturating_sub(12)..]))
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default()
     };
     let phase = move || phase_badge(lang.locale(), activity.phase.get());
     view! {
