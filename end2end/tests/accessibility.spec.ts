@@ -17,6 +17,23 @@ test("the login page has no serious accessibility violations", async ({ page }) 
   expect(await seriousViolations(page)).toEqual([]);
 });
 
+test.describe("in Chinese", () => {
+  test.use({ locale: "zh-CN" });
+
+  test("the Chinese login page and dashboard have no serious accessibility violations", async ({ page }) => {
+    await page.goto("/login");
+    await hydrated(page);
+    await expect(page.locator("html")).toHaveAttribute("lang", "zh-CN");
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.locator("#customer_code").fill("ACME");
+    await page.locator("#username").fill("demo");
+    await page.locator("#password").fill("demo-password");
+    await page.locator("#password").press("Enter");
+    await expect(page.locator("#panel-profile [data-loaded]")).toBeVisible();
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+});
+
 test("the dashboard, orders and lab have no serious accessibility violations", async ({ page }) => {
   await logIn(page);
   expect(await seriousViolations(page), "dashboard").toEqual([]);
