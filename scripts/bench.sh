@@ -12,6 +12,7 @@
 #                               fsync on, from scripts/with-postgres.sh) instead of SQLite
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 database=""
 backend=SQLite
@@ -44,7 +45,7 @@ cargo build --release --features ssr --example load >&2
 load=target/release/examples/load
 
 work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 cp "${BENCH_BINARY:-target/release/painless}" "$work/painless"
 (
@@ -58,10 +59,7 @@ cp "${BENCH_BINARY:-target/release/painless}" "$work/painless"
 ) &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do
-    curl -fs "$base/api/health" >/dev/null && break
-    sleep 0.1
-done
+wait_for_health "$base" || { echo "bench: the server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
 rss_mib() { awk -v f="$1" '$1 == f { printf "%.0f", $2 / 1024 }' "/proc/$server/status"; }
 # Forgets the peak so far (Linux >= 4.0), so a peak belongs to the load that follows.
 reset_peak() { echo 5 >"/proc/$server/clear_refs"; }

@@ -3,6 +3,7 @@
 # Leptos.toml, no target/site), fetches a page, the WASM, the JS and the CSS, then stops
 # it with SIGTERM and checks that it shut down cleanly.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bin=$(realpath "${1:-target/release/painless}")
 work=$(mktemp -d)
 pid=""
@@ -14,21 +15,17 @@ trap cleanup EXIT
 cp "$bin" "$work/painless"
 cd "$work"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 LEPTOS_SITE_ADDR="127.0.0.1:$port" ./painless >server.log 2>&1 &
 pid=$!
-
-for _ in $(seq 1 100); do
-    curl -fsS "$base/api/health" >/dev/null 2>&1 && break
-    sleep 0.1
-done
 
 fail() {
     echo "single binary: $*" >&2
     cat server.log >&2
     exit 1
 }
+wait_for_health "$base" || fail "the binary did not start"
 check() { # path, expected content type, minimum size
     local headers="$work/headers" body="$work/body"
     curl -fsS -D "$headers" -o "$body" "$base$1" || fail "GET $1 failed"

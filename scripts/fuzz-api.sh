@@ -13,6 +13,7 @@
 # scripts/setup.sh --e2e installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 venv=target/fuzz-venv
 binary=${FUZZ_BINARY:-target/release/painless}
@@ -33,7 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 # The repository's Leptos.toml: demo mode and query tokens on, so that everything is
 # described. The fuzzer's failed logins all come from 127.0.0.1; the address throttle is
@@ -44,12 +45,7 @@ LEPTOS_SITE_ADDR="127.0.0.1:$port" \
     RUST_LOG=warn \
     "$binary" >"$work/server.log" 2>&1 &
 pid=$!
-ready=""
-for _ in $(seq 1 100); do
-    curl -fsS "$base/api/health" >/dev/null 2>&1 && { ready=1; break; }
-    sleep 0.1
-done
-[[ -n "$ready" ]] || { echo "fuzz: the server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
+wait_for_health "$base" || { echo "fuzz: the server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
 
 curl -fsS "$base/api/openapi.json" -o "$work/openapi.json"
 "$venv/bin/openapi-spec-validator" "$work/openapi.json"

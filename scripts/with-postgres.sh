@@ -12,6 +12,7 @@
 # that Debian's package creates. A watchdog stops the server even if this script is
 # killed with SIGKILL, so no test run leaves one behind.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bin=$(compgen -G '/usr/lib/postgresql/*/bin' | sort -V | tail -n 1 || true)
 if [[ -z "$bin" || ! -x "$bin/initdb" ]]; then
@@ -27,7 +28,7 @@ if [[ $(id -u) -eq 0 ]]; then
 fi
 chmod 700 "$dir"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 
 stop() {
     "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
