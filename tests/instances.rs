@@ -30,6 +30,18 @@ async fn instance(dir: &Path, database: &str) -> Server {
     .expect("started")
 }
 
+/// Two instances on one database, each with a data directory of its own (kept as long as
+/// the directories are: an instance may be restarted in it).
+async fn two_instances(database: &str) -> (Server, Server, tempfile::TempDir, tempfile::TempDir) {
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
+    let a = instance(dir_a.path(), database).await;
+    let b = instance(dir_b.path(), database).await;
+    (a, b, dir_a, dir_b)
+}
+
 struct Answer {
     body: Value,
     /// The refresh cookie it set, if any.
@@ -87,12 +99,7 @@ async fn two_instances_on_one_database_behave_as_one_server() {
         eprintln!("TEST_POSTGRES is not set: run through scripts/with-postgres.sh");
         return;
     };
-    let (dir_a, dir_b) = (
-        tempfile::tempdir().expect("a"),
-        tempfile::tempdir().expect("b"),
-    );
-    let a = instance(dir_a.path(), &database).await;
-    let b = instance(dir_b.path(), &database).await;
+    let (a, b, _dir_a, _dir_b) = two_instances(&database).await;
     let http = reqwest::Client::new();
 
     // Logged in on A, refreshed on B, the new token used on A: one signing key, one store.
@@ -168,12 +175,7 @@ async fn killing_one_instance_under_load_loses_no_session() {
         eprintln!("TEST_POSTGRES is not set: run through scripts/with-postgres.sh");
         return;
     };
-    let (dir_a, dir_b) = (
-        tempfile::tempdir().expect("a"),
-        tempfile::tempdir().expect("b"),
-    );
-    let a = instance(dir_a.path(), &database).await;
-    let b = instance(dir_b.path(), &database).await;
+    let (a, b, dir_a, _dir_b) = two_instances(&database).await;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()

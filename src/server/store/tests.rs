@@ -532,8 +532,7 @@ async fn one_token_presented_at_once_through_two_stores_rotates_once() {
     for backend in backends() {
         let dir = tempfile::tempdir().expect("temp dir");
         let settings = settings_for(backend, dir.path()).await;
-        let a = Store::open(&settings).await.expect("a");
-        let b = Store::open(&settings).await.expect("b");
+        let (a, b) = two_instances(&settings).await;
         let user_id = seed_demo_user(&a).await;
         let (session, token) = a.start_session(user_id, T0, LIFETIME).await.expect("login");
         let racing = (0..50).map(|i| {
@@ -595,10 +594,7 @@ async fn instances_sharing_a_postgres_database_share_one_generated_signing_key()
         return;
     }
     let settings = settings_for("postgres", dir.path()).await;
-    let (a, b) = (
-        Store::open(&settings).await.expect("a"),
-        Store::open(&settings).await.expect("b"),
-    );
+    let (a, b) = two_instances(&settings).await;
     let (from_a, from_b) = tokio::join!(
         a.shared_signing_key("key-of-a".into()),
         b.shared_signing_key("key-of-b".into())
@@ -606,6 +602,14 @@ async fn instances_sharing_a_postgres_database_share_one_generated_signing_key()
     let (from_a, from_b) = (from_a.expect("a"), from_b.expect("b"));
     assert_eq!(from_a, from_b);
     assert!(matches!(from_a.as_deref(), Some("key-of-a" | "key-of-b")));
+}
+
+/// Two stores on one database: what two server instances are to each other.
+async fn two_instances(settings: &Settings) -> (Store, Store) {
+    (
+        Store::open(settings).await.expect("instance a"),
+        Store::open(settings).await.expect("instance b"),
+    )
 }
 
 /// Waits for `done` to hold, checking every 10 ms, for at most `limit`.
@@ -633,10 +637,7 @@ async fn a_change_made_through_one_instance_reaches_the_others_cache_within_a_se
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = settings_for("postgres", dir.path()).await;
-    let (a, b) = (
-        Store::open(&settings).await.expect("a"),
-        Store::open(&settings).await.expect("b"),
-    );
+    let (a, b) = two_instances(&settings).await;
     assert!(!b.session_cache_on(), "off until listening");
     let listeners = [a.spawn_listener(), b.spawn_listener()];
     assert!(
@@ -753,10 +754,7 @@ async fn failed_logins_counted_in_postgres_throttle_every_instance_as_one() {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = settings_for("postgres", dir.path()).await;
-    let (a, b) = (
-        Store::open(&settings).await.expect("a"),
-        Store::open(&settings).await.expect("b"),
-    );
+    let (a, b) = two_instances(&settings).await;
     let (a, b) = (
         a.shared_failures().expect("shared on postgres"),
         b.shared_failures().expect("shared on postgres"),
