@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header::{CACHE_CONTROL, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -220,6 +220,16 @@ fn leptos_options(site_addr: SocketAddr) -> LeptosOptions {
 }
 
 /// The whole app: `/api`, the Leptos pages, static files; usable without a socket.
+/// The app's page routes, found once per process. leptos walks the app to find them with
+/// a process-wide switch turned on that makes every `Resource` created meanwhile wait
+/// forever (`SuppressResourceLoad`): a page rendered by another server in this process
+/// (tests start many) while a second one built its router hung until the request timeout.
+/// Found once, before any server exists, nothing can render during the walk.
+fn page_routes() -> &'static [AxumRouteListing] {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App))
+}
+
 pub(crate) fn router(state: AppState) -> Router {
     if !assets::embedded_site_is_complete(OUTPUT_NAME) && state.settings.server.site_root.is_empty()
     {
@@ -245,9 +255,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.settings.server.max_body_bytes));
     // The refresh lab exists only in demo mode; otherwise `/lab` is an unknown page (404).
     let demo = state.settings.demo.enabled;
-    let routes: Vec<_> = generate_route_list(App)
-        .into_iter()
+    let routes: Vec<_> = page_routes()
+        .iter()
         .filter(|route| demo || route.path() != crate::api::pages::LAB)
+        .cloned()
         .collect();
     let leptos_state = state.clone();
     let mut app = Router::new()

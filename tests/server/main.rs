@@ -11,3 +11,4 @@ mod metrics;
 mod openapi;
 mod outage;
 mod parsers;
+mod rendering;
