@@ -26,6 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
+                {split_loader_preload()}
                 <MetaTags/>
             </head>
             <body>
@@ -47,6 +48,16 @@ async fn load_boot() -> BootInfo {
 async fn load_boot() -> BootInfo {
     BootInfo::default()
 }
+
+/// The WASM-split loader's preload, when the site has one (see `server::ssr`).
+#[cfg(feature = "ssr")]
+fn split_loader_preload() -> impl IntoView {
+    crate::server::ssr::split_loader_preload()
+}
+
+/// The shell is rendered on the server only.
+#[cfg(not(feature = "ssr"))]
+fn split_loader_preload() -> impl IntoView {}
 
 #[component]
 pub fn App() -> impl IntoView {

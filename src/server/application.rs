@@ -175,6 +175,7 @@ async fn prepare_state(settings: Settings) -> Result<Shared, StartupError> {
             settings.login.hash_queue,
         )),
         leptos_options: leptos_options(settings.server.site_addr),
+        split_loader: assets::split_loader_url(&settings.server.site_root),
         dummy_password_hash: dummy_password_hash.into(),
         settings,
         store,

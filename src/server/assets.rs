@@ -30,6 +30,21 @@ pub(crate) fn embedded_site_is_complete(output_name: &str) -> bool {
         && Site::get(&format!("pkg/{output_name}.js")).is_some()
 }
 
+/// The module the main JS file imports to load WASM chunks; cargo-leptos writes it under
+/// this name (`--split`, file hashing off), next to the bundle.
+const SPLIT_LOADER: &str = "pkg/__wasm_split.______________________.js";
+
+/// The URL of the WASM-split loader, if the site served (embedded or from `site_root`)
+/// has one.
+pub(crate) fn split_loader_url(site_root: &str) -> Option<String> {
+    let present = if site_root.is_empty() {
+        Site::get(SPLIT_LOADER).is_some()
+    } else {
+        std::path::Path::new(site_root).join(SPLIT_LOADER).is_file()
+    };
+    present.then(|| format!("/{SPLIT_LOADER}"))
+}
+
 pub(crate) async fn static_file_or_not_found(
     State(state): State<AppState>,
     request: Request,

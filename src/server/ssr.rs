@@ -4,12 +4,22 @@
 use axum::http::header::CACHE_CONTROL;
 use axum::http::request::Parts;
 use axum::http::HeaderValue;
-use leptos::prelude::use_context;
+use leptos::nonce::use_nonce;
+use leptos::prelude::*;
 
 use super::auth::RefreshCookie;
 use super::state::AppState;
 use super::timestamp::Timestamp;
 use crate::api::{BootInfo, DemoHint};
+
+/// A `modulepreload` of the WASM-split loader, when there is one. The main JS module
+/// imports it, so without this the browser asks for it only once that module is in: one
+/// more round trip on every page's way to hydration (about 30 ms of the median measured
+/// by `scripts/bench.sh`). The nonce lets the page's CSP allow the fetch.
+pub(crate) fn split_loader_preload() -> impl IntoView {
+    let href = use_context::<AppState>().and_then(|state| state.split_loader.clone());
+    href.map(|href| view! { <link rel="modulepreload" href=href nonce=use_nonce()/> })
+}
 
 /// The boot information for the page being rendered.
 pub(crate) async fn boot_info() -> BootInfo {

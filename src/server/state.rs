@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     /// Bounds how many password hashes run and wait at once.
     pub passwords: Arc<PasswordGate>,
     pub leptos_options: LeptosOptions,
+    /// Where the WASM-split loader is served, when the site has one (`--split` builds).
+    pub split_loader: Option<String>,
     /// Verified against when the user does not exist, so both failures take as long.
     pub dummy_password_hash: Arc<str>,
 }

@@ -409,12 +409,22 @@ async fn pages_carry_a_csp_whose_nonce_is_fresh_and_matches_the_inline_scripts()
             .expect("a nonce")
             .to_owned();
         let html = response.text().await.expect("html");
-        let scripts = html.matches("<script").count();
-        assert!(scripts > 0);
+        let scripts: Vec<&str> = html
+            .split("<script")
+            .skip(1)
+            .map(|rest| rest.split('>').next().unwrap_or_default())
+            .collect();
+        assert!(!scripts.is_empty());
+        for script in scripts {
+            assert!(
+                script.contains(&format!("nonce=\"{nonce}\"")),
+                "every inline script carries the header's nonce: <script{script}>"
+            );
+        }
         assert_eq!(
             html.matches(&format!("nonce=\"{nonce}\"")).count(),
-            scripts,
-            "every inline script carries the header's nonce"
+            html.matches("nonce=\"").count(),
+            "no other nonce"
         );
         assert!(!html.contains(" style=\""), "no inline styles either");
         assert!(headers.get("permissions-policy").is_some());
@@ -425,6 +435,61 @@ async fn pages_carry_a_csp_whose_nonce_is_fresh_and_matches_the_inline_scripts()
         nonces.push(nonce);
     }
     assert_ne!(nonces[0], nonces[1], "a fresh nonce per page");
+}
+
+#[tokio::test]
+async fn the_split_loader_is_preloaded_with_the_pages_nonce_when_the_site_has_one() {
+    const LOADER: &str = "/pkg/__wasm_split.______________________.js";
+    let site = tempfile::tempdir().expect("site dir");
+    let root = site.path().to_str().expect("utf-8 path").to_owned();
+    let without = spawn_app_with(|s| s.server.site_root = root.clone()).await;
+    let (html, _, status) = login_page_and_loader(&without, LOADER).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        !html.contains(LOADER),
+        "no preload of a file the site lacks"
+    );
+
+    std::fs::create_dir_all(site.path().join("pkg")).expect("pkg dir");
+    std::fs::write(site.path().join(&LOADER[1..]), "export {};").expect("loader file");
+    let with = spawn_app_with(|s| s.server.site_root = root.clone()).await;
+    let (html, nonce, status) = login_page_and_loader(&with, LOADER).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!(
+            "<link rel=\"modulepreload\" href=\"{LOADER}\" nonce=\"{nonce}\">"
+        )),
+        "the loader is preloaded in the head with the CSP's nonce: {html}"
+    );
+    assert!(html.find(LOADER) < html.find("</head>"));
+}
+
+/// The login page, the nonce of its CSP, and the status of a request for `loader`.
+async fn login_page_and_loader(app: &TestApp, loader: &str) -> (String, String, StatusCode) {
+    let response = app
+        .http
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .expect("page");
+    let policy = response.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce")
+        .to_owned();
+    let html = response.text().await.expect("html");
+    let loader = app
+        .http
+        .get(format!("{}{loader}", app.base))
+        .send()
+        .await
+        .expect("loader");
+    (html, nonce, loader.status())
 }
 
 #[tokio::test]
