@@ -28,6 +28,7 @@ use super::forms;
 use super::metrics::{self, MetricsServer};
 use super::passwords::PasswordGate;
 use super::serve::{serve, ConnectionLimits};
+use super::ssr;
 use super::state::{AppState, Shared};
 use super::store::{DbError, Store};
 use super::throttle::{Limits, LoginThrottle};
@@ -291,6 +292,7 @@ pub(crate) fn router(state: AppState) -> Router {
             state.clone(),
             security_headers::strict_transport_security,
         ))
+        .layer(middleware::from_fn(ssr::send_pages_whole))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_timeout,

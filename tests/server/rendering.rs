@@ -1,7 +1,5 @@
-//! Servers built while another one renders pages, as the tests of this binary do: leptos
-//! finds the page routes with a process-wide switch on that makes every `Resource`
-//! created meanwhile wait forever, so a page rendered during another server's build hung
-//! until the request timeout. Without the fix this failed on every run (2 cores).
+//! How pages are rendered and sent: whole, and also while other servers of the process
+//! are being built.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -12,6 +10,10 @@ use reqwest::StatusCode;
 
 use crate::common::*;
 
+/// leptos finds the page routes with a process-wide switch on that makes every `Resource`
+/// created meanwhile wait forever, so a page rendered while another server of the process
+/// was built (as the tests of this binary do) hung until the request timeout. Without the
+/// fix this failed on every run (2 cores).
 #[tokio::test]
 async fn pages_render_while_other_servers_are_built() {
     let app = spawn_app().await;
@@ -51,4 +53,30 @@ async fn pages_render_while_other_servers_are_built() {
     }
     builder.join().expect("the builder thread");
     assert!(pages > 0, "pages were rendered during the builds");
+}
+
+#[tokio::test]
+async fn a_page_is_sent_whole_with_its_length_not_in_chunks() {
+    let app = spawn_app().await;
+    for path in ["/login", "/no-such-page"] {
+        let response = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("page");
+        let headers = response.headers().clone();
+        assert!(
+            headers.get(reqwest::header::TRANSFER_ENCODING).is_none(),
+            "{path}: not chunked"
+        );
+        let length: usize = headers[reqwest::header::CONTENT_LENGTH]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("a number");
+        let html = response.text().await.expect("the page");
+        assert_eq!(length, html.len(), "{path}");
+        assert!(html.contains("</html>"), "{path}: the whole page");
+    }
 }
