@@ -1,5 +1,11 @@
 //! The painless server: loads settings, starts logging, serves until SIGINT or SIGTERM.
 
+/// mimalloc for small blocks, the system allocator for large ones (see the module).
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: painless::server::allocator::ServerAllocator =
+    painless::server::allocator::ServerAllocator;
+
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

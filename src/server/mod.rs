@@ -1,6 +1,7 @@
 //! Server-only code (feature `ssr`): settings, the store (SQLite or PostgreSQL), tokens and sessions, the
 //! `/api` handlers, static assets, and the application that ties them to axum and Leptos.
 
+pub mod allocator;
 pub(crate) mod api;
 pub(crate) mod application;
 pub(crate) mod assets;

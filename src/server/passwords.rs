@@ -20,7 +20,8 @@ const MAX_MEMORY_BLOCKS: usize = 64 * 1024; // 64 MiB
 /// ones come from per-thread arenas that keep the memory. That is how an unbounded login
 /// flood left the server at 11 GB. A fixed threshold makes every block of 1 MiB or more a
 /// plain mmap/munmap, given back to the system the moment it is freed. Process-wide and
-/// idempotent; other allocators need nothing.
+/// idempotent. The server binary's allocator hands every such block to glibc (see
+/// `allocator`); other allocators need nothing.
 pub(crate) fn return_large_blocks_to_the_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only adjusts allocator tuning; it is thread-safe and takes no pointers.
