@@ -221,7 +221,6 @@ fn leptos_options(site_addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
-/// The whole app: `/api`, the Leptos pages, static files; usable without a socket.
 /// The app's page routes, found once per process. leptos walks the app to find them with
 /// a process-wide switch turned on that makes every `Resource` created meanwhile wait
 /// forever (`SuppressResourceLoad`): a page rendered by another server in this process
@@ -232,6 +231,7 @@ fn page_routes() -> &'static [AxumRouteListing] {
     ROUTES.get_or_init(|| generate_route_list(App))
 }
 
+/// The whole app: `/api`, the Leptos pages, static files; usable without a socket.
 pub(crate) fn router(state: AppState) -> Router {
     if !assets::embedded_site_is_complete(OUTPUT_NAME) && state.settings.server.site_root.is_empty()
     {
