@@ -402,12 +402,7 @@ async fn pages_carry_a_csp_whose_nonce_is_fresh_and_matches_the_inline_scripts()
         assert!(!policy.contains("unsafe-inline"), "{policy}");
         assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
         assert!(policy.contains("'wasm-unsafe-eval'"), "{policy}");
-        let nonce = policy
-            .split("'nonce-")
-            .nth(1)
-            .and_then(|rest| rest.split('\'').next())
-            .expect("a nonce")
-            .to_owned();
+        let nonce = nonce_of(&policy);
         let html = response.text().await.expect("html");
         let scripts: Vec<&str> = html
             .split("<script")
@@ -464,6 +459,16 @@ async fn the_split_loader_is_preloaded_with_the_pages_nonce_when_the_site_has_on
     assert!(html.find(LOADER) < html.find("</head>"));
 }
 
+/// The nonce a Content-Security-Policy allows scripts by.
+fn nonce_of(policy: &str) -> String {
+    policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce")
+        .to_owned()
+}
+
 /// The login page, the nonce of its CSP, and the status of a request for `loader`.
 async fn login_page_and_loader(app: &TestApp, loader: &str) -> (String, String, StatusCode) {
     let response = app
@@ -476,12 +481,7 @@ async fn login_page_and_loader(app: &TestApp, loader: &str) -> (String, String, 
         .to_str()
         .expect("ascii")
         .to_owned();
-    let nonce = policy
-        .split("'nonce-")
-        .nth(1)
-        .and_then(|rest| rest.split('\'').next())
-        .expect("a nonce")
-        .to_owned();
+    let nonce = nonce_of(&policy);
     let html = response.text().await.expect("html");
     let loader = app
         .http
