@@ -2,7 +2,7 @@
 
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ProtectedRoute, Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
@@ -25,8 +25,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
-                {split_loader_preload()}
+                {app_assets()}
                 <MetaTags/>
             </head>
             <body>
@@ -49,15 +48,15 @@ async fn load_boot() -> BootInfo {
     BootInfo::default()
 }
 
-/// The WASM-split loader's preload, when the site has one (see `server::ssr`).
+/// The stylesheet and the scripts that start the app (see `server::ssr`).
 #[cfg(feature = "ssr")]
-fn split_loader_preload() -> impl IntoView {
-    crate::server::ssr::split_loader_preload()
+fn app_assets() -> impl IntoView {
+    crate::server::ssr::app_assets()
 }
 
 /// The shell is rendered on the server only.
 #[cfg(not(feature = "ssr"))]
-fn split_loader_preload() -> impl IntoView {}
+fn app_assets() -> impl IntoView {}
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -69,7 +68,6 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/painless.css"/>
         <Title formatter=|title: String| {
             if title.is_empty() { "painless".to_owned() } else { format!("{title} · painless") }
         }/>

@@ -29,3 +29,27 @@ test("pages are served with a nonce-based CSP and still hydrate", async ({ page 
   expect(nonces.length).toBeGreaterThan(0);
   for (const found of nonces) expect(found).toBe(nonce);
 });
+
+test("the app's files are linked under their build's version and kept for a year", async ({ page, request }) => {
+  await page.goto("/login");
+  await hydrated(page);
+  const urls = await page.evaluate(() => [
+    document.querySelector<HTMLLinkElement>('link[rel="modulepreload"][href$="/painless.js"]')?.href,
+    document.querySelector<HTMLLinkElement>('link[rel="preload"][as="fetch"]')?.href,
+    document.querySelector<HTMLLinkElement>("link#leptos")?.href,
+  ]);
+  const loaded = await page.evaluate(() => performance.getEntriesByType("resource").map((entry) => entry.name));
+  for (const url of urls) {
+    expect(url).toMatch(/\/pkg\/[0-9a-f]{16}\/painless\.(js|wasm|css)$/);
+    expect(loaded, "the browser loaded the app by the versioned URL").toContain(url);
+    const versioned = await request.get(url!);
+    expect(versioned.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+    const body = await versioned.body();
+    // The plain name and another build's version are the same file, revalidated each time.
+    for (const other of [url!.replace(/\/[0-9a-f]{16}\//, "/"), url!.replace(/\/[0-9a-f]{16}\//, "/0000000000000000/")]) {
+      const response = await request.get(other);
+      expect(response.headers()["cache-control"]).toBe("no-cache");
+      expect((await response.body()).equals(body)).toBe(true);
+    }
+  }
+});

@@ -176,7 +176,7 @@ async fn prepare_state(settings: Settings) -> Result<Shared, StartupError> {
             settings.login.hash_queue,
         )),
         leptos_options: leptos_options(settings.server.site_addr),
-        split_loader: assets::split_loader_url(&settings.server.site_root),
+        bundle: assets::BundleUrls::of_site(&settings.server.site_root, OUTPUT_NAME),
         dummy_password_hash: dummy_password_hash.into(),
         settings,
         store,

@@ -10,6 +10,9 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::provide_context;
+use sha2::{Digest, Sha256};
+use std::borrow::Cow;
+use std::sync::OnceLock;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
@@ -32,17 +35,88 @@ pub(crate) fn embedded_site_is_complete(output_name: &str) -> bool {
 
 /// The module the main JS file imports to load WASM chunks; cargo-leptos writes it under
 /// this name (`--split`, file hashing off), next to the bundle.
-const SPLIT_LOADER: &str = "pkg/__wasm_split.______________________.js";
+const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
 
-/// The URL of the WASM-split loader, if the site served (embedded or from `site_root`)
-/// has one.
-pub(crate) fn split_loader_url(site_root: &str) -> Option<String> {
-    let present = if site_root.is_empty() {
-        Site::get(SPLIT_LOADER).is_some()
-    } else {
-        std::path::Path::new(site_root).join(SPLIT_LOADER).is_file()
-    };
-    present.then(|| format!("/{SPLIT_LOADER}"))
+/// The URLs a page loads the app by. A release binary's embedded bundle is served under
+/// `/pkg/<version>/`, the version a hash of every file in it, and a request naming the
+/// version of the binary answering is cached for a year (`immutable`): a returning
+/// visitor's browser starts the app without asking the server again, where it used to
+/// revalidate every file first. The version is a path segment rather than a query so the
+/// modules' relative imports (the main module and the WASM-split loader import each
+/// other, the loader fetches the chunks) stay within it: a query would be dropped by them
+/// and load the main module a second time. A new build has a new version; a URL with
+/// another build's version still gets this build's file, only revalidated. Files read
+/// from disk (`site_root`, or a debug build's site) may change under a running server,
+/// so their URLs stay plain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct BundleUrls {
+    pub js: String,
+    pub wasm: String,
+    pub css: String,
+    /// The WASM-split loader, if the site has one (`--split` builds).
+    pub split_loader: Option<String>,
+}
+
+impl BundleUrls {
+    pub(crate) fn of_site(site_root: &str, output_name: &str) -> Self {
+        let embedded = site_root.is_empty();
+        let versioned = embedded && cfg!(not(debug_assertions));
+        let prefix = match bundle_version().filter(|_| versioned) {
+            Some(version) => format!("/pkg/{version}"),
+            None => "/pkg".to_owned(),
+        };
+        let split_loader_present = if embedded {
+            Site::get(&format!("pkg/{SPLIT_LOADER}")).is_some()
+        } else {
+            std::path::Path::new(site_root)
+                .join("pkg")
+                .join(SPLIT_LOADER)
+                .is_file()
+        };
+        Self {
+            js: format!("{prefix}/{output_name}.js"),
+            wasm: format!("{prefix}/{output_name}.wasm"),
+            css: format!("{prefix}/{output_name}.css"),
+            split_loader: split_loader_present.then(|| format!("{prefix}/{SPLIT_LOADER}")),
+        }
+    }
+}
+
+/// The embedded bundle's version: the first 8 bytes, in hex, of a SHA-256 over the
+/// hashes of every file under `pkg/`. `None` when the binary carries no bundle.
+fn bundle_version() -> Option<&'static str> {
+    static VERSION: OnceLock<Option<String>> = OnceLock::new();
+    VERSION
+        .get_or_init(|| {
+            let mut names: Vec<_> = Site::iter()
+                .filter(|name| name.starts_with("pkg/"))
+                .collect();
+            names.sort();
+            let mut hasher = Sha256::new();
+            for name in &names {
+                let file = Site::get(name)?;
+                hasher.update(name.as_bytes());
+                hasher.update(file.metadata.sha256_hash());
+            }
+            (!names.is_empty()).then(|| hex(&hasher.finalize()[..8]))
+        })
+        .as_deref()
+}
+
+/// A path under `/pkg/<version>/` as the embedded file it names, and whether the version
+/// is `current`, the version of this build.
+fn unversioned<'a>(path: &'a str, current: Option<&str>) -> (Cow<'a, str>, bool) {
+    let versioned = path
+        .strip_prefix("pkg/")
+        .and_then(|rest| rest.split_once('/'));
+    match versioned {
+        Some((version, file))
+            if version.len() == 16 && version.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            (Cow::Owned(format!("pkg/{file}")), current == Some(version))
+        }
+        _ => (Cow::Borrowed(path), false),
+    }
 }
 
 pub(crate) async fn static_file_or_not_found(
@@ -77,7 +151,9 @@ fn embedded(path: &str, headers: &HeaderMap) -> Option<Response> {
     if path.is_empty() || path.ends_with('/') {
         return None;
     }
-    let file = Site::get(path)?;
+    let (path, this_build) = unversioned(path, bundle_version());
+    let file = Site::get(&path)?;
+    let mime = HeaderValue::from_str(file.metadata.mimetype()).ok();
     let accepts = headers
         .get(ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -108,15 +184,20 @@ fn embedded(path: &str, headers: &HeaderMap) -> Option<Response> {
         Body::from(body.into_owned()).into_response()
     };
     let response_headers = response.headers_mut();
-    if let Ok(mime) = HeaderValue::from_str(file.metadata.mimetype()) {
+    if let Some(mime) = mime {
         response_headers.insert(CONTENT_TYPE, mime);
     }
     if let Some(encoding) = encoding {
         response_headers.insert(CONTENT_ENCODING, HeaderValue::from_static(encoding));
     }
     response_headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
-    // File names are not content-hashed, so browsers revalidate with the ETag.
-    response_headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let cache = if this_build {
+        "public, max-age=31536000, immutable"
+    } else {
+        // A plain or another build's URL: browsers revalidate with the ETag.
+        "no-cache"
+    };
+    response_headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
     if let Ok(etag) = HeaderValue::from_str(&etag) {
         response_headers.insert(ETAG, etag);
     }
@@ -139,4 +220,35 @@ async fn not_found_page(state: AppState, request: Request) -> Response {
         *response.status_mut() = StatusCode::NOT_FOUND;
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unversioned;
+
+    #[test]
+    fn a_versioned_path_names_the_plain_file_and_only_this_builds_version_is_current() {
+        let this = Some("0123456789abcdef");
+        assert_eq!(
+            unversioned("pkg/0123456789abcdef/painless.js", this),
+            ("pkg/painless.js".into(), true)
+        );
+        assert_eq!(
+            unversioned("pkg/fedcba9876543210/painless.wasm", this),
+            ("pkg/painless.wasm".into(), false),
+            "another build's version still finds the file"
+        );
+        assert_eq!(
+            unversioned("pkg/0123456789abcdef/painless.js", None),
+            ("pkg/painless.js".into(), false)
+        );
+        for plain in [
+            "pkg/painless.js",
+            "pkg/snippets/some-crate/inline0.js",
+            "pkg/0123456789abcdeg/painless.js",
+            "favicon.svg",
+        ] {
+            assert_eq!(unversioned(plain, this), (plain.into(), false), "{plain}");
+        }
+    }
 }

@@ -18,13 +18,34 @@ use super::state::AppState;
 use super::timestamp::Timestamp;
 use crate::api::{BootInfo, DemoHint};
 
-/// A `modulepreload` of the WASM-split loader, when there is one. The main JS module
-/// imports it, so without this the browser asks for it only once that module is in: one
-/// more round trip on every page's way to hydration (10 to 40 ms of the median time to
-/// hydrated, measured in headless Chromium). The nonce lets the page's CSP allow it.
-pub(crate) fn split_loader_preload() -> impl IntoView {
-    let href = use_context::<AppState>().and_then(|state| state.split_loader.clone());
-    href.map(|href| view! { <link rel="modulepreload" href=href nonce=use_nonce()/> })
+/// What a page's head loads the app with, in place of leptos' `HydrationScripts`: the
+/// stylesheet, preloads of the JS module, the WASM and the WASM-split loader, and a module
+/// script that *imports* the JS statically and hydrates. leptos' script imports the JS
+/// dynamically, only once it runs (after the page is parsed and styled), and the browser
+/// ignored its preload (the nonce sits in `crossorigin`); a static import lets the module
+/// graph load while the page is parsed. With the hashed URLs of `BundleUrls` (cached for
+/// a year) the median time to hydrated `/login` fell from 171 to 149 ms in headless
+/// Chromium. Every script carries the page's CSP nonce.
+pub(crate) fn app_assets() -> impl IntoView {
+    let state = use_context::<AppState>()?;
+    let bundle = &state.bundle;
+    let nonce = use_nonce();
+    let start = format!(
+        "import init, {{ hydrate }} from {js:?}; init({{ module_or_path: {wasm:?} }}).then(() => hydrate());",
+        js = bundle.js,
+        wasm = bundle.wasm,
+    );
+    let split_loader = bundle
+        .split_loader
+        .clone()
+        .map(|href| view! { <link rel="modulepreload" href=href nonce=nonce.clone()/> });
+    Some(view! {
+        <link rel="modulepreload" href=bundle.js.clone() nonce=nonce.clone()/>
+        <link rel="preload" href=bundle.wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
+        {split_loader}
+        <script type="module" nonce=nonce>{start}</script>
+        <link id="leptos" rel="stylesheet" href=bundle.css.clone()/>
+    })
 }
 
 /// Pages leave the renderer as a stream of chunks, and sent as they come each chunk is a

@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use super::assets::BundleUrls;
 use super::config::Settings;
 use super::passwords::PasswordGate;
 use super::store::records::{RefreshPolicy, UserRecord};
@@ -41,8 +42,8 @@ pub(crate) struct Shared {
     /// Bounds how many password hashes run and wait at once.
     pub passwords: Arc<PasswordGate>,
     pub leptos_options: LeptosOptions,
-    /// Where the WASM-split loader is served, when the site has one (`--split` builds).
-    pub split_loader: Option<String>,
+    /// The URLs pages load the app's JS, WASM and CSS by.
+    pub bundle: BundleUrls,
     /// Verified against when the user does not exist, so both failures take as long.
     pub dummy_password_hash: Arc<str>,
 }

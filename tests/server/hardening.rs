@@ -459,6 +459,30 @@ async fn the_split_loader_is_preloaded_with_the_pages_nonce_when_the_site_has_on
     assert!(html.find(LOADER) < html.find("</head>"));
 }
 
+#[tokio::test]
+async fn the_head_imports_the_app_statically_with_the_pages_nonce() {
+    let site = tempfile::tempdir().expect("site dir");
+    let root = site.path().to_str().expect("utf-8 path").to_owned();
+    let app = spawn_app_with(|s| s.server.site_root = root.clone()).await;
+    let (html, nonce, _) = login_page_and_loader(&app, "/pkg/painless.js").await;
+    let head = &html[..html.find("</head>").expect("a head")];
+    for element in [
+        format!("<link rel=\"modulepreload\" href=\"/pkg/painless.js\" nonce=\"{nonce}\">"),
+        "<link rel=\"preload\" href=\"/pkg/painless.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin=\"anonymous\">".to_owned(),
+        format!(
+            "<script type=\"module\" nonce=\"{nonce}\">import init, {{ hydrate }} from \"/pkg/painless.js\"; \
+             init({{ module_or_path: \"/pkg/painless.wasm\" }}).then(() => hydrate());</script>"
+        ),
+        "<link id=\"leptos\" rel=\"stylesheet\" href=\"/pkg/painless.css\">".to_owned(),
+    ] {
+        assert!(head.contains(&element), "{element} in the head: {head}");
+    }
+    assert!(
+        !head.contains("import("),
+        "no dynamic import waiting for the script to run"
+    );
+}
+
 /// The nonce a Content-Security-Policy allows scripts by.
 fn nonce_of(policy: &str) -> String {
     policy
