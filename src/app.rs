@@ -12,7 +12,7 @@ use crate::components::header::Header;
 use crate::components::loading::LoadingBar;
 use crate::components::toasts::Toaster;
 use crate::pages::{DashboardPage, LabPage, LoginPage, NotFoundPage, OrdersPage, SessionsPage};
-use crate::state::{provide_state, use_auth};
+use crate::state::{provide_state, use_auth, BootResource};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -61,7 +61,7 @@ fn app_assets() -> impl IntoView {}
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let boot = Resource::new_blocking(|| (), |_| load_boot());
+    let boot = BootResource::new_with_options(|| (), |_| load_boot(), true);
     provide_state(boot);
     // The end-to-end tests wait for this instead of retrying clicks.
     let hydrated = RwSignal::new(false);

@@ -3,6 +3,7 @@
 
 mod envelope;
 mod errcode;
+pub mod json;
 mod models;
 mod redirect;
 

@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BroadcastChannel, MessageEvent, Storage};
 
+use crate::api::json;
 use crate::refresh::{TabLink, TabMessage};
 
 /// One name for the lock, the channel and the storage keys of this app.
@@ -52,7 +53,7 @@ impl BrowserTabs {
                 if let Some(message) = event
                     .data()
                     .as_string()
-                    .and_then(|text| serde_json::from_str(&text).ok())
+                    .and_then(|text| json::from_str(&text).ok())
                 {
                     on_message(message);
                 }
@@ -153,7 +154,7 @@ impl TabLink for BrowserTabs {
     }
 
     fn post(&self, message: &TabMessage) {
-        if let (Some(channel), Ok(text)) = (&self.channel, serde_json::to_string(message)) {
+        if let (Some(channel), Ok(text)) = (&self.channel, json::to_string(message)) {
             // A closed channel only means no other tab hears it.
             let _ = channel.post_message(&JsValue::from_str(&text));
         }

@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::ClientError;
-use crate::api::ErrCode;
+use crate::api::{json, ErrCode};
 
 /// What a transport hands back: the HTTP status and the body, not decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +38,7 @@ struct DataOf<T> {
 impl Answer {
     /// Reads the envelope's head; anything else is a transport error with the status.
     pub fn read(response: Response) -> Result<Self, ClientError> {
-        match serde_json::from_str::<Head>(&response.body) {
+        match json::from_str::<Head>(&response.body) {
             Ok(head) => Ok(Self {
                 errcode: head.errcode,
                 errmsg: head.errmsg,
@@ -68,8 +68,8 @@ impl Answer {
 
     /// Decodes `data` as `T`.
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, ClientError> {
-        serde_json::from_str::<DataOf<T>>(&self.body)
+        json::from_str::<DataOf<T>>(&self.body)
             .map(|envelope| envelope.data)
-            .map_err(|e| ClientError::Decode(e.to_string()))
+            .map_err(ClientError::Decode)
     }
 }

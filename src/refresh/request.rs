@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::api::json;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     Get,
@@ -45,7 +47,7 @@ impl ApiRequest {
             method: Method::Post,
             path: path.into(),
             // Serialising our own plain structs cannot fail.
-            body: Some(serde_json::to_string(body).unwrap_or_else(|_| "null".to_owned())),
+            body: Some(json::to_string(body).unwrap_or_else(|_| "null".to_owned())),
             bypass: false,
         }
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use super::platform::{tab_link, PlatformClock, PlatformSpawner, PlatformTabs, PlatformTransport};
-use super::{Language, Toasts};
+use super::{BootResource, Language, Toasts};
 use crate::api::BootInfo;
 use crate::refresh::{ClientError, Coordinator, Event, ListenerId, Settings};
 
@@ -19,7 +19,7 @@ type Listener = Arc<dyn Fn(&Event) + Send + Sync>;
 /// Provided once by `provide_state`; `Copy`, every field is an arena handle.
 #[derive(Clone, Copy)]
 pub(crate) struct Api {
-    boot: Resource<BootInfo>,
+    boot: BootResource,
     client: StoredValue<Option<ApiClient>>,
     /// Listeners registered before the coordinator was built; subscribed when it is.
     waiting_listeners: StoredValue<Vec<Listener>>,
@@ -28,7 +28,7 @@ pub(crate) struct Api {
 }
 
 impl Api {
-    pub(super) fn new(boot: Resource<BootInfo>, toasts: Toasts, language: Language) -> Self {
+    pub(super) fn new(boot: BootResource, toasts: Toasts, language: Language) -> Self {
         Self {
             boot,
             client: StoredValue::new(None),

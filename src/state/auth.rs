@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::{Api, Language, Toasts};
+use super::{Api, BootResource, Language, Toasts};
 use crate::api::{AccessGrant, BootInfo, LoginRequest, User};
 use crate::i18n::Key;
 use crate::refresh::{ClientError, Event, EventKind};
@@ -12,7 +12,7 @@ use crate::refresh::{ClientError, Event, EventKind};
 #[derive(Clone, Copy)]
 pub(crate) struct Auth {
     /// Rendered by the server from the refresh cookie; read inside `Suspense`.
-    boot: Resource<BootInfo>,
+    boot: BootResource,
     /// Set by login, logout, a failed refresh and other tabs; `None`: as the server said.
     user_override: RwSignal<Option<Option<User>>>,
     /// The customer code of the last user, for the `code=` of the login redirect.
@@ -23,12 +23,7 @@ pub(crate) struct Auth {
 }
 
 impl Auth {
-    pub(super) fn new(
-        boot: Resource<BootInfo>,
-        api: Api,
-        toasts: Toasts,
-        language: Language,
-    ) -> Self {
+    pub(super) fn new(boot: BootResource, api: Api, toasts: Toasts, language: Language) -> Self {
         let auth = Self {
             boot,
             user_override: RwSignal::new(None),

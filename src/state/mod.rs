@@ -26,7 +26,37 @@ pub(crate) use language::{use_language, Language};
 pub(crate) use platform::PlatformClock;
 pub(crate) use toasts::{use_toasts, ToastKind, Toasts};
 
-use crate::api::BootInfo;
+use leptos::server::codee::{Decoder, Encoder};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::api::{json, BootInfo};
+
+/// Who is signed in and the client's settings, rendered into the page by the server.
+pub(crate) type BootResource = Resource<BootInfo, WireJson>;
+
+/// How a resource's value travels in the page: written by the server with serde_json and
+/// read by the browser through `JSON.parse` (`api::json`), so that leptos' default codec
+/// does not bring serde_json into the WASM bundle for this one value.
+pub(crate) struct WireJson;
+
+impl<T: Serialize> Encoder<T> for WireJson {
+    type Error = String;
+    type Encoded = String;
+
+    fn encode(value: &T) -> Result<String, String> {
+        json::to_string(value)
+    }
+}
+
+impl<T: DeserializeOwned> Decoder<T> for WireJson {
+    type Error = String;
+    type Encoded = str;
+
+    fn decode(text: &str) -> Result<T, String> {
+        json::from_str(text)
+    }
+}
 
 /// The language the page is rendered in (for `<html lang>`, before the state exists).
 pub(crate) fn page_locale() -> crate::i18n::Locale {
@@ -34,7 +64,7 @@ pub(crate) fn page_locale() -> crate::i18n::Locale {
 }
 
 /// Creates the state of this page and provides each piece.
-pub(crate) fn provide_state(boot: Resource<BootInfo>) {
+pub(crate) fn provide_state(boot: BootResource) {
     let toasts = Toasts::new();
     let language = Language::new();
     let api = Api::new(boot, toasts, language);
