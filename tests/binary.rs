@@ -202,6 +202,29 @@ fn environment_overrides_apply_secrets_stay_out_of_the_log_and_sigterm_stops_cle
     );
 }
 
+#[test]
+fn under_cargo_leptos_watch_the_pages_policy_lets_live_reload_connect() {
+    let policy_of = |watching: bool| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let server = Server::start(dir.path(), |command| {
+            command.env("LEPTOS_RELOAD_PORT", "3901");
+            if watching {
+                // What `cargo leptos watch` sets (it does not set LEPTOS_ENV).
+                command.env("LEPTOS_WATCH", "true");
+            }
+        });
+        let page = reqwest::blocking::get(format!("{}/login", server.base)).expect("page");
+        let policy = page.headers()["content-security-policy"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        server.stop();
+        policy
+    };
+    assert!(policy_of(true).contains("connect-src 'self' ws://127.0.0.1:3901 ws://localhost:3901;"));
+    assert!(policy_of(false).contains("connect-src 'self';"));
+}
+
 /// Resident memory of a process in bytes: now (`VmRSS`) or at its peak (`VmHWM`).
 fn memory_of(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");

@@ -201,9 +201,11 @@ async fn signing_key(settings: &Settings, store: &Store) -> Result<Vec<u8>, Star
 }
 
 /// Leptos' options, from our settings rather than cargo-leptos' environment, so the binary
-/// runs the same anywhere. `LEPTOS_ENV=DEV` (set by `cargo leptos watch`) turns on live reload.
+/// runs the same anywhere. `cargo leptos watch` (which sets `LEPTOS_WATCH`), or
+/// `LEPTOS_ENV=DEV`, turns on live reload and lets the page's CSP reach its socket.
 fn leptos_options(site_addr: SocketAddr) -> LeptosOptions {
-    let dev = std::env::var("LEPTOS_ENV").is_ok_and(|env| env.eq_ignore_ascii_case("dev"));
+    let dev = std::env::var_os("LEPTOS_WATCH").is_some()
+        || std::env::var("LEPTOS_ENV").is_ok_and(|env| env.eq_ignore_ascii_case("dev"));
     let reload_port = std::env::var("LEPTOS_RELOAD_PORT")
         .ok()
         .and_then(|p| p.parse().ok())

@@ -27,6 +27,8 @@ pub fn command(dir: &Path) -> Command {
     command
         .current_dir(dir)
         .env_remove("LEPTOS_SITE_ADDR")
+        .env_remove("LEPTOS_WATCH")
+        .env_remove("LEPTOS_ENV")
         .env_remove("PAINLESS_CONFIG")
         .env_remove("DATABASE_URL")
         .env_remove("PAINLESS_SERVER__DATABASE")
