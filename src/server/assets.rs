@@ -60,8 +60,7 @@ pub(crate) struct BundleUrls {
 impl BundleUrls {
     pub(crate) fn of_site(site_root: &str, output_name: &str) -> Self {
         let embedded = site_root.is_empty();
-        let versioned = embedded && cfg!(not(debug_assertions));
-        let prefix = match bundle_version().filter(|_| versioned) {
+        let prefix = match bundle_version().filter(|_| embedded) {
             Some(version) => format!("/pkg/{version}"),
             None => "/pkg".to_owned(),
         };
@@ -83,8 +82,12 @@ impl BundleUrls {
 }
 
 /// The embedded bundle's version: the first 8 bytes, in hex, of a SHA-256 over the
-/// hashes of every file under `pkg/`. `None` when the binary carries no bundle.
+/// hashes of every file under `pkg/`. `None` when the binary carries no bundle, and in
+/// debug builds, whose site is read from disk and may change under them.
 fn bundle_version() -> Option<&'static str> {
+    if cfg!(debug_assertions) {
+        return None;
+    }
     static VERSION: OnceLock<Option<String>> = OnceLock::new();
     VERSION
         .get_or_init(|| {
