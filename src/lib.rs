@@ -5,7 +5,7 @@
 //! - [`refresh`]: the target-independent single-flight refresh coordinator.
 //! - `state`: the client's state layer — the coordinator and typed API calls, who is signed
 //!   in, the coordinator's activity, toasts — provided once and read by the UI.
-//! - `client` (feature `hydrate`): browser-only glue — gloo-net transport, clock, spawner,
+//! - `client` (feature `hydrate`): browser-only glue — fetch transport, clock, spawner,
 //!   the link to the other tabs.
 //! - [`app`], `pages`, `components`, `format`: the UI, rendered on the server and hydrated.
 //! - [`server`] (feature `ssr`): config, tokens, SQLite store, `/api` handlers, assets.

@@ -1,4 +1,4 @@
-//! Browser-only glue (feature `hydrate`): the coordinator's transport over gloo-net, its
+//! Browser-only glue (feature `hydrate`): the coordinator's transport over `fetch`, its
 //! clock, its spawner and its link to the other tabs; the page's language.
 
 mod language;
@@ -9,55 +9,86 @@ use std::time::Duration;
 
 use futures::channel::oneshot;
 use futures::future::LocalBoxFuture;
-use gloo_net::http::{Request, RequestBuilder};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, Request, RequestInit};
 
-use crate::refresh::{ApiRequest, Clock, Method, Response, Spawn, Transport, TransportError};
+use crate::refresh::{ApiRequest, Clock, Response, Spawn, Transport, TransportError};
 pub(crate) use language::{page_locale, remember_locale};
 pub use tabs::BrowserTabs;
 
 /// Sends requests with `fetch` and hands back status and body, whatever the HTTP status.
-pub struct GlooTransport;
+pub struct FetchTransport;
 
-impl Transport for GlooTransport {
+impl Transport for FetchTransport {
     fn send(
         &self,
         request: &ApiRequest,
         access_token: Option<&str>,
     ) -> impl Future<Output = Result<Response, TransportError>> {
-        let builder = match request.method {
-            Method::Get => Request::get(&request.path),
-            Method::Post => Request::post(&request.path),
-        };
-        let builder = builder.header("Accept", "application/json");
-        let builder = match access_token {
-            Some(token) => builder.header("Authorization", &format!("Bearer {token}")),
-            None => builder,
-        };
-        let body = request.body.clone();
-        async move { send(builder, body).await }
+        let prepared = prepare(request, access_token);
+        async move { send(prepared?).await }
     }
 }
 
-async fn send(builder: RequestBuilder, body: Option<String>) -> Result<Response, TransportError> {
-    let request = match body {
-        Some(body) => builder
-            .header("Content-Type", "application/json")
-            .body(body),
-        None => builder.build(),
+fn prepare(request: &ApiRequest, access_token: Option<&str>) -> Result<Request, TransportError> {
+    let unbuildable = |_| TransportError {
+        status: 0,
+        message: "the request could not be built".to_owned(),
+    };
+    let headers = Headers::new().map_err(unbuildable)?;
+    headers
+        .set("Accept", "application/json")
+        .map_err(unbuildable)?;
+    if let Some(token) = access_token {
+        headers
+            .set("Authorization", &format!("Bearer {token}"))
+            .map_err(unbuildable)?;
     }
-    .map_err(|e| TransportError {
+    let init = RequestInit::new();
+    init.set_method(request.method.as_str());
+    if let Some(body) = &request.body {
+        headers
+            .set("Content-Type", "application/json")
+            .map_err(unbuildable)?;
+        init.set_body(&JsValue::from_str(body));
+    }
+    init.set_headers(&headers);
+    Request::new_with_str_and_init(&request.path, &init).map_err(unbuildable)
+}
+
+async fn send(request: Request) -> Result<Response, TransportError> {
+    // `fetch` rejects with a TypeError ("Failed to fetch") when no response came.
+    let network = |error: JsValue| TransportError {
         status: 0,
-        message: e.to_string(),
-    })?;
-    let response = request.send().await.map_err(|e| TransportError {
+        message: format!(
+            "network error: {}",
+            error
+                .dyn_ref::<js_sys::Error>()
+                .map(|error| String::from(error.message()))
+                .unwrap_or_default()
+        ),
+    };
+    let window = web_sys::window().ok_or(TransportError {
         status: 0,
-        message: format!("network error: {e}"),
+        message: "no window".to_owned(),
     })?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(network)?
+        .unchecked_into();
     let status = response.status();
     // The body as text: the coordinator decodes it once, into the caller's type.
-    let body = response.text().await.map_err(|e| TransportError {
+    let body = match response.text() {
+        Ok(text) => JsFuture::from(text)
+            .await
+            .ok()
+            .and_then(|text| text.as_string()),
+        Err(_) => None,
+    };
+    let body = body.ok_or(TransportError {
         status,
-        message: format!("HTTP {status}: {e}"),
+        message: format!("HTTP {status}: the body could not be read"),
     })?;
     Ok(Response { status, body })
 }

@@ -2,7 +2,7 @@
 //! `isRefreshing` flag and `retryRequests` array.
 //!
 //! It is target-independent on purpose (no `web_sys`, no `gloo`): the browser plugs in a
-//! gloo-net [`Transport`], a [`Clock`], a [`Spawn`]er and a [`TabLink`] to its other tabs
+//! `fetch` [`Transport`], a [`Clock`], a [`Spawn`]er and a [`TabLink`] to its other tabs
 //! (Web Locks, `BroadcastChannel`, a counter in `localStorage`), and the native tests plug
 //! in a scripted fake server, a hand-driven clock, a single-threaded executor and a fake
 //! browser of several tabs, which lets them force every interleaving.

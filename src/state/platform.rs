@@ -1,5 +1,5 @@
 //! The coordinator's transport, clock, spawner and tab link for the build at hand:
-//! gloo-net and the browser's tabs in the browser; inert stand-ins during server
+//! `fetch` and the browser's tabs in the browser; inert stand-ins during server
 //! rendering, where no request is ever made.
 
 use crate::refresh::TabMessage;
@@ -7,7 +7,7 @@ use crate::refresh::TabMessage;
 #[cfg(feature = "hydrate")]
 pub(crate) use crate::client::{
     BrowserClock as PlatformClock, BrowserSpawner as PlatformSpawner, BrowserTabs as PlatformTabs,
-    GlooTransport as PlatformTransport,
+    FetchTransport as PlatformTransport,
 };
 #[cfg(not(feature = "hydrate"))]
 pub(crate) use crate::refresh::SingleTab as PlatformTabs;
