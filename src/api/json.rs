@@ -1,7 +1,9 @@
 //! JSON text to and from the wire types. The server and native tests use serde_json; the
 //! browser lets its own `JSON.parse` and `JSON.stringify` handle the text and
 //! serde-wasm-bindgen map the values, so serde_json's parser and printer, and their copy
-//! for every decoded type, stay out of the WASM bundle.
+//! for every decoded type, stay out of the WASM bundle. `JSON.parse` reads numbers as
+//! doubles, as JavaScript clients of this API always have: every integer on the wire
+//! (Unix milliseconds, ids, counts) stays far below 2^53.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
