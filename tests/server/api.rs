@@ -71,12 +71,7 @@ async fn api_answers_are_never_cached_and_pages_carry_safety_headers() {
             .and_then(|v| v.to_str().ok());
         assert_eq!(cache, Some("no-store"), "{path}");
     }
-    let page = app
-        .http
-        .get(format!("{}/login", app.base))
-        .send()
-        .await
-        .expect("page");
+    let page = app.page("/login").await;
     for (name, value) in [
         ("cache-control", "private, no-cache"),
         ("x-content-type-options", "nosniff"),

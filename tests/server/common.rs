@@ -186,6 +186,15 @@ impl TestApp {
         self.send(request).await
     }
 
+    /// A page (or any non-`/api` path) as the raw response: headers and HTML.
+    pub async fn page(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("page")
+    }
+
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
         let response = request.send().await.expect("server answers");
         let status = response.status();

@@ -387,12 +387,7 @@ async fn pages_carry_a_csp_whose_nonce_is_fresh_and_matches_the_inline_scripts()
     let app = spawn_app().await;
     let mut nonces = Vec::new();
     for _ in 0..2 {
-        let response = app
-            .http
-            .get(format!("{}/login", app.base))
-            .send()
-            .await
-            .expect("page");
+        let response = app.page("/login").await;
         let headers = response.headers().clone();
         let policy = headers
             .get(header::CONTENT_SECURITY_POLICY)
@@ -495,12 +490,7 @@ fn nonce_of(policy: &str) -> String {
 
 /// The login page, the nonce of its CSP, and the status of a request for `loader`.
 async fn login_page_and_loader(app: &TestApp, loader: &str) -> (String, String, StatusCode) {
-    let response = app
-        .http
-        .get(format!("{}/login", app.base))
-        .send()
-        .await
-        .expect("page");
+    let response = app.page("/login").await;
     let policy = response.headers()[header::CONTENT_SECURITY_POLICY]
         .to_str()
         .expect("ascii")

@@ -119,12 +119,7 @@ async fn pages_for_a_signed_in_user_are_never_stored() {
         .expect("page");
     assert_eq!(signed_in.status(), StatusCode::OK);
     assert_eq!(cache_control(&signed_in).as_deref(), Some("no-store"));
-    let anonymous = app
-        .http
-        .get(format!("{}/login", app.base))
-        .send()
-        .await
-        .expect("page");
+    let anonymous = app.page("/login").await;
     assert_eq!(
         cache_control(&anonymous).as_deref(),
         Some("private, no-cache")

@@ -49,12 +49,7 @@ async fn with_the_database_gone_the_api_answers_50301_and_recovers_without_a_res
     assert_eq!(refresh.refresh_cookie, None, "the cookie is not cleared");
     let login = app.login("ACME", "demo", "demo-password").await;
     login.assert_error(ErrCode::Unavailable);
-    let page = app
-        .http
-        .get(format!("{}/login", app.base))
-        .send()
-        .await
-        .expect("page");
+    let page = app.page("/login").await;
     assert_eq!(page.status(), StatusCode::OK, "pages still render");
 
     proxy.set_up(true);

@@ -59,12 +59,7 @@ async fn pages_render_while_other_servers_are_built() {
 async fn a_page_is_sent_whole_with_its_length_not_in_chunks() {
     let app = spawn_app().await;
     for path in ["/login", "/no-such-page"] {
-        let response = app
-            .http
-            .get(format!("{}{path}", app.base))
-            .send()
-            .await
-            .expect("page");
+        let response = app.page(path).await;
         let headers = response.headers().clone();
         assert!(
             headers.get(reqwest::header::TRANSFER_ENCODING).is_none(),
