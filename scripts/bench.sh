@@ -103,8 +103,11 @@ reset_peak
 {
     wrk_row "GET /api/health (unauthenticated JSON)" 64 "$base/api/health"
     wrk_row "GET /api/me (bearer)" 64 -H "Authorization: Bearer $token" "$base/api/me"
-    wrk_row "GET /login (SSR page)" 1 "$base/login"
-    wrk_row "GET /login (SSR page)" 64 "$base/login"
+    wrk_row "GET /login (SSR page, anonymous: kept render)" 1 "$base/login"
+    wrk_row "GET /login (SSR page, anonymous: kept render)" 64 "$base/login"
+    # A query (as the redirect to the login page has) is rendered for every request.
+    wrk_row "GET /login?redirect=%2Forders (SSR page, rendered)" 1 "$base/login?redirect=%2Forders"
+    wrk_row "GET /login?redirect=%2Forders (SSR page, rendered)" 64 "$base/login?redirect=%2Forders"
 } >"$rows"
 rss_pages=$(rss_mib VmHWM:)
 # The refresh sessions log in first (argon2id), so the login rows get their own peak.
@@ -126,9 +129,11 @@ awk -F'\t' '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }' "$row
 health=$(awk -F'\t' 'NR == 1 { print $3 }' "$rows")
 me=$(awk -F'\t' 'NR == 2 { print $3 }' "$rows")
 page64=$(awk -F'\t' 'NR == 4 { print $3 }' "$rows")
+rendered64=$(awk -F'\t' 'NR == 6 { print $3 }' "$rows")
 printf '\n| figure | value |\n| --- | ---: |\n'
 awk -v a="$me" -v h="$health" 'BEGIN { printf "| authenticated ÷ unauthenticated JSON | %.2f× |\n", a / h }'
-awk -v p="$page64" -v h="$health" 'BEGIN { printf "| SSR page ÷ unauthenticated JSON (64 connections) | %.3f× |\n", p / h }'
+awk -v p="$page64" -v h="$health" 'BEGIN { printf "| SSR page (kept) ÷ unauthenticated JSON (64 connections) | %.3f× |\n", p / h }'
+awk -v p="$rendered64" -v h="$health" 'BEGIN { printf "| SSR page (rendered) ÷ unauthenticated JSON (64 connections) | %.3f× |\n", p / h }'
 printf '| server RSS idle, after one login | %s MiB |\n' "$rss_idle"
 printf '| server peak RSS, page and API load | %s MiB |\n' "$rss_pages"
 printf '| server peak RSS, refresh and login load (256 logins first) | %s MiB |\n' "$rss_login"

@@ -26,6 +26,7 @@ use super::cross_origin::refuse_cross_origin;
 use super::error::{ApiError, Rejected};
 use super::forms;
 use super::metrics::{self, MetricsServer};
+use super::page_cache::{self, PageCache};
 use super::passwords::PasswordGate;
 use super::serve::{serve, ConnectionLimits};
 use super::ssr;
@@ -265,9 +266,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .cloned()
         .collect();
     let leptos_state = state.clone();
-    let mut app = Router::new()
-        .merge(api)
-        .merge(forms::router(state.clone()))
+    let pages = Router::new()
         .leptos_routes_with_context(
             &state,
             routes,
@@ -280,6 +279,14 @@ pub(crate) fn router(state: AppState) -> Router {
                 move || shell(options.clone())
             },
         )
+        .layer(middleware::from_fn_with_state(
+            Arc::new(PageCache::default()),
+            page_cache::serve_from_cache,
+        ));
+    let mut app = Router::new()
+        .merge(api)
+        .merge(forms::router(state.clone()))
+        .merge(pages)
         .fallback(assets::static_file_or_not_found)
         // Pages are rendered for the logged-in user; static files set their own policy.
         .layer(default_header(CACHE_CONTROL, "private, no-cache"))

@@ -1,7 +1,8 @@
 //! Metrics in the Prometheus text format, for operators of several instances: refreshes
-//! and logins by outcome, throttle refusals, and request latency by route. Off unless
-//! `server.metrics_addr` names an address; then served there (`GET /metrics`), apart
-//! from the public listener, so that nothing about the traffic is public by default.
+//! and logins by outcome, throttle refusals, the page cache, and request latency by
+//! route. Off unless `server.metrics_addr` names an address; then served there
+//! (`GET /metrics`), apart from the public listener, so that nothing about the traffic is
+//! public by default.
 //!
 //! Counts are recorded through the `metrics` facade, which does nothing until a recorder
 //! is installed; the recorder is process-wide and installed once.
@@ -23,6 +24,7 @@ use tokio::net::TcpListener;
 pub(crate) const REFRESHES: &str = "painless_refreshes_total";
 pub(crate) const LOGINS: &str = "painless_logins_total";
 pub(crate) const THROTTLE_REFUSALS: &str = "painless_login_throttle_refusals_total";
+pub(crate) const PAGE_CACHE: &str = "painless_page_cache_total";
 pub(crate) const REQUEST_DURATION: &str = "painless_http_request_duration_seconds";
 
 /// Latency buckets, in seconds: a token check takes microseconds, a password hash tens of
@@ -60,6 +62,11 @@ pub(crate) fn login(outcome: &'static str) {
 /// A login refused by the throttle, by the limit that refused it (`account`, `address`).
 pub(crate) fn throttle_refusal(limit: &'static str) {
     metrics::counter!(THROTTLE_REFUSALS, "limit" => limit).increment(1);
+}
+
+/// A page served from the cache of anonymous pages (`hit`) or kept in it (`stored`).
+pub(crate) fn page_cache(outcome: &'static str) {
+    metrics::counter!(PAGE_CACHE, "outcome" => outcome).increment(1);
 }
 
 /// Times every request, labelled by its route pattern (never the concrete path, whose

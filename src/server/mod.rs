@@ -16,6 +16,7 @@ pub(crate) mod language;
 pub(crate) mod maintenance;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
+pub(crate) mod page_cache;
 pub(crate) mod passwords;
 pub(crate) mod security_headers;
 pub(crate) mod serve;

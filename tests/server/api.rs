@@ -749,13 +749,7 @@ async fn a_protected_page_redirects_on_the_server_without_a_session_and_renders_
         Some("/login?redirect=%2Forders%3Fpage%3D2")
     );
     let (_, cookie) = app.login_demo().await;
-    let signed_in = app
-        .http
-        .get(format!("{}/orders", app.base))
-        .header(header::COOKIE, format!("{REFRESH_COOKIE}={cookie}"))
-        .send()
-        .await
-        .expect("answer");
+    let signed_in = app.page_signed_in("/orders", &cookie).await;
     assert_eq!(signed_in.status(), StatusCode::OK);
     let html = signed_in.text().await.expect("html");
     assert!(

@@ -195,6 +195,16 @@ impl TestApp {
             .expect("page")
     }
 
+    /// A page requested with a session's refresh cookie, as the raw response.
+    pub async fn page_signed_in(&self, path: &str, refresh_token: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header(header::COOKIE, format!("{REFRESH_COOKIE}={refresh_token}"))
+            .send()
+            .await
+            .expect("page")
+    }
+
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
         let response = request.send().await.expect("server answers");
         let status = response.status();

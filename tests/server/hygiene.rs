@@ -110,13 +110,7 @@ async fn pages_for_a_signed_in_user_are_never_stored() {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    let signed_in = app
-        .http
-        .get(format!("{}/orders", app.base))
-        .header(header::COOKIE, format!("{REFRESH_COOKIE}={cookie}"))
-        .send()
-        .await
-        .expect("page");
+    let signed_in = app.page_signed_in("/orders", &cookie).await;
     assert_eq!(signed_in.status(), StatusCode::OK);
     assert_eq!(cache_control(&signed_in).as_deref(), Some("no-store"));
     let anonymous = app.page("/login").await;

@@ -1,5 +1,6 @@
 //! Prometheus metrics: off by default, and when on, served apart from the public
-//! listener with refreshes and logins by outcome, throttle refusals and latency by route.
+//! listener with refreshes and logins by outcome, throttle refusals, the page cache and
+//! latency by route.
 //! The recorder is process-wide, shared by every test server of this binary, so counts
 //! are checked as lower bounds.
 
@@ -42,6 +43,10 @@ async fn metrics_count_logins_refreshes_and_throttling_on_their_own_address() {
         .await
         .assert_error(ErrCode::RateLimited);
 
+    for _ in 0..2 {
+        assert_eq!(app.page("/login").await.status(), StatusCode::OK);
+    }
+
     let text = reqwest::get(format!("http://{metrics}/metrics"))
         .await
         .expect("metrics answer")
@@ -59,6 +64,8 @@ async fn metrics_count_logins_refreshes_and_throttling_on_their_own_address() {
         ),
         ("painless_refreshes_total", r#"outcome="rotated""#, 1.0),
         ("painless_refreshes_total", r#"outcome="grace""#, 1.0),
+        ("painless_page_cache_total", r#"outcome="stored""#, 1.0),
+        ("painless_page_cache_total", r#"outcome="hit""#, 1.0),
         (
             "painless_http_request_duration_seconds_count",
             r#"route="/api/auth/refresh""#,

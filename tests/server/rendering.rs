@@ -1,12 +1,12 @@
-//! How pages are rendered and sent: whole, and also while other servers of the process
-//! are being built.
+//! How pages are rendered and sent: whole, once for every visitor without a session (with
+//! a nonce of their own), and also while other servers of the process are being built.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use painless::server::Application;
-use reqwest::StatusCode;
+use reqwest::{header, StatusCode};
 
 use crate::common::*;
 
@@ -74,4 +74,45 @@ async fn a_page_is_sent_whole_with_its_length_not_in_chunks() {
         assert_eq!(length, html.len(), "{path}");
         assert!(html.contains("</html>"), "{path}: the whole page");
     }
+}
+
+/// The nonce of a page's CSP header, checked to be the one its scripts carry.
+fn nonce_of(policy: &str, html: &str) -> String {
+    let nonce = policy
+        .split_once("'nonce-")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(nonce, _)| nonce.to_owned())
+        .expect("a nonce in the policy");
+    assert!(
+        html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\">")),
+        "the page's start script carries the policy's nonce"
+    );
+    nonce
+}
+
+#[tokio::test]
+async fn visitors_without_a_session_share_one_render_with_nonces_of_their_own() {
+    let app = spawn_app().await;
+    let (_, cookie) = app.login_demo().await;
+    // Signed in first: were this render kept, the anonymous pages below would show it.
+    let signed_in = app.page_signed_in("/login", &cookie).await;
+    assert!(signed_in.text().await.expect("html").contains("Dana Demo"));
+
+    let mut pages = Vec::new();
+    for _ in 0..3 {
+        let response = app.page("/login").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let policy = response.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        let html = response.text().await.expect("html");
+        let nonce = nonce_of(&policy, &html);
+        assert!(!html.contains("Dana Demo"), "no one's session in it");
+        pages.push((nonce.clone(), html.replace(&nonce, "NONCE")));
+    }
+    assert!(pages[0].0 != pages[1].0 && pages[1].0 != pages[2].0 && pages[0].0 != pages[2].0);
+    // The same page for everyone but for the nonce.
+    assert_eq!(pages[1].1, pages[0].1);
+    assert_eq!(pages[2].1, pages[0].1);
 }
