@@ -85,7 +85,10 @@ pub fn App() -> impl IntoView {
 }
 
 /// The routes; protected ones send visitors without a session to the login page, on the
-/// server (a 302 before any HTML) as well as in the browser.
+/// server (a 302 before any HTML) as well as in the browser. Every page is rendered whole
+/// once the boot resource is in (`SsrMode::Async`): pages are sent in one write anyway
+/// (`server::ssr`), and streamed out of order the login page's two `Transition`s arrived
+/// as templates moved into place by scripts that walk the document, a third of its bytes.
 #[component]
 fn AppRoutes() -> impl IntoView {
     let auth = use_auth();
@@ -107,7 +110,7 @@ fn AppRoutes() -> impl IntoView {
     };
     view! {
         <Routes fallback=|| view! { <NotFoundPage/> }>
-            <Route path=path!("/login") view=LoginPage/>
+            <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
             <ProtectedRoute path=path!("/") view=DashboardPage condition=logged_in redirect_path=to_login ssr=SsrMode::Async/>
             <ProtectedRoute path=path!("/orders") view=OrdersPage condition=logged_in redirect_path=to_login ssr=SsrMode::Async/>
             <ProtectedRoute path=path!("/lab") view=LabGate condition=lab_condition redirect_path=to_login ssr=SsrMode::Async/>

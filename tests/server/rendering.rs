@@ -116,3 +116,24 @@ async fn visitors_without_a_session_share_one_render_with_nonces_of_their_own() 
     assert_eq!(pages[1].1, pages[0].1);
     assert_eq!(pages[2].1, pages[0].1);
 }
+
+// Several worker threads, as the binary has: on one, the boot resource's task always ran
+// before the page's `Transition`s asked for it, and the chunks never showed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_arrive_in_their_final_shape_without_out_of_order_chunks() {
+    let app = spawn_app().await;
+    let (_, cookie) = app.login_demo().await;
+    for round in 0..3 {
+        // A query keeps the login page from the cache: each of these is a render.
+        let anonymous = app.page(&format!("/login?round={round}")).await;
+        let signed_in = app.page_signed_in("/", &cookie).await;
+        for (name, response) in [("/login", anonymous), ("/", signed_in)] {
+            assert_eq!(response.status(), StatusCode::OK, "{name}");
+            let html = response.text().await.expect("html");
+            assert!(
+                !html.contains("<template") && !html.contains("createTreeWalker"),
+                "{name}, render {round}: no chunk to move into place\n{html}"
+            );
+        }
+    }
+}
