@@ -1,3 +1,4 @@
+import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
 import { hydrated } from "./helpers";
 
@@ -13,8 +14,10 @@ test("the home page hydrates and reacts to a click", async ({ page }) => {
   await expect(page.getByRole("button", { name: "Hide" })).toBeVisible();
 });
 
-test("pages are served with a nonce-based CSP and still hydrate", async ({ page }) => {
-  const response = await page.goto("/login");
+/** Loads `path` and checks its CSP: scripts by nonce only, every inline script carrying it. */
+async function servedWithNonceAndHydrated(page: Page, path: string, status: number) {
+  const response = await page.goto(path);
+  expect(response?.status()).toBe(status);
   const policy = response?.headers()["content-security-policy"] ?? "";
   expect(policy).toContain("'strict-dynamic'");
   expect(policy).not.toContain("unsafe-inline");
@@ -28,6 +31,18 @@ test("pages are served with a nonce-based CSP and still hydrate", async ({ page 
   );
   expect(nonces.length).toBeGreaterThan(0);
   for (const found of nonces) expect(found).toBe(nonce);
+}
+
+test("pages are served with a nonce-based CSP and still hydrate", async ({ page }) => {
+  await servedWithNonceAndHydrated(page, "/login", 200);
+});
+
+test.describe("the 404 page", () => {
+  // Chromium reports the page's own status as an error.
+  test.use({ expectedConsoleErrors: [/status of 404 \(Not Found\)/] });
+  test("is served with a nonce-based CSP and still hydrates", async ({ page }) => {
+    await servedWithNonceAndHydrated(page, "/no-such-page", 404);
+  });
 });
 
 test("the app's files are linked under their build's version and kept for a year", async ({ page, request }) => {

@@ -12,7 +12,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use leptos::config::LeptosOptions;
-use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -270,10 +269,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || {
-                provide_context(leptos_state.clone());
-                security_headers::set_page_policy();
-            },
+            move || ssr::provide_page_context(leptos_state.clone()),
             {
                 let options = state.leptos_options.clone();
                 move || shell(options.clone())

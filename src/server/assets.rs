@@ -9,13 +9,13 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use leptos::prelude::provide_context;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::sync::OnceLock;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
+use super::ssr::provide_page_context;
 use super::state::AppState;
 use crate::app::shell;
 
@@ -211,11 +211,12 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The app's own 404 page, with status 404.
+/// The app's own 404 page, with status 404, rendered like the routes' pages: whole, with
+/// the same context and a CSP of its own.
 async fn not_found_page(state: AppState, request: Request) -> Response {
     let options = state.leptos_options.clone();
-    let handler = leptos_axum::render_app_to_stream_with_context(
-        move || provide_context(state.clone()),
+    let handler = leptos_axum::render_app_async_with_context(
+        move || provide_page_context(state.clone()),
         move || shell(options.clone()),
     );
     let mut response = handler(request).await.into_response();

@@ -50,6 +50,13 @@ pub(crate) fn app_assets() -> impl IntoView {
     })
 }
 
+/// What every page render is given besides leptos' own context: the app's state, and the
+/// CSP header with the render's nonce.
+pub(crate) fn provide_page_context(state: AppState) {
+    provide_context(state);
+    super::security_headers::set_page_policy();
+}
+
 /// Pages leave the renderer as a stream of chunks, and sent as they come each chunk is a
 /// write of its own and, with `TCP_NODELAY`, a packet of its own: three per page, each
 /// waking the client. Nothing is gained by streaming ours (the boot resource blocks until

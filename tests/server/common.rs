@@ -320,6 +320,16 @@ impl TestApp {
     }
 }
 
+/// The nonce of a Content-Security-Policy.
+pub fn nonce_of(policy: &str) -> String {
+    policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce")
+        .to_owned()
+}
+
 pub fn claims_of(token: &str) -> Value {
     let payload = token.split('.').nth(1).expect("three parts");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64")).expect("json claims")
