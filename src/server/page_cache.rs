@@ -13,7 +13,8 @@
 //! Keys are the paths of the app's routes (a path no route has goes to the fallback and
 //! never reaches this layer) times the languages: a handful, bounded by `MAX_PAGES` all
 //! the same. Each instance keeps its own; a page half rendered when the process dies was
-//! never stored.
+//! never stored. A page that ever puts something of one visitor into its HTML without a
+//! session (a CSRF token in a form, say) must answer with `Set-Cookie` or `Cache-Control`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
