@@ -125,17 +125,6 @@ pub enum OrderStatus {
     Cancelled,
 }
 
-impl OrderStatus {
-    pub fn label(self) -> &'static str {
-        match self {
-            OrderStatus::Open => "Open",
-            OrderStatus::Shipped => "Shipped",
-            OrderStatus::Delivered => "Delivered",
-            OrderStatus::Cancelled => "Cancelled",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OrdersPage {
