@@ -21,16 +21,15 @@ use std::sync::{Arc, RwLock};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::header::{
-    CACHE_CONTROL, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE, SET_COOKIE,
-};
+use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum_extra::extract::CookieJar;
 
 use super::language;
 use super::metrics;
+use super::ssr::{is_page, whole_page};
 use crate::i18n::{Locale, LOCALE_COOKIE};
 
 /// More than routes × languages; reached only if routes with parameters are added.
@@ -120,12 +119,9 @@ pub(crate) async fn serve_from_cache(
         return response;
     };
     let (parts, body) = response.into_parts();
-    let body = match axum::body::to_bytes(body, usize::MAX).await {
+    let body = match whole_page(body).await {
         Ok(body) => body,
-        Err(error) => {
-            tracing::error!(%error, "rendering a page failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+        Err(failed) => return failed,
     };
     if body.len() <= MAX_PAGE_BYTES {
         let page = CachedPage::of(&parts.headers, &body, &nonce);
@@ -158,11 +154,8 @@ fn key_of(request: &Request) -> Option<PageKey> {
 /// The nonce of a response that may be kept: a plain HTML page of status 200.
 fn storable_nonce(response: &Response) -> Option<String> {
     let headers = response.headers();
-    let html = headers
-        .get(CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
     let plain = response.status() == StatusCode::OK
-        && html
+        && is_page(response)
         && !headers.contains_key(SET_COOKIE)
         && !headers.contains_key(CACHE_CONTROL);
     if !plain {

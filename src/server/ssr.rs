@@ -2,7 +2,7 @@
 //! cookie, without spending it), the settings the browser's coordinator gets, and how a
 //! rendered page is sent.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::request::Parts;
@@ -65,21 +65,32 @@ pub(crate) fn provide_page_context(state: AppState) {
 /// second at 64 connections rose by 15 %.
 pub(crate) async fn send_pages_whole(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
-    let is_page = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
-    if !is_page {
+    if !is_page(&response) {
         return response;
     }
     let (parts, body) = response.into_parts();
-    match axum::body::to_bytes(body, usize::MAX).await {
+    match whole_page(body).await {
         Ok(page) => Response::from_parts(parts, Body::from(page)),
-        Err(error) => {
+        Err(failed) => failed,
+    }
+}
+
+/// Whether a response is an HTML page.
+pub(crate) fn is_page(response: &Response) -> bool {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"))
+}
+
+/// A page's body, collected; a render that failed midway is logged and answered with 500.
+pub(crate) async fn whole_page(body: Body) -> Result<Bytes, Response> {
+    axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(|error| {
             tracing::error!(%error, "rendering a page failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+        })
 }
 
 /// The boot information for the page being rendered.
