@@ -1,6 +1,6 @@
 //! The HTML shell and the root component with its routes.
 
-use leptos::either::EitherOf3;
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ProtectedRoute, Route, Router, Routes};
@@ -8,6 +8,7 @@ use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
 
 use crate::api::{BootInfo, RedirectPath};
+use crate::components::deferred::Deferred;
 use crate::components::header::Header;
 use crate::components::loading::LoadingBar;
 use crate::components::toasts::Toaster;
@@ -120,30 +121,19 @@ fn AppRoutes() -> impl IntoView {
 }
 
 /// The refresh lab while demo mode is on; otherwise the 404 page (the server answers
-/// `/lab` with status 404 then, see `server::application`). The lab's code is a WASM chunk
-/// of its own, loaded when the lab is shown: the server renders its placeholder, and the
-/// browser mounts the lab once the chunk is in (hydrating a lazily loaded view in place
-/// is something leptos 0.8 cannot do yet: it panics in tachys' hydration). The lab needs
-/// WASM for every control anyway.
+/// `/lab` with status 404 then, see `server::application`). The lab is the largest page, a
+/// WASM chunk of its own like the other signed-in pages' bodies (`Deferred`).
 #[component]
 fn LabGate() -> impl IntoView {
     let auth = use_auth();
-    let mounted = RwSignal::new(false);
-    Effect::new(move |_| mounted.set(true));
-    let placeholder = || view! { <div class="skeleton tall" id="lab-loading"></div> };
-    move || match (auth.demo_enabled(), mounted.get()) {
-        (false, _) => EitherOf3::A(view! { <NotFoundPage/> }),
-        (true, false) => EitherOf3::B(placeholder()),
-        (true, true) => EitherOf3::C(view! {
-            <Suspense fallback=placeholder>
-                {Suspend::new(async { lab_view().await })}
-            </Suspense>
+    move || match auth.demo_enabled() {
+        false => Either::Left(view! { <NotFoundPage/> }),
+        true => Either::Right(view! {
+            <Deferred load=lab_view placeholder=|| view! { <div class="skeleton tall" id="lab-loading"></div> }/>
         }),
     }
 }
 
-/// The refresh lab, loaded from a WASM chunk of its own the first time it is shown: the
-/// other pages' first load does not carry it.
 #[lazy]
 fn lab_view() -> AnyView {
     view! { <LabPage/> }.into_any()

@@ -1,6 +1,6 @@
 import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
-import { hydrated } from "./helpers";
+import { hydrated, submitLogin } from "./helpers";
 
 test("the home page hydrates and reacts to a click", async ({ page }) => {
   await page.goto("/");
@@ -12,6 +12,26 @@ test("the home page hydrates and reacts to a click", async ({ page }) => {
   await page.getByRole("button", { name: "Show" }).click();
   await expect(password).toHaveAttribute("type", "text");
   await expect(page.getByRole("button", { name: "Hide" })).toBeVisible();
+});
+
+test("the login page loads no signed-in page's code, and each signed-in page only its own", async ({ page }) => {
+  // The WASM chunks of the pages' bodies (`Deferred`), by function name, in the order fetched.
+  const chunks: string[] = [];
+  page.on("request", (request) => {
+    const file = /\/split_(\w+?)_\d+\.wasm$/.exec(new URL(request.url()).pathname);
+    if (file) chunks.push(file[1]);
+  });
+  await page.goto("/login");
+  await hydrated(page);
+  await page.waitForLoadState("networkidle");
+  expect(chunks, "the login page's first load").toEqual([]);
+  await submitLogin(page);
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator("#panel-profile [data-loaded]")).toBeVisible();
+  expect(chunks, "the dashboard's panels").toEqual(["panels"]);
+  await page.locator("#panel-orders a.more").click();
+  await expect(page.locator("#orders-list [data-loaded]")).toBeVisible();
+  expect(chunks, "then the order list").toEqual(["panels", "order_list"]);
 });
 
 /** Loads `path` and checks its CSP: scripts by nonce only, every inline script carrying it. */

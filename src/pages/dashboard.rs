@@ -1,11 +1,13 @@
 //! `/`: the dashboard. Its three panels load in parallel, as a real one would, so an
-//! expired token makes three requests fail at once and share one refresh.
+//! expired token makes three requests fail at once and share one refresh. The panels are a
+//! WASM chunk of their own (`Deferred`).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::{OrdersQuery, Profile, Stats};
+use crate::components::deferred::Deferred;
+use crate::components::page_head::PageHead;
 use crate::components::panels::{OrdersTable, Panel, PanelError};
 use crate::format::{date, money};
 use crate::i18n::Key;
@@ -13,6 +15,19 @@ use crate::state::{use_api, use_language};
 
 #[component]
 pub(crate) fn DashboardPage() -> impl IntoView {
+    view! {
+        <PageHead title=Key::DashboardTitle tagline=Key::DashboardTagline/>
+        <Deferred load=panels/>
+    }
+}
+
+#[lazy]
+fn panels() -> AnyView {
+    view! { <Panels/> }.into_any()
+}
+
+#[component]
+fn Panels() -> impl IntoView {
     let api = use_api();
     let lang = use_language();
     let profile = LocalResource::new(move || async move { api.reported(api.me().await) });
@@ -28,11 +43,6 @@ pub(crate) fn DashboardPage() -> impl IntoView {
     });
 
     view! {
-        <Title text=lang.tr(Key::DashboardTitle)/>
-        <div class="page-head">
-            <h1>{lang.tr(Key::DashboardTitle)}</h1>
-            <p class="muted">{lang.tr(Key::DashboardTagline)}</p>
-        </div>
         <div class="panels">
             <Panel title=Key::PanelProfile name="profile">
                 <Suspense fallback=|| view! { <div class="skeleton"></div> }>

@@ -1,11 +1,12 @@
-//! `/orders?page=N`: the paged order list.
+//! `/orders?page=N`: the paged order list, a WASM chunk of its own (`Deferred`).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::OrdersQuery;
+use crate::components::deferred::Deferred;
+use crate::components::page_head::PageHead;
 use crate::components::panels::{OrdersTable, PanelError};
 use crate::i18n::Key;
 use crate::state::{use_api, use_language};
@@ -14,6 +15,19 @@ const PAGE_SIZE: u32 = 10;
 
 #[component]
 pub(crate) fn OrdersPage() -> impl IntoView {
+    view! {
+        <PageHead title=Key::OrdersTitle/>
+        <Deferred load=order_list/>
+    }
+}
+
+#[lazy]
+fn order_list() -> AnyView {
+    view! { <OrderList/> }.into_any()
+}
+
+#[component]
+fn OrderList() -> impl IntoView {
     let api = use_api();
     let lang = use_language();
     let query = use_query_map();
@@ -39,10 +53,6 @@ pub(crate) fn OrdersPage() -> impl IntoView {
     });
 
     view! {
-        <Title text=lang.tr(Key::OrdersTitle)/>
-        <div class="page-head">
-            <h1>{lang.tr(Key::OrdersTitle)}</h1>
-        </div>
         <section class="card" id="orders-list">
             <Transition fallback=|| view! { <div class="skeleton tall"></div> }>
                 {move || Suspend::new(async move {

@@ -1,10 +1,12 @@
-//! `/sessions`: the signed-in user's live sessions, and "sign out everywhere else".
+//! `/sessions`: the signed-in user's live sessions, and "sign out everywhere else"; a WASM
+//! chunk of its own (`Deferred`).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_meta::Title;
 
 use crate::api::ActiveSession;
+use crate::components::deferred::Deferred;
+use crate::components::page_head::PageHead;
 use crate::components::panels::PanelError;
 use crate::format::date_time;
 use crate::i18n::Key;
@@ -12,6 +14,19 @@ use crate::state::{use_api, use_language};
 
 #[component]
 pub(crate) fn SessionsPage() -> impl IntoView {
+    view! {
+        <PageHead title=Key::SessionsTitle tagline=Key::SessionsTagline/>
+        <Deferred load=session_list/>
+    }
+}
+
+#[lazy]
+fn session_list() -> AnyView {
+    view! { <SessionList/> }.into_any()
+}
+
+#[component]
+fn SessionList() -> impl IntoView {
     let api = use_api();
     let lang = use_language();
     let sessions = LocalResource::new(move || async move { api.reported(api.sessions().await) });
@@ -27,11 +42,6 @@ pub(crate) fn SessionsPage() -> impl IntoView {
     };
 
     view! {
-        <Title text=lang.tr(Key::SessionsTitle)/>
-        <div class="page-head">
-            <h1>{lang.tr(Key::SessionsTitle)}</h1>
-            <p class="muted">{lang.tr(Key::SessionsTagline)}</p>
-        </div>
         <section class="card panel wide" id="sessions" aria-label=lang.tr(Key::ActiveSessions)>
             <Suspense fallback=|| view! { <div class="skeleton tall"></div> }>
                 {move || Suspend::new(async move {

@@ -13,8 +13,8 @@ mod token_card;
 mod view_model;
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
+use crate::components::page_head::PageHead;
 use crate::i18n::Key;
 use crate::state::{use_api, use_language};
 use controls::Controls;
@@ -35,11 +35,7 @@ pub(crate) fn LabPage() -> impl IntoView {
     });
 
     view! {
-        <Title text=lang.tr(Key::LabTitle)/>
-        <div class="page-head">
-            <h1>{lang.tr(Key::LabTitle)}</h1>
-            <p class="muted">{lang.tr(Key::LabIntro)}</p>
-        </div>
+        <PageHead title=Key::LabTitle tagline=Key::LabIntro/>
         <div class="lab-grid">
             <TokenCard feed/>
             <Controls feed counters_version/>
