@@ -14,7 +14,7 @@ test("the home page hydrates and reacts to a click", async ({ page }) => {
   await expect(page.getByRole("button", { name: "Hide" })).toBeVisible();
 });
 
-test("the login page loads no signed-in page's code, and each signed-in page only its own", async ({ page }) => {
+test("the login page loads no signed-in page's code, and each signed-in page only its own, preloaded with the page", async ({ page }) => {
   // The WASM chunks of the pages' bodies (`Deferred`), by function name, in the order fetched.
   const chunks: string[] = [];
   page.on("request", (request) => {
@@ -32,6 +32,17 @@ test("the login page loads no signed-in page's code, and each signed-in page onl
   await page.locator("#panel-orders a.more").click();
   await expect(page.locator("#orders-list [data-loaded]")).toBeVisible();
   expect(chunks, "then the order list").toEqual(["panels", "order_list"]);
+  // Loaded directly, a page's head preloads its chunks, and the loader uses that fetch.
+  await page.goto("/sessions");
+  await expect(page.locator("#sessions [data-loaded]")).toBeVisible();
+  expect(chunks, "the session list, fetched once").toEqual(["panels", "order_list", "session_list"]);
+  const preloaded = await page.evaluate(() =>
+    performance
+      .getEntriesByType("resource")
+      .filter((entry) => /\/split_session_list_\d+\.wasm$/.test(entry.name))
+      .map((entry) => (entry as PerformanceResourceTiming).initiatorType),
+  );
+  expect(preloaded, "by the head's preload").toEqual(["link"]);
 });
 
 /** Loads `path` and checks its CSP: scripts by nonce only, every inline script carrying it. */

@@ -23,6 +23,7 @@ where
 {
     let placeholder =
         placeholder.unwrap_or_else(|| ViewFn::from(|| view! { <div class="skeleton tall"></div> }));
+    preload_chunks::<L>();
     let mounted = RwSignal::new(false);
     Effect::new(move |_| mounted.set(true));
     move || match mounted.get() {
@@ -35,3 +36,16 @@ where
         }
     }
 }
+
+/// Has the server's page preload the chunks of `L`, the `#[lazy]` function, named by its
+/// type: a function item's type name is its path (`painless::pages::dashboard::panels`).
+/// A closure has no such name, and its chunks are fetched when the body is mounted.
+#[cfg(feature = "ssr")]
+fn preload_chunks<L>() {
+    let path = std::any::type_name::<L>();
+    crate::server::ssr::preload_chunks(path.rsplit("::").next().unwrap_or(path));
+}
+
+/// In the browser the page has been rendered already.
+#[cfg(not(feature = "ssr"))]
+fn preload_chunks<L>() {}

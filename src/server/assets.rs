@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
@@ -37,6 +38,9 @@ pub(crate) fn embedded_site_is_complete(output_name: &str) -> bool {
 /// this name (`--split`, file hashing off), next to the bundle.
 const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
 
+/// What the loader reads to know which chunks each lazily loaded function needs.
+const SPLIT_MANIFEST: &str = "__wasm_split_manifest.json";
+
 /// The URLs a page loads the app by. A release binary's embedded bundle is served under
 /// `/pkg/<version>/`, the version a hash of every file in it, and a request naming the
 /// version of the binary answering is cached for a year (`immutable`): a returning
@@ -55,6 +59,9 @@ pub(crate) struct BundleUrls {
     pub css: String,
     /// The WASM-split loader, if the site has one (`--split` builds).
     pub split_loader: Option<String>,
+    /// The URLs of the WASM chunks each lazily loaded function needs, by the function's
+    /// name (the split manifest's key less its hash); read once, at start.
+    pub chunks: BTreeMap<String, Vec<String>>,
 }
 
 impl BundleUrls {
@@ -64,21 +71,47 @@ impl BundleUrls {
             Some(version) => format!("/pkg/{version}"),
             None => "/pkg".to_owned(),
         };
-        let split_loader_present = if embedded {
-            Site::get(&format!("pkg/{SPLIT_LOADER}")).is_some()
-        } else {
-            std::path::Path::new(site_root)
-                .join("pkg")
-                .join(SPLIT_LOADER)
-                .is_file()
+        let site_file = |name: &str| match embedded {
+            true => Site::get(&format!("pkg/{name}")).map(|file| file.data.into_owned()),
+            false => std::fs::read(std::path::Path::new(site_root).join("pkg").join(name)).ok(),
         };
+        let split_loader_present = site_file(SPLIT_LOADER).is_some();
+        let manifest = site_file(SPLIT_MANIFEST).unwrap_or_default();
         Self {
             js: format!("{prefix}/{output_name}.js"),
             wasm: format!("{prefix}/{output_name}.wasm"),
             css: format!("{prefix}/{output_name}.css"),
             split_loader: split_loader_present.then(|| format!("{prefix}/{SPLIT_LOADER}")),
+            chunks: chunks_by_function(&manifest, &prefix),
         }
     }
+
+    /// The URLs of the chunks the lazily loaded function `name` needs; none for a name
+    /// the manifest does not have.
+    pub(crate) fn chunks_of(&self, name: &str) -> &[String] {
+        self.chunks.get(name).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The split manifest (`{"panels_1234": ["chunk_5", "split_panels_1234"], ...}`, the key
+/// the function's name and a hash of where it is written) as chunk URLs by function name.
+/// An unreadable manifest gives none: pages then load their chunks only once they need
+/// them, as without preloads.
+fn chunks_by_function(manifest: &[u8], prefix: &str) -> BTreeMap<String, Vec<String>> {
+    let Ok(entries) = serde_json::from_slice::<BTreeMap<String, Vec<String>>>(manifest) else {
+        return BTreeMap::new();
+    };
+    entries
+        .into_iter()
+        .filter_map(|(key, chunks)| {
+            let (name, _hash) = key.rsplit_once('_')?;
+            let urls = chunks
+                .iter()
+                .map(|chunk| format!("{prefix}/{chunk}.wasm"))
+                .collect();
+            Some((name.to_owned(), urls))
+        })
+        .collect()
 }
 
 /// The embedded bundle's version: the first 8 bytes, in hex, of a SHA-256 over the
@@ -228,7 +261,7 @@ async fn not_found_page(state: AppState, request: Request) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::unversioned;
+    use super::{chunks_by_function, unversioned};
 
     #[test]
     fn a_versioned_path_names_the_plain_file_and_only_this_builds_version_is_current() {
@@ -253,6 +286,37 @@ mod tests {
             "favicon.svg",
         ] {
             assert_eq!(unversioned(plain, this), (plain.into(), false), "{plain}");
+        }
+    }
+
+    #[test]
+    fn the_split_manifest_gives_each_lazy_functions_chunk_urls_by_its_name() {
+        let manifest = br#"{
+            "panels_3995508821333020849": ["chunk_6", "split_panels_3995508821333020849"],
+            "order_list_5921247626609478513": ["chunk_6", "split_order_list_5921247626609478513"]
+        }"#;
+        let chunks = chunks_by_function(manifest, "/pkg/0123456789abcdef");
+        assert_eq!(
+            chunks["panels"],
+            [
+                "/pkg/0123456789abcdef/chunk_6.wasm",
+                "/pkg/0123456789abcdef/split_panels_3995508821333020849.wasm"
+            ]
+        );
+        assert_eq!(
+            chunks["order_list"],
+            [
+                "/pkg/0123456789abcdef/chunk_6.wasm",
+                "/pkg/0123456789abcdef/split_order_list_5921247626609478513.wasm"
+            ],
+            "a name with underscores keeps them; only the hash goes"
+        );
+        assert_eq!(chunks.len(), 2);
+        for unreadable in [&b""[..], b"not json", b"[1, 2]", b"{\"panels_1\": 3}"] {
+            assert!(
+                chunks_by_function(unreadable, "/pkg").is_empty(),
+                "{unreadable:?}"
+            );
         }
     }
 }

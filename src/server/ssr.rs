@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use leptos::nonce::use_nonce;
 use leptos::prelude::*;
+use leptos_meta::Link;
 
 use super::auth::RefreshCookie;
 use super::state::AppState;
@@ -48,6 +49,25 @@ pub(crate) fn app_assets() -> impl IntoView {
         <script type="module" nonce=nonce>{start}</script>
         <link id="leptos" rel="stylesheet" href=bundle.css.clone()/>
     })
+}
+
+/// Asks the browser to fetch the WASM chunks of a body the page defers
+/// (`components::deferred`) while it loads the page: preloads in the head, so the chunks
+/// are in by the time the body is mounted, instead of being fetched only then. `lazy_fn`
+/// is the `#[lazy]` function's name; one the split manifest does not have adds nothing.
+/// (leptos does the same for a lazy function called while rendering, but ours are only
+/// called in the browser, and through its `HydrationScripts`, which this app replaces.)
+pub(crate) fn preload_chunks(lazy_fn: &str) {
+    let Some(state) = use_context::<AppState>() else {
+        return;
+    };
+    for href in state.bundle.chunks_of(lazy_fn) {
+        // Rendering a `Link` registers it with the head; nothing goes where it is called.
+        _ = view! {
+            <Link rel="preload" href=href.clone() as_="fetch" type_="application/wasm" crossorigin="anonymous"/>
+        }
+        .to_html();
+    }
 }
 
 /// What every page render is given besides leptos' own context: the app's state, and the

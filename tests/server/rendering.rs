@@ -127,3 +127,54 @@ async fn pages_arrive_in_their_final_shape_without_out_of_order_chunks() {
         }
     }
 }
+
+/// A signed-in page's body is a WASM chunk of its own (`components::deferred`), mounted
+/// once the page has hydrated; the page's head preloads that chunk's files, as the split
+/// manifest names them, so the browser fetches them with the page instead of only then.
+#[tokio::test]
+async fn a_signed_in_page_preloads_the_chunks_of_its_body_and_no_others() {
+    let site = tempfile::tempdir().expect("site dir");
+    std::fs::create_dir_all(site.path().join("pkg")).expect("pkg dir");
+    std::fs::write(
+        site.path().join("pkg/__wasm_split_manifest.json"),
+        r#"{"panels_11": ["chunk_1", "split_panels_11"], "order_list_22": ["chunk_1", "split_order_list_22"]}"#,
+    )
+    .expect("manifest");
+    let root = site.path().to_str().expect("utf-8 path").to_owned();
+    let app = spawn_app_with(|s| s.server.site_root = root.clone()).await;
+    let (_, cookie) = app.login_demo().await;
+    let preload = |file: &str| {
+        format!("<link as=\"fetch\" crossorigin=\"anonymous\" href=\"/pkg/{file}.wasm\" rel=\"preload\" type=\"application/wasm\">")
+    };
+    for (path, preloaded, not_preloaded) in [
+        (
+            "/",
+            &["chunk_1", "split_panels_11"][..],
+            &["split_order_list_22"][..],
+        ),
+        (
+            "/orders",
+            &["chunk_1", "split_order_list_22"],
+            &["split_panels_11"],
+        ),
+        (
+            "/sessions",
+            &[],
+            &["chunk_1", "split_panels_11", "split_order_list_22"],
+        ),
+    ] {
+        let response = app.page_signed_in(path, &cookie).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let html = response.text().await.expect("html");
+        let head = &html[..html.find("</head>").expect("a head")];
+        for file in preloaded {
+            assert!(
+                head.contains(&preload(file)),
+                "{path} preloads {file}: {head}"
+            );
+        }
+        for file in not_preloaded {
+            assert!(!html.contains(file), "{path} does not load {file}");
+        }
+    }
+}
