@@ -8,10 +8,10 @@ use leptos::either::Either;
 use leptos::prelude::*;
 
 /// Shows `placeholder` (by default a tall skeleton) until the page has hydrated, then the
-/// view `load` brings from its chunk (fetched once; later visits find it loaded). The server renders the placeholder:
-/// hydrating a lazily loaded view in place is something leptos 0.8 cannot do yet (it panics
-/// in tachys' hydration), and what is deferred here needs WASM anyway (its data is fetched
-/// by the browser, its controls are WASM's).
+/// view `load` brings from its chunk (fetched once; later visits find it loaded). The
+/// server renders the placeholder: hydrating a lazily loaded view in place is something
+/// leptos 0.8 cannot do yet (it panics in tachys' hydration), and what is deferred here
+/// needs WASM anyway (its data is fetched by the browser, its controls are WASM's).
 #[component]
 pub(crate) fn Deferred<L, F>(
     load: L,
