@@ -60,8 +60,9 @@ pub(crate) struct BundleUrls {
     /// The WASM-split loader, if the site has one (`--split` builds).
     pub split_loader: Option<String>,
     /// The URLs of the WASM chunks each lazily loaded function needs, by the function's
-    /// name (the split manifest's key less its hash); read once, at start.
-    pub chunks: BTreeMap<String, Vec<String>>,
+    /// name (the split manifest's key less its hash); read once, at start. Read through
+    /// `chunks_of`.
+    chunks: BTreeMap<String, Vec<String>>,
 }
 
 impl BundleUrls {
