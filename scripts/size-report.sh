@@ -2,7 +2,7 @@
 # Prints what a browser downloads to run each page of the release build (WASM, JS and CSS;
 # raw, gzip -9 and brotli) and fails when a figure is over its budget in
 # scripts/size-budget. Every page loads the main bundle; a signed-in page also loads the
-# WASM chunks of its body (`cargo leptos build --split`, `#[lazy]` beside `Deferred`), which
+# WASM chunks of its body (`cargo leptos build --split`, `wasm_split` beside `Deferred`), which
 # the split manifest lists: the page's own chunk and the chunks it shares with other pages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ manifest=$pkg/__wasm_split_manifest.json
 [[ -f "$pkg/painless.wasm" ]] || { echo "no release build in $pkg: run cargo leptos build --release --precompress --split" >&2; exit 1; }
 [[ -f "$manifest" ]] || { echo "no split manifest in $pkg: build with --split" >&2; exit 1; }
 
-# The page each lazily loaded function belongs to (its name in the manifest, less the hash).
+# The page each split function belongs to (its name, the manifest's key).
 declare -A page_of=([panels]=/ [order_list]=/orders [session_list]=/sessions [lab_view]=/lab)
 
 # The page references the CSS, JS and WASM; the JS imports the split loader, which reads
@@ -37,10 +37,9 @@ first=$(sum "${main[@]}")
 echo "first load of /login and of the 404 page (the main bundle): $(kb "$first") gzip ($first bytes)"
 largest=$first
 largest_page=/login
-# One line per lazily loaded function: its name, then the files it needs.
+# One line per split function: its name, then the files it needs.
 while read -r split needs; do
-    name=${split%_*}
-    page=${page_of[$name]:-}
+    page=${page_of[$split]:-}
     [[ -n "$page" ]] || { echo "size-report.sh: the split chunk $split belongs to no page in page_of" >&2; exit 1; }
     files=()
     for chunk in $needs; do files+=("$pkg/$chunk.wasm"); done

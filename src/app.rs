@@ -2,6 +2,7 @@
 
 use leptos::either::Either;
 use leptos::prelude::*;
+use leptos::wasm_split::{wasm_split, SplitLoaderError};
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ProtectedRoute, Route, Router, Routes};
 use leptos_router::hooks::use_location;
@@ -134,7 +135,7 @@ fn LabGate() -> impl IntoView {
     }
 }
 
-#[lazy]
-fn lab_view() -> AnyView {
-    view! { <LabPage/> }.into_any()
+#[wasm_split(lab_view, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn lab_view() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <LabPage/> }.into_any())
 }

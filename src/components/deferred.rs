@@ -1,17 +1,35 @@
-//! A part of a page whose code is a WASM chunk of its own (`#[lazy]`, built with
+//! A part of a page whose code is a WASM chunk of its own (`wasm_split`, built with
 //! `cargo leptos build --split`), so that the first load of the other pages does not carry
 //! it: the login page, where every first visit lands, loads none of the signed-in pages.
+//!
+//! A deferred body is declared with `wasm_split`'s `fallible` option rather than leptos'
+//! `#[lazy]` (the same macro underneath): under `#[lazy]` a chunk that fails to load — a
+//! dropped connection, or a tab opened before a deploy asking for its old chunks — panics,
+//! and a panic aborts the whole WASM instance, refresh coordinator included. Fallible, the
+//! page says what happened and offers a reload, and the rest of the app keeps working.
+//!
+//! ```ignore
+//! #[wasm_split(order_list, wasm_split_path = ::leptos::wasm_split, fallible)]
+//! fn order_list() -> Result<AnyView, SplitLoaderError> {
+//!     Ok(view! { <OrderList/> }.into_any())
+//! }
+//! ```
 
 use std::future::Future;
 
 use leptos::either::Either;
 use leptos::prelude::*;
+use leptos::wasm_split::SplitLoaderError;
+
+use crate::i18n::Key;
+use crate::state::use_language;
 
 /// Shows `placeholder` (by default a tall skeleton) until the page has hydrated, then the
-/// view `load` brings from its chunk (fetched once; later visits find it loaded). The
-/// server renders the placeholder: hydrating a lazily loaded view in place is something
-/// leptos 0.8 cannot do yet (it panics in tachys' hydration), and what is deferred here
-/// needs WASM anyway (its data is fetched by the browser, its controls are WASM's).
+/// view `load` brings from its chunk (fetched once; later visits find it loaded), or, if
+/// the chunk cannot be loaded, an alert with a reload. The server renders the placeholder:
+/// hydrating a lazily loaded view in place is something leptos 0.8 cannot do yet (it
+/// panics in tachys' hydration), and what is deferred here needs WASM anyway (its data is
+/// fetched by the browser, its controls are WASM's).
 #[component]
 pub(crate) fn Deferred<L, F>(
     load: L,
@@ -19,7 +37,7 @@ pub(crate) fn Deferred<L, F>(
 ) -> impl IntoView
 where
     L: Fn() -> F + Copy + Send + Sync + 'static,
-    F: Future<Output = AnyView> + Send + 'static,
+    F: Future<Output = Result<AnyView, SplitLoaderError>> + Send + 'static,
 {
     let placeholder =
         placeholder.unwrap_or_else(|| ViewFn::from(|| view! { <div class="skeleton tall"></div> }));
@@ -30,16 +48,41 @@ where
         false => Either::Left(placeholder.run()),
         true => {
             let placeholder = placeholder.clone();
+            // The browser has logged the failed fetch already.
+            let body = async move {
+                load()
+                    .await
+                    .unwrap_or_else(|_| view! { <Unavailable/> }.into_any())
+            };
             Either::Right(view! {
-                <Suspense fallback=move || placeholder.run()>{Suspend::new(load())}</Suspense>
+                <Suspense fallback=move || placeholder.run()>{Suspend::new(body)}</Suspense>
             })
         }
     }
 }
 
-/// Has the server's page preload the chunks of `L`, the `#[lazy]` function, named by its
-/// type: a function item's type name is its path (`painless::pages::dashboard::panels`).
-/// A closure has no such name, and its chunks are fetched when the body is mounted.
+/// What stands in for a body whose chunk did not load. Reloading the page is the one
+/// remedy for both causes: a lost connection is retried, and after a deploy the page comes
+/// back with the new build, whose chunks exist (the server refuses another build's chunks,
+/// see `server::assets`).
+#[component]
+fn Unavailable() -> impl IntoView {
+    let lang = use_language();
+    let reload = |_| {
+        let _ = window().location().reload();
+    };
+    view! {
+        <div class="card" role="alert" id="body-unavailable">
+            <p class="panel-error">{lang.tr(Key::BodyUnavailable)}</p>
+            <button type="button" class="button" on:click=reload>{lang.tr(Key::ReloadPage)}</button>
+        </div>
+    }
+}
+
+/// Has the server's page preload the chunks of `L`, the split function, named by its type:
+/// a function item's type name is its path (`painless::pages::dashboard::order_list`), and
+/// its name is the chunk's module name in the split manifest. A closure has no such name,
+/// and its chunks are fetched when the body is mounted.
 #[cfg(feature = "ssr")]
 fn preload_chunks<L>() {
     let path = std::any::type_name::<L>();

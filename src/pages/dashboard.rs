@@ -3,6 +3,7 @@
 //! WASM chunk of their own (`Deferred`).
 
 use leptos::prelude::*;
+use leptos::wasm_split::{wasm_split, SplitLoaderError};
 use leptos_router::components::A;
 
 use crate::api::{OrdersQuery, Profile, Stats};
@@ -21,9 +22,9 @@ pub(crate) fn DashboardPage() -> impl IntoView {
     }
 }
 
-#[lazy]
-fn panels() -> AnyView {
-    view! { <Panels/> }.into_any()
+#[wasm_split(panels, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn panels() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <Panels/> }.into_any())
 }
 
 #[component]

@@ -1,6 +1,7 @@
 //! `/orders?page=N`: the paged order list, a WASM chunk of its own (`Deferred`).
 
 use leptos::prelude::*;
+use leptos::wasm_split::{wasm_split, SplitLoaderError};
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
@@ -21,9 +22,9 @@ pub(crate) fn OrdersPage() -> impl IntoView {
     }
 }
 
-#[lazy]
-fn order_list() -> AnyView {
-    view! { <OrderList/> }.into_any()
+#[wasm_split(order_list, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn order_list() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <OrderList/> }.into_any())
 }
 
 #[component]

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos::wasm_split::{wasm_split, SplitLoaderError};
 
 use crate::api::ActiveSession;
 use crate::components::deferred::Deferred;
@@ -20,9 +21,9 @@ pub(crate) fn SessionsPage() -> impl IntoView {
     }
 }
 
-#[lazy]
-fn session_list() -> AnyView {
-    view! { <SessionList/> }.into_any()
+#[wasm_split(session_list, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn session_list() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <SessionList/> }.into_any())
 }
 
 #[component]

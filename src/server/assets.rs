@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
@@ -49,7 +49,8 @@ const SPLIT_MANIFEST: &str = "__wasm_split_manifest.json";
 /// modules' relative imports (the main module and the WASM-split loader import each
 /// other, the loader fetches the chunks) stay within it: a query would be dropped by them
 /// and load the main module a second time. A new build has a new version; a URL with
-/// another build's version still gets this build's file, only revalidated. Files read
+/// another build's version still gets this build's file, only revalidated — except a WASM
+/// chunk (`Chunks`), which only works with the main module of its own build. Files read
 /// from disk (`site_root`, or a debug build's site) may change under a running server,
 /// so their URLs stay plain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,9 +60,8 @@ pub(crate) struct BundleUrls {
     pub css: String,
     /// The WASM-split loader, if the site has one (`--split` builds).
     pub split_loader: Option<String>,
-    /// The URLs of the WASM chunks each lazily loaded function needs, by the function's
-    /// name (the split manifest's key less its hash); read once, at start. Read through
-    /// `chunks_of`.
+    /// The URLs of the WASM chunks each split function needs, by the function's name (the
+    /// split manifest's key); read once, at start. Read through `chunks_of`.
     chunks: BTreeMap<String, Vec<String>>,
 }
 
@@ -87,30 +87,28 @@ impl BundleUrls {
         }
     }
 
-    /// The URLs of the chunks the lazily loaded function `name` needs; none for a name
-    /// the manifest does not have.
+    /// The URLs of the chunks the split function `name` needs; none for a name the
+    /// manifest does not have.
     pub(crate) fn chunks_of(&self, name: &str) -> &[String] {
         self.chunks.get(name).map_or(&[], Vec::as_slice)
     }
 }
 
-/// The split manifest (`{"panels_1234": ["chunk_5", "split_panels_1234"], ...}`, the key
-/// the function's name and a hash of where it is written) as chunk URLs by function name.
-/// An unreadable manifest gives none: pages then load their chunks only once they need
-/// them, as without preloads.
+/// The split manifest (`{"panels": ["chunk_5", "split_panels"], ...}`, keyed by the split
+/// function's module name, which is also its name; see `components::deferred`) as chunk
+/// URLs by function name. An unreadable manifest gives none: pages then load their chunks
+/// only once they need them, as without preloads.
 fn chunks_by_function(manifest: &[u8], prefix: &str) -> BTreeMap<String, Vec<String>> {
-    let Ok(entries) = serde_json::from_slice::<BTreeMap<String, Vec<String>>>(manifest) else {
-        return BTreeMap::new();
-    };
+    let entries =
+        serde_json::from_slice::<BTreeMap<String, Vec<String>>>(manifest).unwrap_or_default();
     entries
         .into_iter()
-        .filter_map(|(key, chunks)| {
-            let (name, _hash) = key.rsplit_once('_')?;
+        .map(|(name, chunks)| {
             let urls = chunks
                 .iter()
                 .map(|chunk| format!("{prefix}/{chunk}.wasm"))
                 .collect();
-            Some((name.to_owned(), urls))
+            (name, urls)
         })
         .collect()
 }
@@ -140,9 +138,21 @@ fn bundle_version() -> Option<&'static str> {
         .as_deref()
 }
 
-/// A path under `/pkg/<version>/` as the embedded file it names, and whether the version
-/// is `current`, the version of this build.
-fn unversioned<'a>(path: &'a str, current: Option<&str>) -> (Cow<'a, str>, bool) {
+/// Which build a requested URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Build {
+    /// `/pkg/<version>/…` with the version of the binary answering.
+    This,
+    /// `/pkg/<version>/…` with another version: a page or a tab from before a deploy, or
+    /// from another instance running another build.
+    Other,
+    /// No version in the path.
+    Unnamed,
+}
+
+/// A path under `/pkg/<version>/` as the embedded file it names, and which build the
+/// version is, against `current`, the version of this build.
+fn unversioned<'a>(path: &'a str, current: Option<&str>) -> (Cow<'a, str>, Build) {
     let versioned = path
         .strip_prefix("pkg/")
         .and_then(|rest| rest.split_once('/'));
@@ -150,10 +160,39 @@ fn unversioned<'a>(path: &'a str, current: Option<&str>) -> (Cow<'a, str>, bool)
         Some((version, file))
             if version.len() == 16 && version.bytes().all(|b| b.is_ascii_hexdigit()) =>
         {
-            (Cow::Owned(format!("pkg/{file}")), current == Some(version))
+            let build = match current == Some(version) {
+                true => Build::This,
+                false => Build::Other,
+            };
+            (Cow::Owned(format!("pkg/{file}")), build)
         }
-        _ => (Cow::Borrowed(path), false),
+        _ => (Cow::Borrowed(path), Build::Unnamed),
     }
+}
+
+/// Whether an embedded file is one of the split's WASM chunks. A chunk imports nothing by
+/// name, only the main module's memory and function table, and calls into them by index:
+/// given to the main module of another build it would link, and call the wrong functions.
+/// So another build's URL gets no chunk (a 404, which the page shows as a part it could
+/// not load, with a reload); the main module and its JS keep being served, as a pair.
+fn is_split_chunk(path: &str) -> bool {
+    static CHUNKS: OnceLock<BTreeSet<String>> = OnceLock::new();
+    CHUNKS
+        .get_or_init(|| {
+            let manifest = Site::get(&format!("pkg/{SPLIT_MANIFEST}"))
+                .map(|file| file.data.into_owned())
+                .unwrap_or_default();
+            chunk_paths(&manifest)
+        })
+        .contains(path)
+}
+
+/// The embedded paths (`pkg/chunk_5.wasm`) of every chunk the split manifest names.
+fn chunk_paths(manifest: &[u8]) -> BTreeSet<String> {
+    chunks_by_function(manifest, "pkg")
+        .into_values()
+        .flatten()
+        .collect()
 }
 
 pub(crate) async fn static_file_or_not_found(
@@ -188,7 +227,10 @@ fn embedded(path: &str, headers: &HeaderMap) -> Option<Response> {
     if path.is_empty() || path.ends_with('/') {
         return None;
     }
-    let (path, this_build) = unversioned(path, bundle_version());
+    let (path, build) = unversioned(path, bundle_version());
+    if build == Build::Other && is_split_chunk(&path) {
+        return None;
+    }
     let file = Site::get(&path)?;
     let mime = HeaderValue::from_str(file.metadata.mimetype()).ok();
     let accepts = headers
@@ -228,11 +270,10 @@ fn embedded(path: &str, headers: &HeaderMap) -> Option<Response> {
         response_headers.insert(CONTENT_ENCODING, HeaderValue::from_static(encoding));
     }
     response_headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
-    let cache = if this_build {
-        "public, max-age=31536000, immutable"
-    } else {
+    let cache = match build {
+        Build::This => "public, max-age=31536000, immutable",
         // A plain or another build's URL: browsers revalidate with the ETag.
-        "no-cache"
+        Build::Other | Build::Unnamed => "no-cache",
     };
     response_headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
     if let Ok(etag) = HeaderValue::from_str(&etag) {
@@ -262,23 +303,23 @@ async fn not_found_page(state: AppState, request: Request) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::{chunks_by_function, unversioned};
+    use super::{chunk_paths, chunks_by_function, unversioned, Build};
 
     #[test]
     fn a_versioned_path_names_the_plain_file_and_only_this_builds_version_is_current() {
         let this = Some("0123456789abcdef");
         assert_eq!(
             unversioned("pkg/0123456789abcdef/painless.js", this),
-            ("pkg/painless.js".into(), true)
+            ("pkg/painless.js".into(), Build::This)
         );
         assert_eq!(
             unversioned("pkg/fedcba9876543210/painless.wasm", this),
-            ("pkg/painless.wasm".into(), false),
-            "another build's version still finds the file"
+            ("pkg/painless.wasm".into(), Build::Other),
+            "another build's version still names the file"
         );
         assert_eq!(
             unversioned("pkg/0123456789abcdef/painless.js", None),
-            ("pkg/painless.js".into(), false)
+            ("pkg/painless.js".into(), Build::Other)
         );
         for plain in [
             "pkg/painless.js",
@@ -286,38 +327,53 @@ mod tests {
             "pkg/0123456789abcdeg/painless.js",
             "favicon.svg",
         ] {
-            assert_eq!(unversioned(plain, this), (plain.into(), false), "{plain}");
+            assert_eq!(
+                unversioned(plain, this),
+                (plain.into(), Build::Unnamed),
+                "{plain}"
+            );
         }
     }
 
     #[test]
-    fn the_split_manifest_gives_each_lazy_functions_chunk_urls_by_its_name() {
+    fn the_split_manifest_gives_each_split_functions_chunk_urls_by_its_name() {
         let manifest = br#"{
-            "panels_3995508821333020849": ["chunk_6", "split_panels_3995508821333020849"],
-            "order_list_5921247626609478513": ["chunk_6", "split_order_list_5921247626609478513"]
+            "panels": ["chunk_6", "split_panels"],
+            "order_list": ["chunk_6", "chunk_7", "split_order_list"]
         }"#;
         let chunks = chunks_by_function(manifest, "/pkg/0123456789abcdef");
         assert_eq!(
             chunks["panels"],
             [
                 "/pkg/0123456789abcdef/chunk_6.wasm",
-                "/pkg/0123456789abcdef/split_panels_3995508821333020849.wasm"
+                "/pkg/0123456789abcdef/split_panels.wasm"
             ]
         );
         assert_eq!(
             chunks["order_list"],
             [
                 "/pkg/0123456789abcdef/chunk_6.wasm",
-                "/pkg/0123456789abcdef/split_order_list_5921247626609478513.wasm"
-            ],
-            "a name with underscores keeps them; only the hash goes"
+                "/pkg/0123456789abcdef/chunk_7.wasm",
+                "/pkg/0123456789abcdef/split_order_list.wasm"
+            ]
         );
         assert_eq!(chunks.len(), 2);
+        assert_eq!(
+            chunk_paths(manifest).into_iter().collect::<Vec<_>>(),
+            [
+                "pkg/chunk_6.wasm",
+                "pkg/chunk_7.wasm",
+                "pkg/split_order_list.wasm",
+                "pkg/split_panels.wasm"
+            ],
+            "each chunk once, by its embedded path"
+        );
         for unreadable in [&b""[..], b"not json", b"[1, 2]", b"{\"panels_1\": 3}"] {
             assert!(
                 chunks_by_function(unreadable, "/pkg").is_empty(),
                 "{unreadable:?}"
             );
+            assert!(chunk_paths(unreadable).is_empty(), "{unreadable:?}");
         }
     }
 }

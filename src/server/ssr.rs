@@ -53,15 +53,16 @@ pub(crate) fn app_assets() -> impl IntoView {
 
 /// Asks the browser to fetch the WASM chunks of a body the page defers
 /// (`components::deferred`) while it loads the page: preloads in the head, so the chunks
-/// are in by the time the body is mounted, instead of being fetched only then. `lazy_fn`
-/// is the `#[lazy]` function's name; one the split manifest does not have adds nothing.
-/// (leptos does the same for a lazy function called while rendering, but ours are only
-/// called in the browser, and through its `HydrationScripts`, which this app replaces.)
-pub(crate) fn preload_chunks(lazy_fn: &str) {
+/// are in by the time the body is mounted, instead of being fetched only then. `split_fn`
+/// is the split function's name; one the split manifest does not have adds nothing.
+/// (leptos does the same for a `#[lazy]` function called while rendering, but ours are
+/// only called in the browser, and through its `HydrationScripts`, which this app
+/// replaces.)
+pub(crate) fn preload_chunks(split_fn: &str) {
     let Some(state) = use_context::<AppState>() else {
         return;
     };
-    for href in state.bundle.chunks_of(lazy_fn) {
+    for href in state.bundle.chunks_of(split_fn) {
         // Rendering a `Link` registers it with the head; nothing goes where it is called.
         _ = view! {
             <Link rel="preload" href=href.clone() as_="fetch" type_="application/wasm" crossorigin="anonymous"/>

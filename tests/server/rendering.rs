@@ -137,7 +137,7 @@ async fn a_signed_in_page_preloads_the_chunks_of_its_body_and_no_others() {
     std::fs::create_dir_all(site.path().join("pkg")).expect("pkg dir");
     std::fs::write(
         site.path().join("pkg/__wasm_split_manifest.json"),
-        r#"{"panels_11": ["chunk_1", "split_panels_11"], "order_list_22": ["chunk_1", "split_order_list_22"]}"#,
+        r#"{"panels": ["chunk_1", "split_panels"], "order_list": ["chunk_1", "split_order_list"]}"#,
     )
     .expect("manifest");
     let root = site.path().to_str().expect("utf-8 path").to_owned();
@@ -149,18 +149,18 @@ async fn a_signed_in_page_preloads_the_chunks_of_its_body_and_no_others() {
     for (path, preloaded, not_preloaded) in [
         (
             "/",
-            &["chunk_1", "split_panels_11"][..],
-            &["split_order_list_22"][..],
+            &["chunk_1", "split_panels"][..],
+            &["split_order_list"][..],
         ),
         (
             "/orders",
-            &["chunk_1", "split_order_list_22"],
-            &["split_panels_11"],
+            &["chunk_1", "split_order_list"],
+            &["split_panels"],
         ),
         (
             "/sessions",
             &[],
-            &["chunk_1", "split_panels_11", "split_order_list_22"],
+            &["chunk_1", "split_panels", "split_order_list"],
         ),
     ] {
         let response = app.page_signed_in(path, &cookie).await;
