@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
@@ -50,7 +50,7 @@ const SPLIT_MANIFEST: &str = "__wasm_split_manifest.json";
 /// other, the loader fetches the chunks) stay within it: a query would be dropped by them
 /// and load the main module a second time. A new build has a new version; a URL with
 /// another build's version still gets this build's file, only revalidated — except a WASM
-/// chunk (`is_split_chunk`), which only works with the main module of its own build. Files read
+/// chunk (`BundleUrls::is_chunk`), which only works with the main module of its own build. Files read
 /// from disk (`site_root`, or a debug build's site) may change under a running server,
 /// so their URLs stay plain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,6 +91,19 @@ impl BundleUrls {
     /// manifest does not have.
     pub(crate) fn chunks_of(&self, name: &str) -> &[String] {
         self.chunks.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether `file`, a name under `pkg/`, is one of the split's WASM chunks. A chunk
+    /// imports nothing by name, only the main module's memory and function table, and
+    /// calls into them by index: given to the main module of another build it would link,
+    /// and call the wrong functions. So another build's URL gets no chunk (a 404, which the
+    /// page shows as a part it could not load, with a reload); the main module and its JS
+    /// keep being served, as a pair.
+    pub(crate) fn is_chunk(&self, file: &str) -> bool {
+        self.chunks
+            .values()
+            .flatten()
+            .any(|url| url.rsplit('/').next() == Some(file))
     }
 }
 
@@ -170,31 +183,6 @@ fn unversioned<'a>(path: &'a str, current: Option<&str>) -> (Cow<'a, str>, Build
     }
 }
 
-/// Whether an embedded file is one of the split's WASM chunks. A chunk imports nothing by
-/// name, only the main module's memory and function table, and calls into them by index:
-/// given to the main module of another build it would link, and call the wrong functions.
-/// So another build's URL gets no chunk (a 404, which the page shows as a part it could
-/// not load, with a reload); the main module and its JS keep being served, as a pair.
-fn is_split_chunk(path: &str) -> bool {
-    static CHUNKS: OnceLock<BTreeSet<String>> = OnceLock::new();
-    CHUNKS
-        .get_or_init(|| {
-            let manifest = Site::get(&format!("pkg/{SPLIT_MANIFEST}"))
-                .map(|file| file.data.into_owned())
-                .unwrap_or_default();
-            chunk_paths(&manifest)
-        })
-        .contains(path)
-}
-
-/// The embedded paths (`pkg/chunk_5.wasm`) of every chunk the split manifest names.
-fn chunk_paths(manifest: &[u8]) -> BTreeSet<String> {
-    chunks_by_function(manifest, "pkg")
-        .into_values()
-        .flatten()
-        .collect()
-}
-
 pub(crate) async fn static_file_or_not_found(
     State(state): State<AppState>,
     request: Request,
@@ -202,7 +190,8 @@ pub(crate) async fn static_file_or_not_found(
     if matches!(*request.method(), Method::GET | Method::HEAD) {
         let site_root = state.settings.server.site_root.clone();
         if site_root.is_empty() {
-            if let Some(response) = embedded(request.uri().path(), request.headers()) {
+            if let Some(response) = embedded(request.uri().path(), request.headers(), &state.bundle)
+            {
                 return response;
             }
         } else {
@@ -222,13 +211,17 @@ pub(crate) async fn static_file_or_not_found(
     not_found_page(state, request).await
 }
 
-fn embedded(path: &str, headers: &HeaderMap) -> Option<Response> {
+fn embedded(path: &str, headers: &HeaderMap, bundle: &BundleUrls) -> Option<Response> {
     let path = path.trim_start_matches('/');
     if path.is_empty() || path.ends_with('/') {
         return None;
     }
     let (path, build) = unversioned(path, bundle_version());
-    if build == Build::Other && is_split_chunk(&path) {
+    let chunk_of_another_build = build == Build::Other
+        && path
+            .strip_prefix("pkg/")
+            .is_some_and(|file| bundle.is_chunk(file));
+    if chunk_of_another_build {
         return None;
     }
     let file = Site::get(&path)?;
@@ -303,7 +296,7 @@ async fn not_found_page(state: AppState, request: Request) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::{chunk_paths, chunks_by_function, unversioned, Build};
+    use super::{chunks_by_function, unversioned, Build, BundleUrls};
 
     #[test]
     fn a_versioned_path_names_the_plain_file_and_only_this_builds_version_is_current() {
@@ -358,22 +351,37 @@ mod tests {
             ]
         );
         assert_eq!(chunks.len(), 2);
-        assert_eq!(
-            chunk_paths(manifest).into_iter().collect::<Vec<_>>(),
-            [
-                "pkg/chunk_6.wasm",
-                "pkg/chunk_7.wasm",
-                "pkg/split_order_list.wasm",
-                "pkg/split_panels.wasm"
-            ],
-            "each chunk once, by its embedded path"
-        );
+        let site = tempfile::tempdir().expect("site dir");
+        std::fs::create_dir_all(site.path().join("pkg")).expect("pkg dir");
+        let manifest_file = site.path().join("pkg").join(super::SPLIT_MANIFEST);
+        std::fs::write(&manifest_file, manifest).expect("manifest");
+        let root = site.path().to_str().expect("utf-8 path");
+        let bundle = BundleUrls::of_site(root, "painless");
+        for chunk in [
+            "chunk_6.wasm",
+            "chunk_7.wasm",
+            "split_order_list.wasm",
+            "split_panels.wasm",
+        ] {
+            assert!(bundle.is_chunk(chunk), "{chunk}");
+        }
+        for other in [
+            "painless.wasm",
+            "painless.js",
+            "chunk_6",
+            "chunk_8.wasm",
+            "",
+        ] {
+            assert!(!bundle.is_chunk(other), "{other}");
+        }
         for unreadable in [&b""[..], b"not json", b"[1, 2]", b"{\"panels_1\": 3}"] {
             assert!(
                 chunks_by_function(unreadable, "/pkg").is_empty(),
                 "{unreadable:?}"
             );
-            assert!(chunk_paths(unreadable).is_empty(), "{unreadable:?}");
+            std::fs::write(&manifest_file, unreadable).expect("manifest");
+            let bundle = BundleUrls::of_site(root, "painless");
+            assert!(!bundle.is_chunk("chunk_6.wasm"), "{unreadable:?}");
         }
     }
 }
