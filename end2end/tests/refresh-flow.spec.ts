@@ -156,3 +156,23 @@ test("a bad login shows the server's errmsg and makes no refresh call", async ({
   await expect(login.submit(page)).toBeEnabled();
   expect(refreshCalls()).toBe(0);
 });
+
+test("the lab's lifetime field sends what was typed, and refuses what is not a number", async ({ page }) => {
+  await logIn(page);
+  await openLab(page);
+  const lifetimeCalls = countRequests(page, "/api/demo/lifetime");
+  const field = page.getByLabel("Token lifetime (s)");
+  await expect(field).toHaveValue("20");
+
+  await field.fill("soon");
+  await page.locator("#apply-lifetime").click();
+  await expect(page.locator(".toast-error")).toHaveText(/Lifetime must be a whole number of seconds/);
+  expect(lifetimeCalls()).toBe(0);
+
+  await field.fill("7");
+  const sent = page.waitForRequest((request) => new URL(request.url()).pathname === "/api/demo/lifetime");
+  await page.locator("#apply-lifetime").click();
+  expect((await sent).postDataJSON()).toEqual({ seconds: 7 });
+  await expect(page.locator(".toast-success")).toHaveText(/New access tokens live 7 s/);
+  expect(lifetimeCalls()).toBe(1);
+});

@@ -95,10 +95,20 @@ pub(crate) fn LoginPage() -> impl IntoView {
                     // The attribute too, so that the page rendered for a browser without
                     // JavaScript shows the code as well.
                     value=customer_code.get_untracked()
-                    bind:value=customer_code
+                    // Each field is a property plus an input handler: what `bind:value` does,
+                    // without the 2.4 KB gzip of WASM that binding's own code costs.
+                    prop:value=customer_code
+                    on:input=move |ev| customer_code.set(event_target_value(&ev))
                 />
                 <label for="username">{lang.tr(Key::Username)}</label>
-                <input id="username" name="username" autocomplete="username" required bind:value=username/>
+                <input
+                    id="username"
+                    name="username"
+                    autocomplete="username"
+                    required
+                    prop:value=username
+                    on:input=move |ev| username.set(event_target_value(&ev))
+                />
                 <label for="password">{lang.tr(Key::Password)}</label>
                 <div class="password-row">
                     <input
@@ -107,7 +117,8 @@ pub(crate) fn LoginPage() -> impl IntoView {
                         type=move || if show_password.get() { "text" } else { "password" }
                         autocomplete="current-password"
                         required
-                        bind:value=password
+                        prop:value=password
+                        on:input=move |ev| password.set(event_target_value(&ev))
                     />
                     <button
                         type="button"

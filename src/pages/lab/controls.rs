@@ -120,7 +120,15 @@ pub(super) fn Controls(feed: LabFeed, counters_version: RwSignal<u32>) -> impl I
             </div>
             <div class="control-row">
                 <label for="lifetime">{lang.tr(Key::LabLifetime)}</label>
-                <input id="lifetime" name="lifetime" class="narrow-input" inputmode="numeric" bind:value=lifetime/>
+                // As on the login page: `bind:value`'s own code is not worth its bytes.
+                <input
+                    id="lifetime"
+                    name="lifetime"
+                    class="narrow-input"
+                    inputmode="numeric"
+                    prop:value=lifetime
+                    on:input=move |ev| lifetime.set(event_target_value(&ev))
+                />
                 <button id="apply-lifetime" class="button" on:click=apply_lifetime>{lang.tr(Key::LabApply)}</button>
             </div>
             <BurstSummary last_burst refreshes/>
