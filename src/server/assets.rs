@@ -50,9 +50,9 @@ const SPLIT_MANIFEST: &str = "__wasm_split_manifest.json";
 /// other, the loader fetches the chunks) stay within it: a query would be dropped by them
 /// and load the main module a second time. A new build has a new version; a URL with
 /// another build's version still gets this build's file, only revalidated — except a WASM
-/// chunk (`BundleUrls::is_chunk`), which only works with the main module of its own build. Files read
-/// from disk (`site_root`, or a debug build's site) may change under a running server,
-/// so their URLs stay plain.
+/// chunk (`BundleUrls::is_chunk`), which only works with the main module of its own
+/// build. Files read from disk (`site_root`, or a debug build's site) may change under a
+/// running server, so their URLs stay plain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct BundleUrls {
     pub js: String,
