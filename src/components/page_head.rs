@@ -11,7 +11,7 @@ use crate::state::use_language;
 pub(crate) fn PageHead(title: Key, #[prop(optional)] tagline: Option<Key>) -> impl IntoView {
     let lang = use_language();
     view! {
-        <Title text=lang.tr(title)/>
+        <Title text=lang.title(title)/>
         <div class="page-head">
             <h1>{lang.tr(title)}</h1>
             {tagline.map(|tagline| view! { <p class="muted">{lang.tr(tagline)}</p> })}

@@ -80,7 +80,7 @@ pub(crate) fn LoginPage() -> impl IntoView {
     };
 
     view! {
-        <Title text=lang.tr(Key::LoginTitle)/>
+        <Title text=lang.title(Key::LoginTitle)/>
         <section class="login">
             <form class="card login-card" method="post" on:submit=on_submit>
                 <h1>{lang.tr(Key::LoginTitle)}</h1>

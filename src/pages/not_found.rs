@@ -11,7 +11,7 @@ use crate::state::use_language;
 pub(crate) fn NotFoundPage() -> impl IntoView {
     let lang = use_language();
     view! {
-        <Title text=lang.tr(Key::NotFoundTitle)/>
+        <Title text=lang.title(Key::NotFoundTitle)/>
         <section class="card narrow center">
             <h1>{lang.tr(Key::NotFoundHeading)}</h1>
             <p class="muted">{lang.tr(Key::NotFoundText)}</p>

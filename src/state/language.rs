@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::platform::{page_locale, remember_locale};
+use super::platform::{head_text, page_locale, remember_locale};
 use crate::api::ErrCode;
 use crate::i18n::{Key, Locale};
 use crate::refresh::ClientError;
@@ -41,6 +41,11 @@ impl Language {
     /// type for every text of the app, so each adds data, not code, to the WASM.
     pub(crate) fn tr(self, key: Key) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
         move || self.text(key)
+    }
+
+    /// The text of `key` for the document's `<title>` (see `platform::head_text`).
+    pub(crate) fn title(self, key: Key) -> TextProp {
+        head_text(self.tr(key))
     }
 
     /// The text of `key` with its placeholders filled in (reactive).

@@ -2,6 +2,8 @@
 //! `fetch` and the browser's tabs in the browser; inert stand-ins during server
 //! rendering, where no request is ever made.
 
+use leptos::text_prop::TextProp;
+
 use crate::refresh::TabMessage;
 
 #[cfg(feature = "hydrate")]
@@ -34,6 +36,22 @@ pub(crate) fn page_locale() -> crate::i18n::Locale {
 /// Only a browser can switch languages.
 #[cfg(not(feature = "hydrate"))]
 pub(crate) fn remember_locale(_: crate::i18n::Locale) {}
+
+/// Text for the document's head, such as a page's `<title>`: in the browser it follows
+/// `text`'s signals.
+#[cfg(feature = "hydrate")]
+pub(crate) fn head_text(text: impl Fn() -> &'static str + Send + Sync + 'static) -> TextProp {
+    text.into()
+}
+
+/// On the server, `text` as it is now. leptos_meta reads the title only once the page is
+/// rendered, outside the render's reactive arena (leptos_integration_utils 0.8.9), where a
+/// signal finds another request's arena or none and panics: about 2 % of the pages
+/// rendered side by side were answered 500. A server render has one language anyway.
+#[cfg(not(feature = "hydrate"))]
+pub(crate) fn head_text(text: impl Fn() -> &'static str + Send + Sync + 'static) -> TextProp {
+    text().into()
+}
 
 /// The link to the other tabs; `on_message` gets what they announce.
 #[cfg(feature = "hydrate")]
