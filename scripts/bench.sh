@@ -74,8 +74,13 @@ wrk_row() {
     shift 2
     local out
     out=$(wrk --latency -t "$((connections < 2 ? 1 : 2))" -c "$connections" -d "${seconds}s" "$@")
-    local rps p50 p99
+    local rps p50 p99 total failed
     rps=$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' <<<"$out")
+    # Every row here expects 200: a failed answer is fast and counts as throughput, so it
+    # is named (unnamed, it hid pages answered 500).
+    total=$(awk '/ requests in / { print $1 }' <<<"$out")
+    failed=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")
+    [[ -z "$failed" ]] || name="$name — $failed of $total not 200"
     p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
     p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
     printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$connections" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")"
