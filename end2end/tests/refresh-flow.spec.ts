@@ -157,6 +157,30 @@ test("a bad login shows the server's errmsg and makes no refresh call", async ({
   expect(refreshCalls()).toBe(0);
 });
 
+test("a login under way ignores further submits, and its button says so", async ({ page }) => {
+  // The login's answer is held until the test lets it go.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/api/auth/login", async (route) => {
+    await held;
+    await route.continue();
+  });
+  const logins = countRequests(page, "/api/auth/login");
+  await page.goto("/login");
+  await submitLogin(page);
+  const submit = page.locator("form.login-card button[type=submit]");
+  await expect(submit).toBeDisabled();
+  await expect(submit).toHaveText("Signing in…");
+  // Enter again, and a script's submit, which a disabled button does not stop.
+  await login.password(page).press("Enter");
+  await page.locator("form.login-card").evaluate((form: HTMLFormElement) => form.requestSubmit());
+  release();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator("#panel-profile [data-loaded]")).toBeVisible();
+  // A second login would have been sent at its submit, before the first was let go.
+  expect(logins()).toBe(1);
+});
+
 test("the lab's lifetime field sends what was typed, and refuses what is not a number", async ({ page }) => {
   await logIn(page);
   await openLab(page);
