@@ -1,6 +1,7 @@
 //! The coordinator's transport, clock, spawner and tab link for the build at hand:
 //! `fetch` and the browser's tabs in the browser; inert stand-ins during server
-//! rendering, where no request is ever made.
+//! rendering, where no request is ever made. Also the page's language and the head's
+//! text, which follow the visitor in the browser and are fixed for a server render.
 
 use leptos::text_prop::TextProp;
 
