@@ -79,3 +79,42 @@ test("toasts stay while focused and can be dismissed from the keyboard", async (
   await page.keyboard.press("Enter");
   await expect(toast).toHaveCount(0);
 });
+
+test("dismissing a toast leaves the others' elements as they were", async ({ page }) => {
+  // A list redrawn by position would move the second toast's text into the first one's
+  // element and drop the last element: the live region would announce the moved text
+  // again, and a focused Dismiss button would lose its focus.
+  await page.clock.install();
+  await page.goto("/login");
+  await hydrated(page);
+  for (const attempt of [1, 2]) {
+    await page.getByLabel("Customer code").fill("ACME");
+    await page.getByLabel("Username").fill(`nobody-${attempt}`);
+    await page.locator("#password").fill("wrong");
+    await page.locator("#password").press("Enter");
+    await expect(page.locator(".toaster")).toHaveAttribute("data-errors-shown", String(attempt));
+  }
+  const toasts = page.locator(".toast");
+  await expect(toasts).toHaveCount(2);
+  const second = await toasts.nth(1).elementHandle();
+  const secondText = await toasts.nth(1).textContent();
+  await toasts.nth(1).getByRole("button", { name: "Dismiss" }).focus();
+  const changed = await page.evaluate((element) => {
+    const seen: string[] = [];
+    new MutationObserver((records) => {
+      for (const record of records) seen.push(record.type);
+    }).observe(element!, { subtree: true, childList: true, characterData: true, attributes: true });
+    (window as unknown as { toastMutations: string[] }).toastMutations = seen;
+    return seen.length;
+  }, second);
+  expect(changed).toBe(0);
+
+  // Clicked from script, as a pointer does in browsers where a click does not focus the
+  // button (Safari), so the focus stays on the second toast.
+  await toasts.nth(0).evaluate((element) => element.querySelector("button")!.click());
+  await expect(toasts).toHaveCount(1);
+  expect(await second!.evaluate((element) => element.isConnected), "the same element stays").toBe(true);
+  expect(await toasts.nth(0).textContent()).toBe(secondText);
+  expect(await page.evaluate(() => (window as unknown as { toastMutations: string[] }).toastMutations)).toEqual([]);
+  await expect(toasts.nth(0).getByRole("button", { name: "Dismiss" }), "its Dismiss button keeps the focus").toBeFocused();
+});
