@@ -26,6 +26,14 @@ sum() { # gzip -9 bytes of the given files
     echo "$total"
 }
 kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1024 }'; }
+brotli_kb() { # brotli KB of the given files, as served (built with --precompress), or "-"
+    local total=0 file
+    for file in "$@"; do
+        [[ -f "$file.br" ]] || { echo -; return; }
+        total=$((total + $(stat -c %s "$file.br")))
+    done
+    kb "$total"
+}
 
 mapfile -t chunks < <(compgen -G "$pkg/*.wasm" | grep -v '/painless.wasm$')
 printf '%-44s %10s %10s %10s\n' file raw gzip-9 brotli
@@ -34,7 +42,7 @@ for file in "${main[@]}" "${chunks[@]}"; do
 done
 
 first=$(sum "${main[@]}")
-echo "first load of /login and of the 404 page (the main bundle): $(kb "$first") gzip ($first bytes)"
+echo "first load of /login and of the 404 page (the main bundle): $(kb "$first") gzip ($first bytes; brotli $(brotli_kb "${main[@]}"))"
 largest=$first
 largest_page=/login
 # One line per split function: its name, then the files it needs.
@@ -45,13 +53,13 @@ while read -r split needs; do
     for chunk in $needs; do files+=("$pkg/$chunk.wasm"); done
     added=$(sum "${files[@]}")
     total=$((first + added))
-    echo "first load of $page: $(kb "$total") gzip ($total bytes; its ${#files[@]} chunks add $(kb "$added"))"
+    echo "first load of $page: $(kb "$total") gzip ($total bytes; its ${#files[@]} chunks add $(kb "$added"); brotli $(brotli_kb "${main[@]}" "${files[@]}"))"
     if ((total > largest)); then largest=$total largest_page=$page; fi
 done < <(node -e 'for (const [split, chunks] of Object.entries(require(process.argv[1])))
     console.log(split, chunks.join(" "))' "$(realpath "$manifest")")
 whole=$((first + $(sum "${chunks[@]}")))
 echo "the largest first load: $largest_page, $(kb "$largest") gzip"
-echo "the whole app, every chunk: $(kb "$whole") gzip ($whole bytes)"
+echo "the whole app, every chunk: $(kb "$whole") gzip ($whole bytes; brotli $(brotli_kb "${main[@]}" "${chunks[@]}"))"
 
 # shellcheck source=size-budget
 source scripts/size-budget
