@@ -1,7 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
-import { hydrated, logIn } from "./helpers";
+import { errorToastsShown, hydrated, login, logIn } from "./helpers";
 
 /** Serious and critical violations of WCAG 2.1 A and AA that axe finds on the page. */
 async function seriousViolations(page: Page) {
@@ -50,17 +50,19 @@ test("the dashboard, orders and lab have no serious accessibility violations", a
   expect(await seriousViolations(page), "lab").toEqual([]);
 });
 
+/** Submits the login form (already on /login) with an account that does not exist. */
+async function failLogin(page: Page, username = "nobody") {
+  await login.code(page).fill("ACME");
+  await login.username(page).fill(username);
+  await login.password(page).fill("wrong");
+  await login.password(page).press("Enter");
+}
+
 test("toasts stay while focused and can be dismissed from the keyboard", async ({ page }) => {
   await page.clock.install();
   await page.goto("/login");
   await hydrated(page);
-  const failLogin = async () => {
-    await page.getByLabel("Customer code").fill("ACME");
-    await page.getByLabel("Username").fill("nobody");
-    await page.locator("#password").fill("wrong");
-    await page.locator("#password").press("Enter");
-  };
-  await failLogin();
+  await failLogin(page);
   const toast = page.locator(".toast-error");
   await expect(toast).toHaveCount(1);
   await expect(page.locator(".toaster [role=alert]"), "announced once, by the live region").toHaveCount(0);
@@ -73,7 +75,7 @@ test("toasts stay while focused and can be dismissed from the keyboard", async (
   await page.clock.runFor(8_000);
   await expect(toast, "gone some seconds after the focus left").toHaveCount(0);
 
-  await failLogin();
+  await failLogin(page);
   await expect(toast).toHaveCount(1);
   await dismiss.focus();
   await page.keyboard.press("Enter");
@@ -88,11 +90,8 @@ test("dismissing a toast leaves the others' elements as they were", async ({ pag
   await page.goto("/login");
   await hydrated(page);
   for (const attempt of [1, 2]) {
-    await page.getByLabel("Customer code").fill("ACME");
-    await page.getByLabel("Username").fill(`nobody-${attempt}`);
-    await page.locator("#password").fill("wrong");
-    await page.locator("#password").press("Enter");
-    await expect(page.locator(".toaster")).toHaveAttribute("data-errors-shown", String(attempt));
+    await failLogin(page, `nobody-${attempt}`);
+    await expect.poll(() => errorToastsShown(page)).toBe(attempt);
   }
   const toasts = page.locator(".toast");
   await expect(toasts).toHaveCount(2);
