@@ -21,21 +21,42 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     rustup target add wasm32-unknown-unknown
 fi
 
-if [[ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]]; then
-    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (one-off, several minutes)"
-    # no_downloads: a missing tool is a clear error instead of a GitHub download that
-    # cannot work offline. Without LTO, at opt-level 1 and with parallel codegen this takes
-    # 9 minutes instead of 14-16 on two cores; building our site with it was measured just
-    # as fast (its heavy lifting is wasm-bindgen and wasm-opt, separate programs).
+# The installs run side by side; each one's lines are prefixed with its name. On a new
+# machine the two compiles take about 11 minutes together on two cores, 80 s less than one
+# after the other (each leaves a core idle while it links), and the downloads (Debian's
+# packages, npm, pip) finish while they compile.
+background=()
+# Interrupted or terminated, take the installs and the compilers under them along: a
+# script's background commands ignore Ctrl-C, and nothing else would stop them.
+trap 'trap - INT TERM; kill -TERM 0; exit 130' INT TERM
+in_background() { "$@" & background+=("$!"); }
+labelled() {
+    local label=$1
+    shift
+    "$@" 2>&1 | sed -u "s/^/[$label] /"
+}
+
+# Built without LTO, at opt-level 1 and with parallel codegen: cargo-leptos in 10-11
+# minutes instead of 14-16 on two cores, wasm-bindgen in 110 s instead of 137. Neither
+# got measurably slower (cargo-leptos' heavy lifting is wasm-bindgen and wasm-opt, separate
+# programs; wasm-bindgen takes 0.45 s on this app's bundle instead of 0.39).
+quick_cargo_install() {
     CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-        cargo install --locked --force cargo-leptos --version "$CARGO_LEPTOS_VERSION" \
-        --features no_downloads
+        cargo install --force "$@"
+}
+
+if [[ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]]; then
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (one-off, about 10 minutes)"
+    # no_downloads: a missing tool is a clear error instead of a GitHub download that
+    # cannot work offline.
+    in_background labelled cargo-leptos quick_cargo_install --locked cargo-leptos \
+        --version "$CARGO_LEPTOS_VERSION" --features no_downloads
 fi
 
 if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
     log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
     # Not --locked: one dependency in its lock file is gone from the registry.
-    cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+    in_background labelled wasm-bindgen quick_cargo_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
 # wasm-opt (binaryen) and nothing else come from the root package.json; cargo-leptos
@@ -49,26 +70,27 @@ npm_ci_if_stale() {
         echo "$want" >"$stamp"
     fi
 }
-npm_ci_if_stale .
 
-apt_install() {
+# Chromium, PostgreSQL's server binaries (the tests start their own throwaway server,
+# scripts/with-postgres.sh; the package's own cluster, if it creates one, is left alone)
+# and python3-venv (Debian's python3 lacks venv without it), in one apt run.
+install_debian_packages() {
+    local missing=()
+    [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+    compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+    python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+    [[ ${#missing[@]} -gt 0 ]] || return 0
     local sudo_cmd=""
     [[ $(id -u) -eq 0 ]] || sudo_cmd=sudo
-    log "installing Debian's $*"
+    log "installing Debian's ${missing[*]}"
     $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$@" >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-if [[ "${1:-}" == "--e2e" ]]; then
-    [[ -x /usr/bin/chromium ]] || apt_install chromium
-    # The tests start their own throwaway server (scripts/with-postgres.sh); the package's
-    # own cluster, if it creates one, is left alone.
-    compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_install postgresql
-    npm_ci_if_stale end2end
-    # schemathesis and an OpenAPI validator (scripts/fuzz-api.sh), pinned, in a virtual
-    # environment under target/; Debian's python3 lacks venv without python3-venv.
-    python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
-    venv=target/fuzz-venv
+# schemathesis and an OpenAPI validator (scripts/fuzz-api.sh), pinned, in a virtual
+# environment under target/.
+install_fuzz_venv() {
+    local venv=target/fuzz-venv want
     want=$(sha256sum scripts/fuzz/requirements.txt | cut -d' ' -f1)
     if [[ "$(cat "$venv/.requirements-sha256" 2>/dev/null)" != "$want" ]]; then
         log "installing schemathesis into $venv"
@@ -77,5 +99,24 @@ if [[ "${1:-}" == "--e2e" ]]; then
         "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/fuzz/requirements.txt
         echo "$want" >"$venv/.requirements-sha256"
     fi
+}
+
+if [[ "${1:-}" == "--e2e" ]]; then
+    install_test_tools() {
+        install_debian_packages
+        npm_ci_if_stale end2end
+        install_fuzz_venv
+    }
+    in_background labelled test-tools install_test_tools
+fi
+npm_ci_if_stale .
+
+failed=0
+for pid in "${background[@]}"; do
+    wait "$pid" || failed=1
+done
+if [[ $failed -ne 0 ]]; then
+    log "an install failed: its lines above are prefixed with its name"
+    exit 1
 fi
 log "ready"
