@@ -27,10 +27,11 @@ sum() { # gzip -9 bytes of the given files
 }
 kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1024 }'; }
 brotli_kb() { # brotli KB of the given files, as served (built with --precompress), or "-"
-    local total=0 file
+    local total=0 file bytes
     for file in "$@"; do
-        [[ -f "$file.br" ]] || { echo -; return; }
-        total=$((total + $(stat -c %s "$file.br")))
+        bytes=$(br "$file")
+        [[ $bytes != - ]] || { echo -; return; }
+        total=$((total + bytes))
     done
     kb "$total"
 }

@@ -1,7 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
-import { errorToastsShown, hydrated, login, logIn } from "./helpers";
+import { errorToastsShown, hydrated, logIn, submitLogin } from "./helpers";
 
 /** Serious and critical violations of WCAG 2.1 A and AA that axe finds on the page. */
 async function seriousViolations(page: Page) {
@@ -52,10 +52,7 @@ test("the dashboard, orders and lab have no serious accessibility violations", a
 
 /** Submits the login form (already on /login) with an account that does not exist. */
 async function failLogin(page: Page, username = "nobody") {
-  await login.code(page).fill("ACME");
-  await login.username(page).fill(username);
-  await login.password(page).fill("wrong");
-  await login.password(page).press("Enter");
+  await submitLogin(page, "wrong", username);
 }
 
 test("toasts stay while focused and can be dismissed from the keyboard", async ({ page }) => {

@@ -15,10 +15,10 @@ export const login = {
 };
 
 /** Fills the login form (already on /login) and submits it with Enter. */
-export async function submitLogin(page: Page, password = DEMO.password) {
+export async function submitLogin(page: Page, password = DEMO.password, username = DEMO.username) {
   await hydrated(page);
   await login.code(page).fill(DEMO.code);
-  await login.username(page).fill(DEMO.username);
+  await login.username(page).fill(username);
   await login.password(page).fill(password);
   await login.password(page).press("Enter");
 }
