@@ -13,7 +13,8 @@ use futures::future::LocalBoxFuture;
 use futures::task::LocalSpawnExt;
 use painless::api::{paths, AccessGrant, ErrCode, RawEnvelope, User};
 use painless::refresh::{
-    ApiRequest, Clock, Coordinator, Response, Settings, SingleTab, Spawn, Transport, TransportError,
+    ApiRequest, Clock, Coordinator, EnvelopePolicy, Plugins, Response, Settings, SingleTab, Spawn,
+    Transport, TransportError,
 };
 use serde_json::json;
 
@@ -32,7 +33,7 @@ impl Transport for InstantServer {
         request: &ApiRequest,
         token: Option<&str>,
     ) -> impl Future<Output = Result<Response, TransportError>> {
-        let answer = if request.path == paths::REFRESH {
+        let answer = if request.url == paths::REFRESH {
             self.refreshes.set(self.refreshes.get() + 1);
             self.current.set(self.current.get() + 1);
             RawEnvelope::ok(json!({
@@ -42,7 +43,7 @@ impl Transport for InstantServer {
                 "user": {"username": "demo", "display_name": "Demo", "customer_code": "ACME"}
             }))
         } else if token == Some(format!("t{}", self.current.get()).as_str()) {
-            RawEnvelope::ok(json!({"path": request.path}))
+            RawEnvelope::ok(json!({"path": request.url}))
         } else {
             RawEnvelope::error(ErrCode::AccessTokenExpired, "access token expired")
         };
@@ -74,17 +75,18 @@ impl Spawn for PoolSpawner {
     }
 }
 
-type Bench = Coordinator<InstantServer, FixedClock, PoolSpawner, SingleTab>;
+type Bench =
+    Coordinator<Plugins<InstantServer, FixedClock, PoolSpawner, SingleTab>, EnvelopePolicy>;
 
 fn coordinator(pool: &LocalPool, server: &InstantServer) -> Bench {
-    let coordinator = Coordinator::new(
-        server.clone(),
-        FixedClock,
-        PoolSpawner(pool.spawner()),
-        SingleTab,
-        Settings::default(),
-    );
-    coordinator.install_login(&AccessGrant {
+    let platform = Plugins {
+        transport: server.clone(),
+        clock: FixedClock,
+        spawner: PoolSpawner(pool.spawner()),
+        tabs: SingleTab,
+    };
+    let coordinator = Coordinator::new(platform, EnvelopePolicy::default(), Settings::default());
+    let grant = AccessGrant {
         access_token: "t0".into(),
         expires_at: NOW_MS / 1000 + 60,
         expires_in: 60,
@@ -93,7 +95,8 @@ fn coordinator(pool: &LocalPool, server: &InstantServer) -> Bench {
             display_name: "Demo".into(),
             customer_code: "ACME".into(),
         },
-    });
+    };
+    coordinator.install_login(grant.to_grant(), grant.user.clone());
     coordinator
 }
 

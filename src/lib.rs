@@ -2,11 +2,13 @@
 //!
 //! # Layout
 //! - [`api`]: the wire contract shared by server and browser (envelope, errcodes, bodies).
-//! - [`refresh`]: the target-independent single-flight refresh coordinator.
+//! - [`refresh`]: the app's use of [`painless_refresh`] (`crates/painless-refresh`), the
+//!   single-flight refresh library: its types with this app's user, and the policy that
+//!   reads this API's envelope.
 //! - `state`: the client's state layer — the coordinator and typed API calls, who is signed
 //!   in, the coordinator's activity, toasts — provided once and read by the UI.
-//! - `client` (feature `hydrate`): browser-only glue — fetch transport, clock, spawner,
-//!   the link to the other tabs.
+//! - `client` (feature `hydrate`): browser-only glue — the page's language (the
+//!   coordinator's browser plug-ins are the library's `browser` feature).
 //! - [`app`], `pages`, `components`, `format`: the UI, rendered on the server and hydrated.
 //! - [`server`] (feature `ssr`): config, tokens, SQLite store, `/api` handlers, assets.
 

@@ -11,7 +11,7 @@ use leptos_router::NavigateOptions;
 
 use crate::api::{AccessGrant, ErrCode, LoginRequest, RedirectPath};
 use crate::i18n::Key;
-use crate::refresh::ClientError;
+use crate::refresh::{errcode_of, ClientError};
 use crate::state::{use_auth, use_language, use_toasts, Auth};
 
 #[component]
@@ -57,7 +57,7 @@ pub(crate) fn LoginPage() -> impl IntoView {
     // Shown next to the form: this page's last attempt, or the server's verdict on a form
     // posted without JavaScript (`error=<errcode>` after its redirect).
     let inline_error = move || match login.outcome.get() {
-        Some(Err(error)) => Some(login_error(error.errcode())),
+        Some(Err(error)) => Some(login_error(errcode_of(&error))),
         Some(Ok(_)) => None,
         None => query
             .with(|q| q.get("error"))

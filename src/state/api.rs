@@ -1,28 +1,30 @@
 //! The API as pages see it: the refresh coordinator, built once from the server's boot
-//! information, and the typed calls (`calls.rs`). Every request goes through here.
+//! information, its listeners (which exist before it), and the typed calls (`calls.rs`).
+//! Every request goes through here.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use leptos::prelude::*;
 
 use super::platform::{tab_link, PlatformClock, PlatformSpawner, PlatformTabs, PlatformTransport};
 use super::{BootResource, Language, Toasts};
-use crate::api::BootInfo;
-use crate::refresh::{ClientError, Coordinator, Event, ListenerId, Settings};
+use crate::api::{BootInfo, User};
+use crate::refresh::{
+    ApiRequest, ClientError, Coordinator, EnvelopePolicy, Event, Listeners, Plugins, Settings,
+};
 
-pub(crate) type ApiClient =
-    Coordinator<PlatformTransport, PlatformClock, PlatformSpawner, PlatformTabs>;
+type Platform = Plugins<PlatformTransport, PlatformClock, PlatformSpawner, PlatformTabs>;
 
-type Listener = Arc<dyn Fn(&Event) + Send + Sync>;
+pub(crate) type ApiClient = Coordinator<Platform, EnvelopePolicy>;
 
 /// Provided once by `provide_state`; `Copy`, every field is an arena handle.
 #[derive(Clone, Copy)]
 pub(crate) struct Api {
     boot: BootResource,
     client: StoredValue<Option<ApiClient>>,
-    /// Listeners registered before the coordinator was built; subscribed when it is.
-    waiting_listeners: StoredValue<Vec<Listener>>,
+    /// The coordinator's listeners: there from the start, so that subscribing never
+    /// waits for the coordinator.
+    listeners: StoredValue<Listeners<User>>,
     toasts: Toasts,
     language: Language,
 }
@@ -32,7 +34,7 @@ impl Api {
         Self {
             boot,
             client: StoredValue::new(None),
-            waiting_listeners: StoredValue::new(Vec::new()),
+            listeners: StoredValue::new(Listeners::new()),
             toasts,
             language,
         }
@@ -61,7 +63,6 @@ impl Api {
 
     fn build(&self, boot: BootInfo) -> ApiClient {
         let settings = Settings {
-            refresh_errcodes: boot.refresh_errcodes,
             margin: Duration::from_secs(boot.refresh_margin_secs),
             ..Settings::default()
         };
@@ -71,61 +72,40 @@ impl Api {
                 client.receive(message);
             }
         });
-        let client = Coordinator::new(
-            PlatformTransport,
-            PlatformClock,
-            PlatformSpawner,
+        let platform = Plugins {
+            transport: PlatformTransport,
+            clock: PlatformClock,
+            spawner: PlatformSpawner,
             tabs,
-            settings,
-        );
-        for listener in self
-            .waiting_listeners
-            .try_update_value(std::mem::take)
-            .unwrap_or_default()
-        {
-            client.subscribe(move |event| listener(event));
-        }
-        client
+        };
+        let policy = EnvelopePolicy::with_codes(boot.refresh_errcodes);
+        Coordinator::with_listeners(platform, policy, settings, self.listeners())
     }
 
-    /// Calls `listener` with every coordinator event, from the moment it is built.
+    /// The coordinator's listeners.
+    pub(crate) fn listeners(&self) -> Listeners<User> {
+        self.listeners.get_value()
+    }
+
+    /// Calls `listener` with every coordinator event, for the life of the page.
     pub(crate) fn subscribe(&self, listener: impl Fn(&Event) + Send + Sync + 'static) {
-        match self.built() {
-            Some(client) => {
-                client.subscribe(listener);
-            }
-            None => self
-                .waiting_listeners
-                .update_value(|waiting| waiting.push(Arc::new(listener))),
-        }
+        self.listeners().subscribe(listener);
     }
 
-    /// Subscribes `listener` for as long as the calling component lives, in the browser
-    /// (effects do not run on the server, where there is nothing to listen to).
+    /// Subscribes `listener` for as long as the calling component lives.
     pub(crate) fn subscribe_while_mounted(
         &self,
         listener: impl Fn(&Event) + Send + Sync + 'static,
     ) {
-        let api = *self;
-        let listener: Listener = Arc::new(listener);
-        Effect::new(move |_| {
-            // `None` once the component is gone; the subscription's id once subscribed.
-            let slot = Arc::new(Mutex::new(Some(None::<ListenerId>)));
-            let listener = Arc::clone(&listener);
-            let task_slot = Arc::clone(&slot);
-            leptos::task::spawn_local(async move {
-                let client = api.client().await;
-                let mut slot = lock(&task_slot);
-                if let Some(id) = slot.as_mut() {
-                    *id = Some(client.subscribe(move |event| listener(event)));
-                }
-            });
-            on_cleanup(move || {
-                if let (Some(Some(id)), Some(client)) = (lock(&slot).take(), api.built()) {
-                    client.unsubscribe(id);
-                }
-            });
-        });
+        painless_refresh::leptos::subscribe_while_mounted(&self.listeners(), listener);
+    }
+
+    /// Sends `request` through the coordinator and decodes its data as `R`.
+    pub(crate) async fn call<R: serde::de::DeserializeOwned>(
+        &self,
+        request: ApiRequest,
+    ) -> Result<R, ClientError> {
+        self.client().await.send(request).await?.decode()
     }
 
     /// Reports a failed call (see [`Api::report`]) and passes the result on.
@@ -142,8 +122,4 @@ impl Api {
             self.toasts.error(self.language.describe(error));
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use super::{Api, BootResource, Language, Toasts};
 use crate::api::{AccessGrant, BootInfo, LoginRequest, User};
 use crate::i18n::Key;
-use crate::refresh::{ClientError, Event, EventKind};
+use crate::refresh::{ClientError, Event};
+use painless_refresh::leptos::SessionChange;
 
 /// Provided once by `provide_state`; `Copy`, every field is an arena handle.
 #[derive(Clone, Copy)]
@@ -97,21 +98,19 @@ impl Auth {
     /// user. Protected routes follow the user: without one they redirect to the login
     /// page, which goes on to its `redirect` once a user is there.
     fn observe(&self, event: &Event) {
-        match &event.kind {
-            EventKind::SessionOver { .. } => {
+        match SessionChange::of(event) {
+            Some(SessionChange::Over(_)) => {
                 self.toasts
                     .error(self.language.describe(&ClientError::SessionOver));
                 self.set_user(None);
             }
-            EventKind::SignedOutElsewhere { .. } => {
+            Some(SessionChange::SignedOutElsewhere(_)) => {
                 self.toasts
                     .info(self.language.untracked(Key::SignedOutElsewhere));
                 self.set_user(None);
             }
-            EventKind::TokenReceived {
-                login: Some(user), ..
-            } => self.set_user(Some(user.clone())),
-            _ => {}
+            Some(SessionChange::LoggedInElsewhere(user)) => self.set_user(Some(user)),
+            None => {}
         }
     }
 

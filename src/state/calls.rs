@@ -5,7 +5,7 @@ use crate::api::{
     paths, AccessGrant, ActiveSession, CountersReport, EndedSessions, Lifetime, LifetimeRequest,
     LoginRequest, OrdersPage, OrdersQuery, Profile, Stats,
 };
-use crate::refresh::{ApiRequest, ClientError};
+use crate::refresh::{post_json, ApiRequest, ClientError};
 
 use super::Api;
 
@@ -13,27 +13,26 @@ impl Api {
     /// Logs in and hands the token to the coordinator (and the other tabs); never
     /// triggers or waits for a refresh.
     pub(super) async fn login(&self, request: LoginRequest) -> Result<AccessGrant, ClientError> {
-        let client = self.client().await;
-        let grant: AccessGrant = client
-            .call(ApiRequest::post(paths::LOGIN, &request).bypassing_refresh())
+        let grant: AccessGrant = self
+            .call(post_json(paths::LOGIN, &request).bypassing_refresh())
             .await?;
-        client.install_login(&grant);
+        let client = self.client().await;
+        client.install_login(grant.to_grant(), grant.user.clone());
         Ok(grant)
     }
 
     /// Ends the session on the server and forgets the token here and in the other tabs,
     /// whatever the server says.
     pub(super) async fn logout(&self) -> Result<(), ClientError> {
-        let client = self.client().await;
-        let result = client
+        let result = self
             .call(ApiRequest::post_empty(paths::LOGOUT).bypassing_refresh())
             .await;
-        client.sign_out();
+        self.client().await.sign_out();
         result
     }
 
     pub(crate) async fn me(&self) -> Result<Profile, ClientError> {
-        self.client().await.call(ApiRequest::get(paths::ME)).await
+        self.call(ApiRequest::get(paths::ME)).await
     }
 
     pub(crate) async fn orders(&self, query: OrdersQuery) -> Result<OrdersPage, ClientError> {
@@ -43,62 +42,43 @@ impl Api {
             query.page,
             query.page_size
         );
-        self.client().await.call(ApiRequest::get(path)).await
+        self.call(ApiRequest::get(path)).await
     }
 
     pub(crate) async fn stats(&self) -> Result<Stats, ClientError> {
-        self.client()
-            .await
-            .call(ApiRequest::get(paths::STATS))
-            .await
+        self.call(ApiRequest::get(paths::STATS)).await
     }
 
     /// The user's live sessions.
     pub(crate) async fn sessions(&self) -> Result<Vec<ActiveSession>, ClientError> {
-        self.client()
-            .await
-            .call(ApiRequest::get(paths::SESSIONS))
-            .await
+        self.call(ApiRequest::get(paths::SESSIONS)).await
     }
 
     /// Ends every other session of the user ("sign out everywhere else").
     pub(crate) async fn end_other_sessions(&self) -> Result<EndedSessions, ClientError> {
-        self.client()
-            .await
-            .call(ApiRequest::post_empty(paths::SESSIONS_END_OTHERS))
+        self.call(ApiRequest::post_empty(paths::SESSIONS_END_OTHERS))
             .await
     }
 
     /// Makes every access token of this session unusable now (they answer 30001).
     pub(crate) async fn demo_expire(&self) -> Result<(), ClientError> {
-        self.client()
-            .await
-            .call(ApiRequest::post_empty(paths::DEMO_EXPIRE).bypassing_refresh())
+        self.call(ApiRequest::post_empty(paths::DEMO_EXPIRE).bypassing_refresh())
             .await
     }
 
     /// Revokes the session on the server, so the next refresh fails.
     pub(crate) async fn demo_revoke(&self) -> Result<(), ClientError> {
-        self.client()
-            .await
-            .call(ApiRequest::post_empty(paths::DEMO_REVOKE).bypassing_refresh())
+        self.call(ApiRequest::post_empty(paths::DEMO_REVOKE).bypassing_refresh())
             .await
     }
 
     pub(crate) async fn demo_lifetime(&self, seconds: u32) -> Result<Lifetime, ClientError> {
-        self.client()
-            .await
-            .call(
-                ApiRequest::post(paths::DEMO_LIFETIME, &LifetimeRequest { seconds })
-                    .bypassing_refresh(),
-            )
+        self.call(post_json(paths::DEMO_LIFETIME, &LifetimeRequest { seconds }).bypassing_refresh())
             .await
     }
 
     pub(crate) async fn demo_counters(&self) -> Result<CountersReport, ClientError> {
-        self.client()
-            .await
-            .call(ApiRequest::get(paths::DEMO_COUNTERS).bypassing_refresh())
+        self.call(ApiRequest::get(paths::DEMO_COUNTERS).bypassing_refresh())
             .await
     }
 }

@@ -64,9 +64,9 @@ impl Language {
     pub(crate) fn describe(&self, error: &ClientError) -> String {
         let locale = self.locale.get_untracked();
         match error {
-            ClientError::Api { errcode, errmsg } => match ErrCode::from_code(*errcode) {
+            ClientError::Api { code, message } => match ErrCode::from_code(*code) {
                 Some(code) => locale.errmsg(code).to_owned(),
-                None => errmsg.clone(),
+                None => message.clone(),
             },
             ClientError::SessionOver => locale.text(Key::AutomaticLoginFailed).to_owned(),
             ClientError::Transport { status: 0, .. } => {

@@ -3,13 +3,13 @@
 //! - [`Api`]: the refresh coordinator, built from the server's boot information, and the
 //!   typed calls pages make (the only path to the network);
 //! - [`Auth`]: who is signed in (boot information, login, logout, other tabs);
-//! - [`Activity`]: the coordinator's phase and in-flight count, read-only;
+//! - [`Activity`]: the coordinator's phase and in-flight count, read-only (painless-refresh's
+//!   Leptos bridge);
 //! - [`Toasts`]: the notices on screen;
 //! - [`Language`]: the language of the interface (the page's, then the visitor's choice).
 //!
 //! Nothing here imports a UI module.
 
-mod activity;
 mod api;
 mod auth;
 mod calls;
@@ -19,10 +19,10 @@ mod toasts;
 
 use leptos::prelude::*;
 
-pub(crate) use activity::Activity;
 pub(crate) use api::Api;
 pub(crate) use auth::Auth;
 pub(crate) use language::{use_language, Language};
+pub(crate) use painless_refresh::leptos::Activity;
 pub(crate) use platform::PlatformClock;
 pub(crate) use toasts::{use_toasts, ToastKind, Toasts};
 
@@ -72,7 +72,7 @@ pub(crate) fn provide_state(boot: BootResource) {
     provide_context(toasts);
     provide_context(api);
     provide_context(Auth::new(boot, api, toasts, language));
-    provide_context(Activity::new(api));
+    provide_context(Activity::follow(&api.listeners()));
     // In the browser (effects do not run on the server), the coordinator is built and
     // listens to the other tabs as soon as the page is up, not at its first request.
     Effect::new(move |_| {

@@ -1,5 +1,5 @@
 //! The coordinator's transport, clock, spawner and tab link for the build at hand:
-//! `fetch` and the browser's tabs in the browser; inert stand-ins during server
+//! painless-refresh's `browser` plug-ins in the browser; inert stand-ins during server
 //! rendering, where no request is ever made. Also the page's language and the head's
 //! text, which follow the visitor in the browser and are fixed for a server render.
 
@@ -7,13 +7,13 @@ use leptos::text_prop::TextProp;
 
 use crate::refresh::TabMessage;
 
+#[cfg(not(feature = "hydrate"))]
+pub(crate) use crate::refresh::SingleTab as PlatformTabs;
 #[cfg(feature = "hydrate")]
-pub(crate) use crate::client::{
+pub(crate) use painless_refresh::browser::{
     BrowserClock as PlatformClock, BrowserSpawner as PlatformSpawner, BrowserTabs as PlatformTabs,
     FetchTransport as PlatformTransport,
 };
-#[cfg(not(feature = "hydrate"))]
-pub(crate) use crate::refresh::SingleTab as PlatformTabs;
 #[cfg(not(feature = "hydrate"))]
 pub(crate) use server_side::{
     NoSpawner as PlatformSpawner, OfflineTransport as PlatformTransport,
@@ -54,10 +54,14 @@ pub(crate) fn head_text(text: impl Fn() -> &'static str + Send + Sync + 'static)
     text().into()
 }
 
-/// The link to the other tabs; `on_message` gets what they announce.
+/// The link to the other tabs; `on_message` gets what they announce. One name for the
+/// lock and the channel, `painless-refresh`, and `painless.*` storage keys.
 #[cfg(feature = "hydrate")]
 pub(crate) fn tab_link(on_message: impl Fn(TabMessage) + 'static) -> PlatformTabs {
-    PlatformTabs::open(on_message)
+    PlatformTabs::open(
+        &painless_refresh::browser::TabNames::prefixed("painless"),
+        on_message,
+    )
 }
 
 /// A page rendered on the server has no other tabs.

@@ -34,7 +34,7 @@ pub(super) fn TabCounters(feed: LabFeed) -> impl IntoView {
             <dt>{lang.tr(Key::LabSent)}</dt>
             <dd>{move || count(|k| matches!(k, EventKind::Sent { .. }))}</dd>
             <dt>{lang.tr(Key::LabExpiredAnswers)}</dt>
-            <dd>{move || count(|k| matches!(k, EventKind::GotErrcode { .. }))}</dd>
+            <dd>{move || count(|k| matches!(k, EventKind::TokenRefused { .. }))}</dd>
             <dt>{lang.tr(Key::LabRefreshCalls)}</dt>
             <dd data-counter="tab-refreshes">{move || count(|k| matches!(k, EventKind::RefreshStarted { .. }))}</dd>
             <dt>{lang.tr(Key::LabTokensFromTabs)}</dt>

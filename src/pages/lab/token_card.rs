@@ -40,7 +40,11 @@ pub(super) fn TokenCard(feed: LabFeed) -> impl IntoView {
     };
     let lifetime_ms = move || {
         feed.token
-            .try_with(|token| token.as_ref().map_or(1, |t| t.lifetime_ms.max(1)))
+            .try_with(|token| {
+                token
+                    .as_ref()
+                    .map_or(1, |t| (t.lifetime.as_millis() as i64).max(1))
+            })
             .unwrap_or(1)
     };
     let tail = move || {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::api::paths;
 use crate::i18n::{Key, Locale};
-use crate::refresh::{Event, EventKind, Phase, QueueReason};
+use crate::refresh::{errcode_of, Event, EventKind, Phase, QueueReason};
 
 pub(super) const BURST_SIZES: [usize; 6] = [1, 5, 10, 20, 30, 50];
 
@@ -141,13 +141,13 @@ fn step(locale: Locale, kind: &EventKind) -> (String, &'static str) {
     };
     match kind {
         EventKind::Sent { .. } => (text(Key::StepSent), "sent"),
-        EventKind::GotErrcode { errcode, .. } => (errcode.to_string(), "errcode"),
+        EventKind::TokenRefused { error, .. } => (errcode_of(error).to_string(), "errcode"),
         EventKind::Queued { reason, .. } => (
             text(match reason {
                 QueueReason::NoToken => Key::StepQueuedNoToken,
                 QueueReason::ExpiresSoon => Key::StepQueuedExpiresSoon,
                 QueueReason::RefreshRunning => Key::StepQueuedRefreshRunning,
-                QueueReason::Errcode(_) => Key::StepQueued,
+                QueueReason::TokenRefused => Key::StepQueued,
             }),
             "queued",
         ),
@@ -169,8 +169,8 @@ fn step(locale: Locale, kind: &EventKind) -> (String, &'static str) {
         EventKind::Replayed { .. } => (text(Key::StepReplayed), "replayed"),
         EventKind::Delivered { result: Ok(()), .. } => (text(Key::StepDelivered), "ok"),
         EventKind::Delivered {
-            result: Err(code), ..
-        } => (with(Key::StepError, "code", code), "failed"),
+            result: Err(error), ..
+        } => (with(Key::StepError, "code", &errcode_of(error)), "failed"),
         EventKind::Cancelled { .. } => (text(Key::StepCancelled), "failed"),
         EventKind::SessionOver { from_tab: None } => (text(Key::StepSessionOver), "failed"),
         EventKind::SessionOver {

@@ -1,6 +1,6 @@
 use super::*;
 use crate::api::ErrCode;
-use crate::refresh::RequestId;
+use crate::refresh::{ClientError, RequestId};
 
 const EXPIRED: i32 = ErrCode::SessionSuperseded.code();
 const DISABLED: i32 = ErrCode::DemoDisabled.code();
@@ -13,7 +13,7 @@ fn sent(request: RequestId, path: &str) -> EventKind {
     EventKind::Sent {
         request,
         label: format!("GET {path}"),
-        token_generation: 1,
+        token_version: 1,
     }
 }
 
@@ -27,16 +27,19 @@ fn a_request_that_needed_a_refresh_reads_as_its_path_through_the_coordinator() {
         at(100, sent(1, "/api/me")),
         at(
             110,
-            EventKind::GotErrcode {
+            EventKind::TokenRefused {
                 request: 1,
-                errcode: EXPIRED,
+                error: ClientError::Api {
+                    code: EXPIRED,
+                    message: "expired".into(),
+                },
             },
         ),
         at(
             110,
             EventKind::Queued {
                 request: 1,
-                reason: QueueReason::Errcode(EXPIRED),
+                reason: QueueReason::TokenRefused,
             },
         ),
         at(
@@ -51,14 +54,14 @@ fn a_request_that_needed_a_refresh_reads_as_its_path_through_the_coordinator() {
             150,
             EventKind::RefreshSucceeded {
                 refresh: 1,
-                expires_at: 0,
+                lifetime: std::time::Duration::from_secs(60),
             },
         ),
         at(
             151,
             EventKind::Replayed {
                 request: 1,
-                token_generation: 2,
+                token_version: 2,
             },
         ),
         at(
@@ -106,7 +109,10 @@ fn rows_come_in_order_of_first_appearance_whatever_their_ids() {
             3,
             EventKind::Delivered {
                 request: 7,
-                result: Err(DISABLED),
+                result: Err(ClientError::Api {
+                    code: DISABLED,
+                    message: "off".into(),
+                }),
             },
         ),
         at(4, EventKind::Cancelled { request: 3 }),

@@ -59,6 +59,7 @@ impl Browser {
             &self.pool,
             &self.shared,
             Settings::default(),
+            TestPolicy::default(),
         );
         self.tabs.push(Tab {
             coordinator,
@@ -74,7 +75,7 @@ impl Browser {
     /// Logs in in tab `index`; the other tabs hear of it once messages are delivered.
     fn login(&mut self, index: usize) {
         let grant = self.server.borrow_mut().grant();
-        self.tab(index).install_login(&grant);
+        self.tab(index).install_login(grant.grant(), demo_user());
     }
 
     /// Logs in in tab 0 and hands the token to every tab.
@@ -98,11 +99,11 @@ impl Browser {
         let outcome: Outcome = Rc::new(RefCell::new(None));
         let slot = Rc::clone(&outcome);
         let coordinator = self.tab(index).clone();
-        let request = ApiRequest::get(path);
+        let request = Request::get(path);
         self.pool
             .spawner()
             .spawn_local(async move {
-                let result = coordinator.call::<Value>(request).await;
+                let result = coordinator.send(request).await;
                 *slot.borrow_mut() = Some(result);
             })
             .expect("executor alive");
@@ -511,8 +512,8 @@ fn a_logout_in_one_tab_signs_the_others_out_with_a_notice_and_fails_their_parked
         );
         assert_eq!(browser.count(index, session_over), 0, "no failure toast");
     }
-    assert_eq!(error_of(&refreshing), ClientError::SessionOver);
-    assert_eq!(error_of(&parked), ClientError::SessionOver);
+    assert_eq!(error_of(&refreshing), Error::SessionOver);
+    assert_eq!(error_of(&parked), Error::SessionOver);
     browser.release_refresh();
     assert_eq!(
         browser.tab(0).snapshot().token,
@@ -535,7 +536,7 @@ fn a_refused_refresh_ends_the_session_in_every_tab_with_one_notice_each() {
         "one refusal is enough for every tab"
     );
     for outcome in &outcomes {
-        assert_eq!(error_of(outcome), ClientError::SessionOver);
+        assert_eq!(error_of(outcome), Error::SessionOver);
     }
     assert_eq!(
         browser.count(0, |e| matches!(
@@ -577,12 +578,11 @@ fn a_login_in_another_tab_revives_a_signed_out_tab_without_a_refresh() {
 #[test]
 fn messages_older_than_what_a_tab_has_seen_are_ignored() {
     let mut browser = Browser::logged_in(2);
-    let generation = browser.tab(1).snapshot().seen_generation;
+    let generation = browser.tab(1).snapshot().generation_seen;
     let token = |value: &str, generation: u64| TabMessage::Token {
         from: "tab9".into(),
         generation,
         access_token: value.into(),
-        expires_at: START_MS / 1000 + LIFETIME_S,
         expires_in_ms: LIFETIME_S * 1000,
         login: None,
     };
@@ -611,8 +611,8 @@ fn a_shared_token_runs_out_in_every_tab_together_and_is_refreshed_once_beforehan
     let mut browser = Browser::logged_in(3);
     let received = browser.tab(1).snapshot().token.expect("a token");
     assert_eq!(
-        received.lifetime_ms,
-        LIFETIME_S * 1000,
+        received.lifetime,
+        Duration::from_secs(LIFETIME_S as u64),
         "what was left when sent"
     );
     browser.clock.advance((LIFETIME_S - 4) * 1000); // inside the 5 s margin everywhere
@@ -628,7 +628,7 @@ fn a_shared_token_runs_out_in_every_tab_together_and_is_refreshed_once_beforehan
     );
     for index in 0..3 {
         assert_eq!(
-            browser.count(index, |e| matches!(e, EventKind::GotErrcode { .. })),
+            browser.count(index, |e| matches!(e, EventKind::TokenRefused { .. })),
             0
         );
     }
@@ -664,7 +664,7 @@ fn one_refresh_per_lifetime_with_a_browser_clock_off_by(offset_ms: i64) {
         1,
         "the refresh came before the token ran out, not after a 30001"
     );
-    assert_eq!(h.count(|e| matches!(e, EventKind::GotErrcode { .. })), 0);
+    assert_eq!(h.count(|e| matches!(e, EventKind::TokenRefused { .. })), 0);
     h.assert_settled();
 }
 

@@ -1,27 +1,21 @@
-//! The coordinator's link to the browser's other tabs: the Web Locks API for the refresh
-//! lock, a `BroadcastChannel` for messages, and `localStorage` for the generation counter
-//! (a number, never a token). Each is looked up at run time; a browser without one loses
-//! only what it provides.
+//! The link to the browser's other tabs: the Web Locks API for the refresh lock, a
+//! `BroadcastChannel` for messages, and `localStorage` for the generation counter and the
+//! refresh tally (numbers, never a token).
 
 use std::future::Future;
+use std::time::Duration;
 
 use futures::channel::oneshot;
 use futures::future::{select, Either};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BroadcastChannel, MessageEvent, Storage};
 
-use crate::api::json;
-use crate::refresh::{TabLink, TabMessage};
-
-/// One name for the lock, the channel and the storage keys of this app.
-const NAME: &str = "painless-refresh";
-const GENERATION_KEY: &str = "painless.generation";
-const REFRESH_CALLS_KEY: &str = "painless.refresh-calls";
-/// A lock not granted by then (a tab frozen mid-refresh) is given up: this tab refreshes
-/// without it and the server's grace window covers the race.
-const LOCK_TIMEOUT_MS: u32 = 10_000;
+use super::json;
+use crate::{TabLink, TabMessage};
 
 #[wasm_bindgen]
 extern "C" {
@@ -37,19 +31,64 @@ extern "C" {
     ) -> js_sys::Promise;
 }
 
+/// The names a [`BrowserTabs`] uses, so that two applications on one origin do not share
+/// a lock or hear each other's messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TabNames {
+    /// The Web Lock taken while refreshing.
+    pub lock: String,
+    /// The `BroadcastChannel` the tabs talk on.
+    pub channel: String,
+    /// The `localStorage` key of the generation counter.
+    pub generation_key: String,
+    /// The `localStorage` key of the browser-wide refresh tally.
+    pub refresh_calls_key: String,
+    /// A lock not granted by then (a tab frozen mid-refresh) is given up: this tab
+    /// refreshes without it.
+    pub lock_timeout: Duration,
+}
+
+impl TabNames {
+    /// `{prefix}-refresh` for the lock and the channel, `{prefix}.generation` and
+    /// `{prefix}.refresh-calls` for the storage keys, and a 10 s lock timeout.
+    ///
+    /// ```
+    /// use painless_refresh::browser::TabNames;
+    ///
+    /// let names = TabNames::prefixed("shop");
+    /// assert_eq!(names.channel, "shop-refresh");
+    /// assert_eq!(names.generation_key, "shop.generation");
+    /// ```
+    pub fn prefixed(prefix: &str) -> Self {
+        Self {
+            lock: format!("{prefix}-refresh"),
+            channel: format!("{prefix}-refresh"),
+            generation_key: format!("{prefix}.generation"),
+            refresh_calls_key: format!("{prefix}.refresh-calls"),
+            lock_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// This tab's link to the other tabs of the same origin.
 pub struct BrowserTabs {
     id: String,
+    names: TabNames,
     channel: Option<BroadcastChannel>,
     storage: Option<Storage>,
 }
 
 impl BrowserTabs {
-    /// Opens the channel; `on_message` gets every message another tab posts.
-    pub fn open(on_message: impl Fn(TabMessage) + 'static) -> Self {
-        let channel = BroadcastChannel::new(NAME).ok();
+    /// Opens the channel; `on_message` gets every message another tab posts (hand it to
+    /// [`Coordinator::receive`](crate::Coordinator::receive)). Messages that do not parse
+    /// come from another version of the application and are dropped.
+    pub fn open<I: DeserializeOwned + 'static>(
+        names: &TabNames,
+        on_message: impl Fn(TabMessage<I>) + 'static,
+    ) -> Self {
+        let channel = BroadcastChannel::new(&names.channel).ok();
         if let Some(channel) = &channel {
             let handler = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-                // Anything that does not parse comes from another version of the app.
                 if let Some(message) = event
                     .data()
                     .as_string()
@@ -64,6 +103,7 @@ impl BrowserTabs {
         }
         Self {
             id: format!("{:04x}", (js_sys::Math::random() * 65_536.0) as u32),
+            names: names.clone(),
             channel,
             // Missing in some private modes, or blocked by the user.
             storage: web_sys::window().and_then(|w| w.local_storage().ok().flatten()),
@@ -95,7 +135,7 @@ impl Drop for LockGuard {
     }
 }
 
-impl TabLink for BrowserTabs {
+impl<I: Serialize> TabLink<I> for BrowserTabs {
     type Guard = LockGuard;
 
     fn tab_id(&self) -> &str {
@@ -103,6 +143,7 @@ impl TabLink for BrowserTabs {
     }
 
     fn lock(&self) -> impl Future<Output = Option<LockGuard>> + 'static {
+        let timeout_ms = u32::try_from(self.names.lock_timeout.as_millis()).unwrap_or(u32::MAX);
         let request = lock_manager().map(|locks| {
             let (granted, release) = oneshot::channel::<js_sys::Function>();
             let mut granted = Some(granted);
@@ -120,10 +161,10 @@ impl TabLink for BrowserTabs {
                 })
             });
             let options = js_sys::Object::new();
-            if let Some(signal) = timeout_signal(LOCK_TIMEOUT_MS) {
+            if let Some(signal) = timeout_signal(timeout_ms) {
                 let _ = js_sys::Reflect::set(&options, &"signal".into(), &signal);
             }
-            let settled = JsFuture::from(locks.request(NAME, &options, &callback));
+            let settled = JsFuture::from(locks.request(&self.names.lock, &options, &callback));
             (release, settled)
         });
         async move {
@@ -138,22 +179,23 @@ impl TabLink for BrowserTabs {
     }
 
     fn generation(&self) -> u64 {
-        self.read(GENERATION_KEY)
+        self.read(&self.names.generation_key)
     }
 
     fn set_generation(&self, generation: u64) {
-        self.write(GENERATION_KEY, generation);
+        self.write(&self.names.generation_key, generation);
     }
 
     fn count_refresh_call(&self) {
-        self.write(REFRESH_CALLS_KEY, self.read(REFRESH_CALLS_KEY) + 1);
+        let key = &self.names.refresh_calls_key;
+        self.write(key, self.read(key) + 1);
     }
 
     fn refresh_calls(&self) -> u64 {
-        self.read(REFRESH_CALLS_KEY)
+        self.read(&self.names.refresh_calls_key)
     }
 
-    fn post(&self, message: &TabMessage) {
+    fn post(&self, message: &TabMessage<I>) {
         if let (Some(channel), Ok(text)) = (&self.channel, json::to_string(message)) {
             // A closed channel only means no other tab hears it.
             let _ = channel.post_message(&JsValue::from_str(&text));

@@ -4,71 +4,83 @@
 //! The protocol, in short: a tab refreshes only while holding the browser-wide lock. Every
 //! new token, logout and refused refresh takes the next number of a browser-wide
 //! *generation* counter (shared storage, written under the lock) and is announced to the
-//! other tabs with that number. A tab that gets the lock first compares the counter with
-//! the newest generation it has seen: if another tab got ahead meanwhile, its token is on
-//! the way and this tab waits for the message instead of refreshing a second time.
+//! other tabs with that number. A tab that gets the lock compares the counter with the
+//! newest generation it has seen: if another tab got ahead meanwhile, its token is on the
+//! way, and this tab waits for the message instead of refreshing a second time.
 
 use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::User;
-
-/// One tab's window onto the others of the same browser (same origin).
-pub trait TabLink {
+/// One tab's window onto the other tabs of the same browser (same origin). `I` is the
+/// identity a login announces.
+pub trait TabLink<I> {
     /// Held while refreshing; dropping it releases the lock.
     type Guard: 'static;
 
-    /// This tab's short name, carried by its messages and shown in the refresh lab.
+    /// This tab's short name, carried by its messages.
     fn tab_id(&self) -> &str;
 
-    /// Takes the browser-wide refresh lock. `None` when the browser has no lock API or the
-    /// lock was not granted within the implementation's timeout: the caller goes on
-    /// without it, and the server's grace window covers the race.
+    /// Takes the browser-wide refresh lock. `None` when there is no lock to take or it
+    /// was not granted in time: the caller goes on without it (a server that accepts a
+    /// just-rotated refresh credential for a few seconds covers that race).
     fn lock(&self) -> impl Future<Output = Option<Self::Guard>> + 'static;
 
     /// The browser-wide generation: the number of the newest token, logout or refused
-    /// refresh any tab of this browser announced (0 when none or no shared storage).
+    /// refresh any tab announced (0 when none, or without shared storage).
     fn generation(&self) -> u64;
 
     /// Records a new browser-wide generation (written before the lock is released).
     fn set_generation(&self, generation: u64);
 
-    /// Counts one refresh call sent by this tab in the browser-wide tally (for the lab).
+    /// Counts one refresh call sent by this tab in a browser-wide tally.
     fn count_refresh_call(&self);
 
-    /// Refresh calls sent by every tab of this browser, as far as shared storage knows.
+    /// Refresh calls sent by every tab of this browser, as far as the tally knows.
     fn refresh_calls(&self) -> u64;
 
     /// Announces `message` to every other tab; never to this one.
-    fn post(&self, message: &TabMessage);
+    fn post(&self, message: &TabMessage<I>);
 }
 
-/// What one tab tells the others. The refresh token is never in here: it stays in the
-/// HttpOnly cookie.
+/// What one tab tells the others. No refresh credential is ever in here: it stays with
+/// the transport (an HttpOnly cookie, say).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-// Externally tagged (the default): an internally tagged enum costs the WASM bundle a
+// Externally tagged (serde's default): an internally tagged enum costs a WASM bundle a
 // buffering deserializer.
 #[serde(rename_all = "snake_case")]
-pub enum TabMessage {
-    /// A new access token, from a login (`login` names its user) or a refresh.
+pub enum TabMessage<I> {
+    /// A new access token, from a login (`login` says who) or a refresh.
     Token {
+        /// The tab that announces it.
         from: String,
+        /// Its browser-wide generation.
         generation: u64,
+        /// The token.
         access_token: String,
-        /// Unix seconds on the server's clock, for display.
-        expires_at: i64,
         /// What is left of its lifetime when sent: each tab counts down on its own clock.
         expires_in_ms: i64,
-        login: Option<User>,
+        /// Who logged in, for a login's token.
+        login: Option<I>,
     },
     /// The user logged out in tab `from`.
-    SignedOut { from: String, generation: u64 },
-    /// The server refused the refresh token: the session is over in every tab.
-    SessionOver { from: String, generation: u64 },
+    SignedOut {
+        /// The tab that announces it.
+        from: String,
+        /// Its browser-wide generation.
+        generation: u64,
+    },
+    /// The refresh credential was refused: the session is over in every tab.
+    SessionOver {
+        /// The tab that announces it.
+        from: String,
+        /// Its browser-wide generation.
+        generation: u64,
+    },
 }
 
-impl TabMessage {
+impl<I> TabMessage<I> {
+    /// The message's browser-wide generation.
     pub fn generation(&self) -> u64 {
         match self {
             TabMessage::Token { generation, .. }
@@ -77,6 +89,7 @@ impl TabMessage {
         }
     }
 
+    /// The tab that sent it.
     pub fn from(&self) -> &str {
         match self {
             TabMessage::Token { from, .. }
@@ -86,11 +99,13 @@ impl TabMessage {
     }
 }
 
-/// A browser with one tab, or none at all (server rendering, benchmarks): nobody to share
-/// with, so no lock and nothing to announce.
+/// A client with one tab, or none at all (a native program, a server render, a
+/// benchmark): nobody to share with, so the lock is always granted and nothing is
+/// announced.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct SingleTab;
 
-impl TabLink for SingleTab {
+impl<I> TabLink<I> for SingleTab {
     type Guard = ();
 
     fn tab_id(&self) -> &str {
@@ -113,5 +128,5 @@ impl TabLink for SingleTab {
         0
     }
 
-    fn post(&self, _: &TabMessage) {}
+    fn post(&self, _: &TabMessage<I>) {}
 }

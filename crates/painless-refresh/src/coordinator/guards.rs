@@ -1,0 +1,43 @@
+//! Bookkeeping that must happen however a request ends, its caller's drop included.
+
+use std::sync::Arc;
+
+use super::Inner;
+use crate::{EventKind, Platform, Policy, RequestId};
+
+/// Counts a logical request as in flight for exactly as long as it lives.
+pub(super) struct InFlightGuard<P: Platform<A::Identity>, A: Policy> {
+    pub(super) inner: Arc<Inner<P, A>>,
+}
+
+impl<P: Platform<A::Identity>, A: Policy> Drop for InFlightGuard<P, A> {
+    fn drop(&mut self) {
+        let in_flight = {
+            let mut state = self.inner.state();
+            state.in_flight -= 1;
+            state.in_flight
+        };
+        self.inner.emit(vec![EventKind::InFlight(in_flight)]);
+    }
+}
+
+/// Takes a request whose caller dropped it out of the refresh queue.
+pub(super) struct CancelGuard<P: Platform<A::Identity>, A: Policy> {
+    pub(super) inner: Arc<Inner<P, A>>,
+    pub(super) request: RequestId,
+    pub(super) armed: bool,
+}
+
+impl<P: Platform<A::Identity>, A: Policy> Drop for CancelGuard<P, A> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.inner
+                .state()
+                .waiters
+                .retain(|(waiting, _)| *waiting != self.request);
+            self.inner.emit(vec![EventKind::Cancelled {
+                request: self.request,
+            }]);
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! The coordinator: one refresh at a time, every other request parked until it ends, each
+//! replayed at most once, every caller handed its own result, and nobody left hanging.
+//!
+//! - `mod.rs`: the public face, and what the other tabs and the user change (login,
+//!   logout, messages);
+//! - `state.rs`: the state under the lock and the views of it;
+//! - `request.rs`: one request's path: a usable token, the send, the one replay;
+//! - `round.rs`: one refresh round: the lock, the other tabs, the call, the outcome;
+//! - `guards.rs`: what must happen however a request ends.
+
+mod guards;
+mod request;
+mod round;
+mod state;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+pub use state::{HeldToken, Phase, Snapshot};
+
+use guards::{CancelGuard, InFlightGuard};
+use state::{millis, RefreshOutcome, State, Waiter};
+
+use crate::listeners::lock;
+use crate::{
+    Clock, Error, EventKind, Grant, ListenerId, Listeners, Platform, Policy, Request, TabLink,
+    TabMessage,
+};
+
+/// Tuning of the coordinator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Refresh before sending when the token expires within this margin (default 5 s).
+    /// Never more than a third of the token's lifetime, so that very short tokens are not
+    /// refreshed before every single request.
+    pub margin: Duration,
+    /// How long a tab that got the lock, and finds that another tab got a newer token
+    /// first, waits for that tab's message before refreshing itself after all
+    /// (default 2 s).
+    pub message_wait: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            margin: Duration::from_secs(5),
+            message_wait: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The single-flight refresh coordinator. Cheap to clone; clones share one state.
+///
+/// `P` is where it runs ([`Plugins`](crate::Plugins) of a transport, a clock, a spawner
+/// and a tab link), `A` how it reads the API (a [`Policy`]).
+pub struct Coordinator<P: Platform<A::Identity>, A: Policy> {
+    inner: Arc<Inner<P, A>>,
+}
+
+impl<P: Platform<A::Identity>, A: Policy> Clone for Coordinator<P, A> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+struct Inner<P: Platform<A::Identity>, A: Policy> {
+    platform: P,
+    policy: A,
+    settings: Settings,
+    state: Mutex<State>,
+    listeners: Listeners<A::Identity>,
+}
+
+/// Events gathered under the lock and emitted after it is released, so that listeners
+/// may call back into the coordinator.
+type Pending<I> = Vec<EventKind<I>>;
+
+impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
+    /// A coordinator with no token yet and listeners of its own.
+    pub fn new(platform: P, policy: A, settings: Settings) -> Self {
+        Self::with_listeners(platform, policy, settings, Listeners::new())
+    }
+
+    /// A coordinator that reports to `listeners`, which may have subscribers already.
+    pub fn with_listeners(
+        platform: P,
+        policy: A,
+        settings: Settings,
+        listeners: Listeners<A::Identity>,
+    ) -> Self {
+        // What other tabs announced before this one opened is not newer than anything
+        // this tab will ask for.
+        let generation_seen = platform.tabs().generation();
+        Self {
+            inner: Arc::new(Inner {
+                platform,
+                policy,
+                settings,
+                state: Mutex::new(State::new(generation_seen)),
+                listeners,
+            }),
+        }
+    }
+
+    /// The registry its events go to.
+    pub fn listeners(&self) -> &Listeners<A::Identity> {
+        &self.inner.listeners
+    }
+
+    /// Calls `listener` for every event, after the change of state it reports.
+    pub fn subscribe(
+        &self,
+        listener: impl Fn(&crate::Event<A::Identity>) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.inner.listeners.subscribe(listener)
+    }
+
+    /// Stops calling a listener.
+    pub fn unsubscribe(&self, id: ListenerId) {
+        self.inner.listeners.unsubscribe(id);
+    }
+
+    /// A consistent view of the state now.
+    pub fn snapshot(&self) -> Snapshot {
+        self.inner.state().snapshot()
+    }
+
+    /// This tab's name among the browser's tabs.
+    pub fn tab_id(&self) -> &str {
+        self.inner.platform.tabs().tab_id()
+    }
+
+    /// Refresh calls sent by every tab of this browser.
+    pub fn browser_refresh_calls(&self) -> u64 {
+        self.inner.platform.tabs().refresh_calls()
+    }
+
+    /// Installs the token of a fresh login and hands it to the other tabs, with who
+    /// logged in. A failed or signed-out session becomes usable again, and requests
+    /// parked for a refresh go out with this token.
+    pub fn install_login(&self, grant: Grant, identity: A::Identity) {
+        let inner = &self.inner;
+        let mut events = Pending::new();
+        let (waiters, message) = {
+            let mut state = inner.state();
+            let generation = inner.next_generation(&mut state);
+            let token = inner.install(&mut state, grant, &mut events);
+            if state.phase != Phase::Idle {
+                // A refresh still running is abandoned: its answer must not replace the
+                // token of this login.
+                state.phase = Phase::Idle;
+                events.push(EventKind::PhaseChanged(Phase::Idle));
+            }
+            let message = inner.token_message(generation, &token, Some(identity));
+            (state.end_round(), message)
+        };
+        inner.platform.tabs().post(&message);
+        inner.settle(events, waiters, Ok(()));
+    }
+
+    /// Forgets the token after a logout and tells the other tabs. Requests that would need
+    /// a refresh now fail with [`Error::SessionOver`] without trying one, and without a
+    /// session-over event: the user left on purpose.
+    pub fn sign_out(&self) {
+        let inner = &self.inner;
+        let mut events = Pending::new();
+        let (waiters, message) = {
+            let mut state = inner.state();
+            let generation = inner.next_generation(&mut state);
+            drop_token(&mut state, &mut events);
+            state.phase = Phase::SignedOut;
+            events.push(EventKind::PhaseChanged(Phase::SignedOut));
+            let message = TabMessage::SignedOut {
+                from: self.tab_id().to_owned(),
+                generation,
+            };
+            (state.end_round(), message)
+        };
+        inner.platform.tabs().post(&message);
+        inner.settle(events, waiters, Err(Error::SessionOver));
+    }
+
+    /// Takes in what another tab announced. Anything not newer than what this tab has seen
+    /// is dropped: a late message must not replace a newer token or undo a newer login.
+    pub fn receive(&self, message: TabMessage<A::Identity>) {
+        let inner = &self.inner;
+        let mut events = Pending::new();
+        let (waiters, outcome) = {
+            let mut state = inner.state();
+            if message.generation() <= state.generation_seen {
+                return;
+            }
+            state.generation_seen = message.generation();
+            match message {
+                TabMessage::Token {
+                    from,
+                    generation,
+                    access_token,
+                    expires_in_ms,
+                    login,
+                } => {
+                    let lifetime = Duration::from_millis(expires_in_ms.max(0).unsigned_abs());
+                    inner.install(&mut state, Grant::new(access_token, lifetime), &mut events);
+                    events.push(EventKind::TokenReceived {
+                        from,
+                        generation,
+                        login,
+                    });
+                    // A token from another tab proves the session alive: whatever this tab
+                    // was doing, parked requests go out with it and no refresh is sent.
+                    if state.phase != Phase::Idle {
+                        state.phase = Phase::Idle;
+                        events.push(EventKind::PhaseChanged(Phase::Idle));
+                    }
+                    (state.end_round(), Ok(()))
+                }
+                TabMessage::SignedOut { from, .. } => {
+                    if state.phase == Phase::SignedOut {
+                        return;
+                    }
+                    drop_token(&mut state, &mut events);
+                    state.phase = Phase::SignedOut;
+                    events.push(EventKind::PhaseChanged(Phase::SignedOut));
+                    events.push(EventKind::SignedOutElsewhere { from });
+                    (state.end_round(), Err(Error::SessionOver))
+                }
+                TabMessage::SessionOver { from, .. } => {
+                    if matches!(state.phase, Phase::Failed | Phase::SignedOut) {
+                        // Announced here already, or the user left on purpose.
+                        return;
+                    }
+                    drop_token(&mut state, &mut events);
+                    state.phase = Phase::Failed;
+                    events.push(EventKind::PhaseChanged(Phase::Failed));
+                    events.push(EventKind::SessionOver {
+                        from_tab: Some(from),
+                    });
+                    (state.end_round(), Err(Error::SessionOver))
+                }
+            }
+        };
+        inner.settle(events, waiters, outcome);
+    }
+
+    /// Sends `request` with a usable access token, refreshing and replaying as needed,
+    /// and returns its successful answer as the policy read it.
+    pub async fn send(&self, request: Request) -> Result<A::Answer, Error> {
+        let id = self.inner.begin_request();
+        // Both guards act on drop, so that a cancelled caller is accounted for as well.
+        let _in_flight = InFlightGuard {
+            inner: Arc::clone(&self.inner),
+        };
+        let mut cancellation = CancelGuard {
+            inner: Arc::clone(&self.inner),
+            request: id,
+            armed: true,
+        };
+        let result = self.inner.run(id, &request).await;
+        cancellation.armed = false;
+        self.inner.emit(vec![EventKind::Delivered {
+            request: id,
+            result: result.as_ref().map(|_| ()).map_err(Clone::clone),
+        }]);
+        result
+    }
+}
+
+impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
+    fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    fn emit(&self, events: Pending<A::Identity>) {
+        if !events.is_empty() {
+            self.listeners.emit(self.platform.clock().now_ms(), events);
+        }
+    }
+
+    /// Emits `events`, then hands every waiter the round's outcome.
+    fn settle(&self, events: Pending<A::Identity>, waiters: Vec<Waiter>, outcome: RefreshOutcome) {
+        self.emit(events);
+        for (_, waiter) in waiters {
+            // A waiter whose caller went away no longer needs an answer.
+            let _ = waiter.send(outcome.clone());
+        }
+    }
+
+    /// Takes the next browser-wide generation for something this tab is about to announce.
+    fn next_generation(&self, state: &mut State) -> u64 {
+        let tabs = self.platform.tabs();
+        let generation = tabs.generation().max(state.generation_seen) + 1;
+        tabs.set_generation(generation);
+        state.generation_seen = generation;
+        generation
+    }
+
+    /// The message that hands `token` to the other tabs, with what is left of its lifetime.
+    fn token_message(
+        &self,
+        generation: u64,
+        token: &HeldToken,
+        login: Option<A::Identity>,
+    ) -> TabMessage<A::Identity> {
+        TabMessage::Token {
+            from: self.platform.tabs().tab_id().to_owned(),
+            generation,
+            access_token: token.value.clone(),
+            expires_in_ms: (token.valid_until_ms() - self.platform.clock().now_ms()).max(0),
+            login,
+        }
+    }
+
+    /// Installs a login's, a refresh's or another tab's token, timed from now on this
+    /// tab's clock.
+    fn install(
+        &self,
+        state: &mut State,
+        grant: Grant,
+        events: &mut Pending<A::Identity>,
+    ) -> HeldToken {
+        let token = HeldToken {
+            value: grant.access_token,
+            received_at_ms: self.platform.clock().now_ms(),
+            lifetime: grant.lifetime,
+        };
+        events.push(EventKind::TokenChanged(Some(token.clone())));
+        state.token = Some(token.clone());
+        state.token_version += 1;
+        token
+    }
+}
+
+fn drop_token<I>(state: &mut State, events: &mut Pending<I>) {
+    if state.token.take().is_some() {
+        state.token_version += 1;
+        events.push(EventKind::TokenChanged(None));
+    }
+}
+
+/// How early a token counts as expiring: the configured margin, but never more than a
+/// third of the token's lifetime.
+fn margin_ms(margin: Duration, token: &HeldToken) -> i64 {
+    millis(margin).min(millis(token.lifetime) / 3).max(0)
+}

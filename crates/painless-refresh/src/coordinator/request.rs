@@ -1,0 +1,150 @@
+//! One request's path: a usable token (refreshing first if there is none or it is about
+//! to expire), the send, and the one replay after a refused token.
+
+use std::sync::Arc;
+
+use futures::channel::oneshot;
+
+use super::{margin_ms, Inner, Pending, Phase};
+use crate::{
+    Clock, Error, EventKind, Platform, Policy, QueueReason, Request, RequestId, Transport, Verdict,
+};
+
+impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
+    pub(super) fn begin_request(&self) -> RequestId {
+        let (id, in_flight) = {
+            let mut state = self.state();
+            let id = state.next_request;
+            state.next_request += 1;
+            state.in_flight += 1;
+            (id, state.in_flight)
+        };
+        self.emit(vec![EventKind::InFlight(in_flight)]);
+        id
+    }
+
+    pub(super) async fn run(
+        self: &Arc<Self>,
+        id: RequestId,
+        request: &Request,
+    ) -> Result<A::Answer, Error> {
+        if request.bypass {
+            let token = self.state().token_value();
+            return match self.transmit(id, request, token, false).await? {
+                Verdict::Success(answer) => Ok(answer),
+                Verdict::RefreshAndReplay(error) | Verdict::Failure(error) => Err(error),
+            };
+        }
+        let mut replayed = false;
+        loop {
+            let (token, version) = self.usable_token(id).await?;
+            let error = match self.transmit(id, request, token, replayed).await? {
+                Verdict::Success(answer) => return Ok(answer),
+                Verdict::Failure(error) => return Err(error),
+                Verdict::RefreshAndReplay(error) => error,
+            };
+            self.emit(vec![EventKind::TokenRefused {
+                request: id,
+                error: error.clone(),
+            }]);
+            if replayed {
+                // Replayed once already: hand the error over instead of looping.
+                return Err(error);
+            }
+            self.await_fresh_token(id, version, QueueReason::TokenRefused)
+                .await?;
+            replayed = true;
+        }
+    }
+
+    /// One transmission, reported as a replay when `replay` is set, and read by the policy.
+    async fn transmit(
+        &self,
+        id: RequestId,
+        request: &Request,
+        token: Option<String>,
+        replay: bool,
+    ) -> Result<Verdict<A::Answer>, Error> {
+        let token_version = self.state().token_version;
+        let event = match replay {
+            true => EventKind::Replayed {
+                request: id,
+                token_version,
+            },
+            false => EventKind::Sent {
+                request: id,
+                label: request.label(),
+                token_version,
+            },
+        };
+        self.emit(vec![event]);
+        let response = self
+            .platform
+            .transport()
+            .send(request, token.as_deref())
+            .await?;
+        Ok(self.policy.read(response))
+    }
+
+    /// The token to send now and its version, refreshing first when there is none, when
+    /// it is about to expire (the proactive check), or when a refresh is already running.
+    async fn usable_token(self: &Arc<Self>, id: RequestId) -> Result<(Option<String>, u64), Error> {
+        let (version, reason) = {
+            let state = self.state();
+            let version = state.token_version;
+            match (state.phase, &state.token) {
+                (Phase::Failed | Phase::SignedOut, _) => return Err(Error::SessionOver),
+                (Phase::Refreshing, _) => (version, QueueReason::RefreshRunning),
+                (Phase::Idle, None) => (version, QueueReason::NoToken),
+                (Phase::Idle, Some(token))
+                    if token.valid_until_ms() - self.platform.clock().now_ms()
+                        <= margin_ms(self.settings.margin, token) =>
+                {
+                    // Judged on this tab's clock alone: a clock minutes ahead of or behind
+                    // the server's changes nothing.
+                    (version, QueueReason::ExpiresSoon)
+                }
+                (Phase::Idle, Some(token)) => return Ok((Some(token.value.clone()), version)),
+            }
+        };
+        self.await_fresh_token(id, version, reason).await?;
+        // Whatever the refresh brought is used as it is: checking it again could loop.
+        let state = self.state();
+        Ok((state.token_value(), state.token_version))
+    }
+
+    /// Waits until a token newer than `stale_version` is installed, starting the one
+    /// refresh if none is running. Returns at once when a newer token exists already: a
+    /// request refused late, after the refresh finished, is replayed without a second
+    /// refresh.
+    async fn await_fresh_token(
+        self: &Arc<Self>,
+        id: RequestId,
+        stale_version: u64,
+        reason: QueueReason,
+    ) -> Result<(), Error> {
+        let mut events = Pending::new();
+        let receiver = {
+            let mut state = self.state();
+            match state.phase {
+                Phase::Failed | Phase::SignedOut => return Err(Error::SessionOver),
+                Phase::Idle if state.token_version != stale_version => return Ok(()),
+                Phase::Idle => self.start_refresh(&mut state, &mut events),
+                Phase::Refreshing => {}
+            }
+            let (sender, receiver) = oneshot::channel();
+            state.waiters.push((id, sender));
+            events.insert(
+                0,
+                EventKind::Queued {
+                    request: id,
+                    reason,
+                },
+            );
+            receiver
+        };
+        self.emit(events);
+        // A dropped sender means the coordinator itself went away mid-refresh.
+        receiver.await.unwrap_or(Err(Error::SessionOver))
+    }
+}

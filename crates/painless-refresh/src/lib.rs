@@ -1,0 +1,29 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+mod coordinator;
+mod error;
+mod events;
+mod listeners;
+mod platform;
+mod policy;
+mod request;
+mod tabs;
+
+#[cfg(feature = "browser")]
+pub mod browser;
+#[cfg(feature = "leptos")]
+pub mod leptos;
+
+pub use coordinator::{Coordinator, HeldToken, Phase, Settings, Snapshot};
+pub use error::Error;
+pub use events::{Event, EventKind, QueueReason, RequestId};
+pub use listeners::{ListenerId, Listeners};
+pub use platform::{Clock, Platform, Plugins, Response, Spawn, Transport, TransportError};
+pub use policy::{Grant, Policy, RefreshVerdict, Triggers, Verdict};
+pub use request::{Method, Request};
+pub use tabs::{SingleTab, TabLink, TabMessage};
+
+#[cfg(test)]
+mod tests;
