@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting and lints for both targets, native unit and API
-# tests (on SQLite and on a throwaway PostgreSQL server), the end-to-end tests in Chromium
-# against a freshly built release server, the single-binary check, the API fuzzing and the
-# size report. Installs what it needs first.
+# The whole test suite: formatting and lints for both targets, the refresh library on its
+# own (crates/painless-refresh), native unit and API tests (on SQLite and on a throwaway
+# PostgreSQL server), the end-to-end tests in Chromium against a freshly built release
+# server, the library's native example against it, the single-binary check, the API
+# fuzzing and the size report. Installs what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,11 +33,29 @@ df -h . | tail -n 1 | awk '{ print "disk: " $4 " free on " $6 }'
 scripts/setup.sh --e2e
 
 step "format"
-cargo fmt --check
+cargo fmt --all --check
 
 step "lints: server (ssr) and browser (hydrate, wasm32)"
 cargo clippy --features ssr --all-targets -- -D warnings
 cargo clippy --features hydrate --target wasm32-unknown-unknown --lib -- -D warnings
+
+step "the refresh library alone: dependencies, lints for both targets, tests, doc tests, docs, package"
+# The core names no framework, no browser API and nothing of the app.
+if cargo tree -p painless-refresh --no-default-features -e normal --prefix none |
+    grep -E '^(leptos|leptos_[a-z]+|web-sys|js-sys|wasm-bindgen|axum|painless) v'; then
+    echo "painless-refresh's core depends on the above" >&2
+    exit 1
+fi
+cargo clippy -p painless-refresh --all-targets -- -D warnings
+cargo clippy -p painless-refresh --all-features --all-targets -- -D warnings
+cargo clippy -p painless-refresh --features browser,leptos --target wasm32-unknown-unknown --lib -- -D warnings
+# Default features: the core's tests and the README's quick start run natively; all
+# features: the browser and Leptos examples compile too.
+cargo test -p painless-refresh
+cargo test -p painless-refresh --all-features --doc
+RUSTDOCFLAGS="-D warnings" cargo doc -p painless-refresh --all-features --no-deps --quiet
+# Builds the packaged crate on its own, outside the workspace (nothing is published).
+cargo package -p painless-refresh --quiet --allow-dirty
 
 step "unit and API tests (SQLite; the store's own tests on PostgreSQL as well)"
 scripts/with-postgres.sh cargo test --features ssr
@@ -61,6 +80,9 @@ if [[ ! -s "$results" ]]; then
     echo "end-to-end tests did not run (did the build fail?)" >&2
     exit 1
 fi
+
+step "the refresh library's native example against the release binary"
+scripts/native-example.sh
 
 step "single deployable binary"
 scripts/check-single-binary.sh target/release/painless

@@ -5,27 +5,19 @@
 //!
 //! ```no_run
 //! use painless_refresh::browser::{BrowserClock, BrowserSpawner, BrowserTabs, FetchTransport, TabNames};
-//! use painless_refresh::{Coordinator, Listeners, Plugins, Settings};
+//! use painless_refresh::{Coordinator, Plugins, Settings, TabMessage};
 //! # use painless_refresh::{Policy, RefreshVerdict, Request, Response, Verdict};
 //! # struct MyApi;
 //! # impl Policy for MyApi {
 //! #     type Answer = String;
-//! #     type Identity = String;
+//! #     type Identity = ();
 //! #     fn read(&self, r: Response) -> Verdict<String> { Verdict::Success(r.body) }
 //! #     fn refresh_request(&self) -> Request { Request::post_empty("/auth/refresh") }
 //! #     fn read_refresh(&self, r: Response) -> RefreshVerdict { RefreshVerdict::Refused(r.body) }
 //! # }
 //!
-//! let listeners = Listeners::new();
-//! let heard = listeners.clone();
-//! // Messages from the other tabs go to the coordinator, once it exists.
-//! let slot = std::rc::Rc::new(std::cell::OnceCell::new());
-//! let target = slot.clone();
-//! let tabs = BrowserTabs::open(&TabNames::prefixed("my-app"), move |message| {
-//!     if let Some(coordinator) = target.get() {
-//!         let coordinator: &Coordinator<_, MyApi> = coordinator;
-//!         coordinator.receive(message);
-//!     }
+//! let tabs = BrowserTabs::open(&TabNames::prefixed("my-app"), |message: TabMessage<()>| {
+//!     // Hand it to the coordinator's `receive` (the crate's README shows how).
 //! });
 //! let platform = Plugins {
 //!     transport: FetchTransport,
@@ -33,8 +25,7 @@
 //!     spawner: BrowserSpawner,
 //!     tabs,
 //! };
-//! let coordinator = Coordinator::with_listeners(platform, MyApi, Settings::default(), heard);
-//! let _ = slot.set(coordinator);
+//! let coordinator = Coordinator::new(platform, MyApi, Settings::default());
 //! ```
 
 pub mod json;
