@@ -27,25 +27,13 @@ fi
 [[ -x "$binary" ]] || { echo "fuzz: no $binary; build it with cargo leptos build --release --precompress --split" >&2; exit 1; }
 
 work=$(mktemp -d)
-pid=""
-cleanup() {
-    [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'stop_server; rm -rf "$work"' EXIT
 
-port=$(free_port)
-base="http://127.0.0.1:$port"
 # The repository's Leptos.toml: demo mode and query tokens on, so that everything is
 # described. The fuzzer's failed logins all come from 127.0.0.1; the address throttle is
 # lifted so that the hook's own logins are never refused (the account throttle stays).
-LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-    PAINLESS_SERVER__DATA_DIR="$work/data" \
-    PAINLESS_LOGIN__MAX_FAILURES_PER_ADDRESS=1000000000 \
-    RUST_LOG=warn \
-    "$binary" >"$work/server.log" 2>&1 &
-pid=$!
-wait_for_health "$base" || { echo "fuzz: the server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
+start_server fuzz "$binary" "$work" PAINLESS_LOGIN__MAX_FAILURES_PER_ADDRESS=1000000000
+base=$server_base
 
 curl -fsS "$base/api/openapi.json" -o "$work/openapi.json"
 "$venv/bin/openapi-spec-validator" "$work/openapi.json"
@@ -71,5 +59,5 @@ if grep -E "internal error|panicked" "$work/server.log"; then
     echo "fuzz: the server logged an internal error (above)" >&2
     status=1
 fi
-kill -0 "$pid" 2>/dev/null || { echo "fuzz: the server died" >&2; cat "$work/server.log" >&2; status=1; }
+kill -0 "$server_pid" 2>/dev/null || { echo "fuzz: the server died" >&2; cat "$work/server.log" >&2; status=1; }
 exit "$status"

@@ -14,3 +14,27 @@ wait_for_health() {
     done
     return 1
 }
+
+# Starts the server binary $2 in the background on a free loopback port, its data in
+# $3/data and its log in $3/server.log, with the VAR=value settings that follow; sets
+# server_pid and server_base. Fails, naming $1 and showing the log, if it never answers.
+start_server() {
+    local name=$1 binary=$2 work=$3 port
+    shift 3
+    port=$(free_port)
+    server_base="http://127.0.0.1:$port"
+    env LEPTOS_SITE_ADDR="127.0.0.1:$port" PAINLESS_SERVER__DATA_DIR="$work/data" RUST_LOG=warn \
+        "$@" "$binary" >"$work/server.log" 2>&1 &
+    server_pid=$!
+    wait_for_health "$server_base" || {
+        echo "$name: the server did not start" >&2
+        cat "$work/server.log" >&2
+        return 1
+    }
+}
+
+# Stops the server start_server started, if it did.
+stop_server() {
+    [[ -n "${server_pid:-}" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    return 0
+}

@@ -14,24 +14,10 @@ binary=${NATIVE_BINARY:-target/release/painless}
 cargo build --quiet -p painless-refresh --example native
 
 work=$(mktemp -d)
-pid=""
-cleanup() {
-    [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'stop_server; rm -rf "$work"' EXIT
+start_server "native example" "$binary" "$work" PAINLESS_TOKENS__ACCESS_TTL_SECS=2
 
-port=$(free_port)
-base="http://127.0.0.1:$port"
-LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-    PAINLESS_SERVER__DATA_DIR="$work/data" \
-    PAINLESS_TOKENS__ACCESS_TTL_SECS=2 \
-    RUST_LOG=warn \
-    "$binary" >"$work/server.log" 2>&1 &
-pid=$!
-wait_for_health "$base" || { echo "native example: the server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
-
-target/debug/examples/native "$base" ACME demo demo-password 20 | tee "$work/out.txt"
+target/debug/examples/native "$server_base" ACME demo demo-password 20 | tee "$work/out.txt"
 expected="requests: 20 ok, 0 failed, refreshes: 1"
 last=$(tail -n 1 "$work/out.txt")
 if [[ "$last" != "$expected" ]]; then

@@ -162,8 +162,12 @@ type Reply = Result<Response, TransportError>;
 
 /// An envelope as the server sends it: HTTP 200 and its JSON.
 fn answer(envelope: Envelope) -> Reply {
+    answer_with_status(200, envelope)
+}
+
+fn answer_with_status(status: u16, envelope: Envelope) -> Reply {
     Ok(Response {
-        status: 200,
+        status,
         body: serde_json::to_string(&envelope).expect("an envelope serialises"),
     })
 }
@@ -203,6 +207,8 @@ struct ServerState {
     issued: u32,
     /// The code for a present but unusable token.
     rejection: Rejection,
+    /// The HTTP status of that answer: 200 as the seed's server, 401 as RFC 6750's.
+    rejection_status: Option<u16>,
     /// When set, even freshly issued tokens are refused (to prove the retry cap).
     refuse_everything: bool,
     refresh_mode: Option<RefreshMode>,
@@ -278,7 +284,8 @@ impl ServerState {
             Some(_) => None,
         };
         if let Some(errcode) = refusal {
-            return answer(Envelope::error(errcode, "refused"));
+            let status = self.rejection_status.unwrap_or(200);
+            return answer_with_status(status, Envelope::error(errcode, "refused"));
         }
         if let Some((_, code, msg)) = self
             .business_errors
@@ -871,6 +878,38 @@ fn a_configured_refresh_set_replaces_the_default() {
     );
     assert_eq!(h.refresh_calls(), 0);
     h.assert_settled();
+}
+
+#[test]
+fn the_same_coordinator_serves_an_api_that_answers_401_through_its_policy() {
+    // Refused tokens answer HTTP 401 with a code outside the seed's set.
+    let refused_by_status = |triggers: Triggers| {
+        let mut h = Harness::with(Settings::default(), TestPolicy { triggers });
+        h.login();
+        {
+            let mut server = h.server.borrow_mut();
+            server.rejection = Rejection(40100);
+            server.rejection_status = Some(401);
+        }
+        h.expire_tokens_on_server();
+        let outcomes: Vec<_> = (0..3).map(|i| h.fire(&format!("/api/{i}"))).collect();
+        h.run();
+        h.assert_settled();
+        (h, outcomes)
+    };
+
+    let (h, outcomes) = refused_by_status(Triggers::rfc6750());
+    for (i, outcome) in outcomes.iter().enumerate() {
+        assert_eq!(data_path(outcome), format!("/api/{i}"));
+    }
+    assert_eq!(h.refresh_calls(), 1, "one refresh for three 401s");
+
+    // A policy that only knows the seed's codes takes the same 401 for an error.
+    let (h, outcomes) = refused_by_status(Triggers::seed());
+    for outcome in &outcomes {
+        assert_eq!(number(&error_of(outcome)), 40100);
+    }
+    assert_eq!(h.refresh_calls(), 0);
 }
 
 // 3. Single flight
