@@ -46,8 +46,9 @@ if cargo tree -p painless-refresh --no-default-features -e normal --prefix none 
     echo "painless-refresh's core depends on the above" >&2
     exit 1
 fi
+# The core, its tests and the native example natively; the browser plug-ins and the Leptos
+# bridge on the target they run on.
 cargo clippy -p painless-refresh --all-targets -- -D warnings
-cargo clippy -p painless-refresh --all-features --all-targets -- -D warnings
 cargo clippy -p painless-refresh --features browser,leptos --target wasm32-unknown-unknown --lib -- -D warnings
 # Default features: the core's tests and the README's quick start run natively; all
 # features: the browser and Leptos examples compile too.
