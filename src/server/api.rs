@@ -323,7 +323,7 @@ async fn refresh(
         .rotate(cookie.token(), now, state.refresh_policy())
         .await;
     metrics::refresh(match &outcome {
-        Ok(refreshed) if refreshed.new_refresh_token.is_some() => "rotated",
+        Ok(refreshed) if refreshed.grace_ends_at.is_none() => "rotated",
         Ok(_) => "grace",
         Err(RefreshError::Missing) => "missing",
         Err(RefreshError::Unknown) => "unknown",
@@ -343,14 +343,9 @@ async fn refresh(
                 now,
                 refreshed.grace_ends_at,
             ));
-            let jar = match refreshed.new_refresh_token {
-                Some(token) => {
-                    let max_age = cookie_max_age(&state, &refreshed.found, now);
-                    cookie.with_token(token, max_age)
-                }
-                // A grace answer: the cookie already holds the successor.
-                None => cookie.jar,
-            };
+            // A grace answer sets a sibling: the rotation's answer may never have arrived.
+            let max_age = cookie_max_age(&state, &refreshed.found, now);
+            let jar = cookie.with_token(refreshed.new_refresh_token, max_age);
             Ok((jar, answer))
         }
         Err(RefreshError::Db(e)) => Err((CookieJar::new(), ApiError::from(e))),

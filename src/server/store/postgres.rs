@@ -266,20 +266,20 @@ impl PgStore {
         };
         let verdict = Verdict::of(&row, now, policy);
         let plan = verdict.plan();
-        let new_token = if plan.rotate {
-            let spent = refresh_token_hash(&presented)
-                .ok_or_else(|| DbError::Task("a found token did not hash".into()))?;
+        let new_token = if plan.issue_token {
             let (token, new_hash) = insert_token(&mut transaction, &session_id, now).await?;
-            sqlx::query(
-                "UPDATE refresh_tokens SET spent_at = $1, replaced_by = $2
-                 WHERE hash = $3 AND spent_at IS NULL",
-            )
-            .bind(now.unix_ms())
-            .bind(new_hash)
-            .bind(spent)
-            .execute(&mut *transaction)
-            .await
-            .map_err(DbError::from)?;
+            if plan.spend_family {
+                sqlx::query(
+                    "UPDATE refresh_tokens SET spent_at = $1, replaced_by = $2
+                     WHERE session_id = $3 AND spent_at IS NULL AND hash <> $2",
+                )
+                .bind(now.unix_ms())
+                .bind(new_hash)
+                .bind(&session_id)
+                .execute(&mut *transaction)
+                .await
+                .map_err(DbError::from)?;
+            }
             Some(token)
         } else {
             None

@@ -1,6 +1,22 @@
 //! What the store holds and hands out, and the refresh decision itself: what presenting a
 //! refresh token means ([`Verdict`]) and what the store must then do ([`Plan`]). Pure, so
 //! both backends decide alike and the rules are tested without a database.
+//!
+//! # The refresh rules
+//!
+//! A session is a family of refresh tokens. A token is *current* until it is spent.
+//!
+//! - **Rotation.** Presenting a current token spends it, and with it every other current
+//!   token of the family, and issues one successor.
+//! - **Grace.** A token spent less than the grace window ago whose successor is still
+//!   current (nobody has used the family since) is a repeat: the client that rotated it
+//!   may never have received the answer (a dropped connection, a closed tab, a proxy
+//!   timeout), or a second tab raced the first. The repeat gets an access token that ends
+//!   with the window and a *sibling*: one more current token of the family, so the
+//!   browser holds a working cookie whichever of the answers reaches it, and last. The
+//!   next rotation of any sibling spends the others. A grace answer is not a rotation.
+//! - **Reuse.** A spent token presented outside the window, or after its successor was
+//!   used, revokes the family: two parties hold it.
 
 use std::time::Duration;
 
@@ -56,11 +72,11 @@ pub(crate) struct SessionWithUser {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refreshed {
     pub found: SessionWithUser,
-    /// The new refresh token, or `None` for a grace answer (the cookie already holds the
-    /// successor, set by the request that rotated it).
-    pub new_refresh_token: Option<String>,
+    /// The refresh token for the cookie: the successor of a rotation or a grace answer's
+    /// sibling.
+    pub new_refresh_token: String,
     /// For a grace answer, when the grace window ends: its access token must not outlive
-    /// it, so whoever holds only the spent token has to come back with the new one.
+    /// it, so that the client comes back with the new refresh token soon.
     pub grace_ends_at: Option<Timestamp>,
 }
 
@@ -129,16 +145,18 @@ pub(crate) struct TokenRow {
     pub found: SessionWithUser,
     pub issued_at: Timestamp,
     pub spent_at: Option<Timestamp>,
-    /// Whether the token that replaced this one is still unspent.
+    /// Whether the token that replaced this one is still unspent (nobody has used the
+    /// family since this one was spent).
     pub successor_is_current: bool,
 }
 
 /// What presenting a refresh token would mean, decided without side effects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verdict {
-    /// The family's current token: rotate it.
+    /// One of the family's current tokens: rotate it.
     Current,
-    /// Spent a moment ago by a racing request, and its successor is still current.
+    /// Spent a moment ago (a racing request, or a rotation whose answer was lost), and its
+    /// successor is still current: issue a sibling.
     Grace,
     Reused,
     Revoked,
@@ -191,13 +209,14 @@ impl Verdict {
             Self::DemoOff => (&[counter::FAILED_REFRESHES], Some("demo mode off")),
         };
         Plan {
-            rotate: self == Self::Current,
+            spend_family: self == Self::Current,
+            issue_token: self.succeeds(),
             revoke,
             counts,
         }
     }
 
-    /// The answer, once the plan is committed (`new_token` is the rotation's).
+    /// The answer, once the plan is committed (`new_token` is the token it issued).
     pub(crate) fn outcome(
         self,
         row: TokenRow,
@@ -212,7 +231,9 @@ impl Verdict {
                     _ => None,
                 },
                 found: row.found,
-                new_refresh_token: new_token,
+                new_refresh_token: new_token.ok_or_else(|| {
+                    DbError::Task("a refresh that succeeds issued no token".into())
+                })?,
             }),
             Self::Reused => Err(RefreshError::Reused(who())),
             Self::Revoked => Err(RefreshError::Revoked(who())),
@@ -223,11 +244,14 @@ impl Verdict {
     }
 }
 
-/// The writes a verdict calls for.
+/// The writes a verdict calls for, in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Plan {
-    /// Spend the presented token and issue its successor.
-    pub rotate: bool,
+    /// Spend every current token of the family, the presented one among them, replaced by
+    /// the token issued next.
+    pub spend_family: bool,
+    /// Issue a new current token (the successor, or a grace answer's sibling).
+    pub issue_token: bool,
     /// End the session, for this reason.
     pub revoke: Option<&'static str>,
     /// Counters to add one to, server-wide and for the session, in this order.
@@ -325,7 +349,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_current_token_rotates_and_refusals_that_must_stick_revoke() {
+    fn only_a_current_token_spends_the_family_and_refusals_that_must_stick_revoke() {
         let all = [
             Verdict::Current,
             Verdict::Grace,
@@ -337,7 +361,17 @@ mod tests {
         ];
         for verdict in all {
             let plan = verdict.plan();
-            assert_eq!(plan.rotate, verdict == Verdict::Current, "{verdict:?}");
+            assert_eq!(
+                plan.spend_family,
+                verdict == Verdict::Current,
+                "{verdict:?}"
+            );
+            assert_eq!(plan.issue_token, verdict.succeeds(), "{verdict:?}");
+            assert_eq!(
+                plan.counts.contains(&counter::ROTATIONS),
+                verdict == Verdict::Current,
+                "{verdict:?}: a grace answer is not a rotation"
+            );
             assert_eq!(
                 plan.counts.contains(&counter::REFRESHES),
                 verdict.succeeds(),
@@ -357,16 +391,46 @@ mod tests {
     }
 
     #[test]
-    fn a_grace_answer_ends_with_the_grace_window() {
+    fn a_grace_answer_carries_a_sibling_and_ends_with_the_grace_window() {
         let spent_at = T0 + Duration::from_secs(1);
         let refreshed = Verdict::Grace
-            .outcome(row(Some(spent_at), true), None, POLICY)
+            .outcome(row(Some(spent_at), true), Some("sibling".into()), POLICY)
             .expect("grace");
         assert_eq!(refreshed.grace_ends_at, Some(spent_at + POLICY.grace));
+        assert_eq!(refreshed.new_refresh_token, "sibling");
         let rotated = Verdict::Current
             .outcome(row(None, false), Some("next".into()), POLICY)
             .expect("rotated");
         assert_eq!(rotated.grace_ends_at, None);
-        assert_eq!(rotated.new_refresh_token.as_deref(), Some("next"));
+        assert_eq!(rotated.new_refresh_token, "next");
+    }
+
+    /// The lost answer: the rotation committed, the client never saw its successor and
+    /// repeats with the spent token. Inside the window, while nobody used the family
+    /// since, that is a grace answer; the same repeat after a sibling or the successor
+    /// was used, or after the window, is reuse.
+    #[test]
+    fn a_repeat_is_grace_only_inside_the_window_and_before_the_family_moves_on() {
+        let s = Duration::from_secs;
+        let spent_at = T0 + s(1);
+        let unanswered = row(Some(spent_at), true);
+        assert_eq!(Verdict::of(&unanswered, spent_at, POLICY), Verdict::Grace);
+        assert_eq!(
+            Verdict::of(&unanswered, spent_at + s(9), POLICY),
+            Verdict::Grace,
+            "a retry after a few seconds of backoff"
+        );
+        assert_eq!(
+            Verdict::of(&unanswered, spent_at + POLICY.grace, POLICY),
+            Verdict::Reused,
+            "past the window: someone else holds the spent token"
+        );
+        let moved_on = row(Some(spent_at), false);
+        assert_eq!(
+            Verdict::of(&moved_on, spent_at + s(1), POLICY),
+            Verdict::Reused,
+            "the successor or a sibling was rotated since"
+        );
+        assert!(Verdict::Grace.plan().issue_token && !Verdict::Grace.plan().spend_family);
     }
 }

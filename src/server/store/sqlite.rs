@@ -466,16 +466,17 @@ fn rotate(
     let session_id = row.found.session.id.clone();
     let verdict = Verdict::of(&row, now, policy);
     let plan = verdict.plan();
-    let new_token = if plan.rotate {
-        let spent = refresh_token_hash(presented)
-            .ok_or_else(|| DbError::Task("a found token did not hash".into()))?;
+    let new_token = if plan.issue_token {
         let (token, new_hash) = insert_token(&transaction, &session_id, now)?;
-        transaction
-            .execute(
-                "UPDATE refresh_tokens SET spent_at = ?1, replaced_by = ?2 WHERE hash = ?3",
-                params![now.unix_ms(), new_hash, spent],
-            )
-            .map_err(DbError::from)?;
+        if plan.spend_family {
+            transaction
+                .execute(
+                    "UPDATE refresh_tokens SET spent_at = ?1, replaced_by = ?2
+                     WHERE session_id = ?3 AND spent_at IS NULL AND hash <> ?2",
+                    params![now.unix_ms(), new_hash, session_id],
+                )
+                .map_err(DbError::from)?;
+        }
         Some(token)
     } else {
         None

@@ -117,11 +117,12 @@ impl Fixture {
     }
 
     async fn rotated(&self, token: &str, at: Timestamp) -> String {
-        self.rotate(token, at)
-            .await
-            .expect("rotates")
-            .new_refresh_token
-            .expect("a new token")
+        let refreshed = self.rotate(token, at).await.expect("rotates");
+        assert_eq!(
+            refreshed.grace_ends_at, None,
+            "a rotation, not a grace answer"
+        );
+        refreshed.new_refresh_token
     }
 
     async fn session(&self, id: &str) -> SessionRecord {
@@ -181,16 +182,103 @@ async fn the_token_just_spent_gets_a_grace_answer_inside_the_window() {
             .rotate(&first, spent_at + GRACE - ms(1))
             .await
             .expect("grace");
-        assert_eq!(again.new_refresh_token, None, "no second successor");
+        assert_ne!(
+            again.new_refresh_token, second,
+            "a sibling, not the successor"
+        );
         assert_eq!(again.grace_ends_at, Some(spent_at + GRACE));
         assert!(f.session(&id).await.is_live(T0));
         // The successor still works: the racing tab did not break the family.
         f.rotated(&second, T0 + ms(20_000)).await;
         let counters = f.counters(Some(&id)).await;
         assert_eq!(
-            (counters.grace_refreshes, counters.reuse_detections),
-            (1, 0)
+            (
+                counters.rotations,
+                counters.grace_refreshes,
+                counters.reuse_detections
+            ),
+            (2, 1, 0)
         );
+    });
+}
+
+/// The rotation committed but its answer never arrived: the client still holds the spent
+/// token. Its repeat inside the window carries a sibling, which works for every refresh
+/// after, long past the window; the successor nobody received is spent with it.
+#[tokio::test]
+async fn a_lost_rotation_answer_costs_no_session() {
+    on_every_backend!(|f| {
+        let (id, first) = f.login().await;
+        let spent_at = T0 + ms(1_000);
+        let lost = f.rotated(&first, spent_at).await;
+        let repeat = f
+            .rotate(&first, spent_at + ms(4_000))
+            .await
+            .expect("the repeat inside the window");
+        let sibling = repeat.new_refresh_token;
+        // One access lifetime later, far outside the window.
+        let third = f.rotated(&sibling, spent_at + ms(60_000)).await;
+        f.rotated(&third, spent_at + ms(120_000)).await;
+        assert!(f.session(&id).await.is_live(spent_at + ms(120_000)));
+        let counters = f.counters(Some(&id)).await;
+        assert_eq!(
+            (
+                counters.rotations,
+                counters.grace_refreshes,
+                counters.reuse_detections
+            ),
+            (3, 1, 0)
+        );
+        // The lost successor was spent by the sibling's rotation: whoever shows it now
+        // holds a copy, and the family ends.
+        assert!(matches!(
+            f.rotate(&lost, spent_at + ms(180_000)).await,
+            Err(RefreshError::Reused(_))
+        ));
+        assert!(f.session(&id).await.revoked);
+    });
+}
+
+/// The same repeat after the window is reuse, as before: the lost answer is forgiven only
+/// while the client could still be retrying.
+#[tokio::test]
+async fn a_repeat_after_the_window_still_revokes_the_family() {
+    on_every_backend!(|f| {
+        let (id, first) = f.login().await;
+        let spent_at = T0 + ms(1_000);
+        f.rotated(&first, spent_at).await;
+        assert!(matches!(
+            f.rotate(&first, spent_at + GRACE).await,
+            Err(RefreshError::Reused(_))
+        ));
+        assert!(f.session(&id).await.revoked);
+    });
+}
+
+/// A sibling presented after the family moved on (its twin was rotated) is a copy, even
+/// inside the window of the sibling's own spending: it gets a grace answer only while the
+/// token that spent it is unused.
+#[tokio::test]
+async fn siblings_follow_the_same_rules_as_the_successor() {
+    on_every_backend!(|f| {
+        let (id, first) = f.login().await;
+        let second = f.rotated(&first, T0 + ms(1_000)).await;
+        let sibling = f
+            .rotate(&first, T0 + ms(2_000))
+            .await
+            .expect("grace")
+            .new_refresh_token;
+        let third = f.rotated(&second, T0 + ms(30_000)).await;
+        // The sibling was spent by that rotation a moment ago, and `third` is unused: a
+        // racing tab, a grace answer.
+        let racing = f.rotate(&sibling, T0 + ms(31_000)).await.expect("grace");
+        assert_eq!(racing.grace_ends_at, Some(T0 + ms(30_000) + GRACE));
+        f.rotated(&third, T0 + ms(60_000)).await;
+        assert!(matches!(
+            f.rotate(&sibling, T0 + ms(61_000)).await,
+            Err(RefreshError::Reused(_))
+        ));
+        assert!(f.session(&id).await.revoked);
     });
 }
 
@@ -457,8 +545,7 @@ async fn pruning_keeps_live_sessions_and_recently_spent_tokens() {
             .rotate(Some(first), T0 + ms(1), long)
             .await
             .expect("rotate")
-            .new_refresh_token
-            .expect("token");
+            .new_refresh_token;
         let (short, _) = f
             .store
             .start_session(f.user_id, T0, Duration::from_secs(60))
@@ -547,7 +634,7 @@ async fn one_token_presented_at_once_through_two_stores_rotates_once() {
             .collect();
         let rotations = outcomes
             .iter()
-            .filter(|r| r.new_refresh_token.is_some())
+            .filter(|r| r.grace_ends_at.is_none())
             .count();
         assert_eq!(rotations, 1, "{backend}: exactly one rotation");
         // Per session: counted in the transactions, so exact across both stores at once.
@@ -572,6 +659,22 @@ async fn one_token_presented_at_once_through_two_stores_rotates_once() {
                 .session
                 .revoked,
             "{backend}: the family survives"
+        );
+        // Whichever answer the cookie jar keeps, last, its token works for the next
+        // refresh, on either instance, and spends all the others.
+        let kept = &outcomes[17].new_refresh_token;
+        let next = b
+            .rotate(Some(kept.clone()), T0 + ms(30_000), POLICY)
+            .await
+            .expect("the kept token rotates");
+        assert_eq!(next.grace_ends_at, None, "{backend}");
+        let other = &outcomes[18].new_refresh_token;
+        assert!(
+            matches!(
+                a.rotate(Some(other.clone()), T0 + ms(60_000), POLICY).await,
+                Err(RefreshError::Reused(_))
+            ),
+            "{backend}: a sibling spent by that rotation, presented outside the window"
         );
     }
 }
