@@ -215,6 +215,8 @@ struct ServerState {
     hold_data: bool,
     hold_refresh: bool,
     data_log: Vec<Seen>,
+    /// Every data request as the transport received it, with the token it carried.
+    sent: Vec<(Request, Option<String>)>,
     refresh_calls: usize,
     held_data: Vec<(Seen, Reply, oneshot::Sender<Reply>)>,
     held_refresh: Vec<(Reply, oneshot::Sender<Reply>)>,
@@ -335,6 +337,9 @@ impl Transport for FakeTransport {
                 token: access_token.map(str::to_owned),
             };
             server.data_log.push(seen.clone());
+            server
+                .sent
+                .push((request.clone(), access_token.map(str::to_owned)));
             (server.answer_data(&seen), server.hold_data)
         };
         if !hold {
@@ -1187,6 +1192,30 @@ fn a_refresh_lost_to_the_network_fails_the_waiters_but_not_the_session() {
 }
 
 // 6. Retry cap
+
+/// The replay is built from the caller's request, not from what the first attempt
+/// consumed: the same method, URL and body, with the new token.
+#[test]
+fn a_post_with_a_body_is_replayed_whole_with_the_new_token() {
+    let mut h = Harness::logged_in();
+    h.expire_tokens_on_server();
+    let order = Request::post("/api/orders", r#"{"item":"tea","count":2}"#);
+    let (outcome, handle) = h.start(order.clone());
+    handle.forget();
+    h.run();
+    assert_eq!(data_path(&outcome), "/api/orders");
+    assert_eq!(h.refresh_calls(), 1);
+    let sent = h.server.borrow().sent.clone();
+    assert_eq!(
+        sent,
+        vec![
+            (order.clone(), Some("t1".into())),
+            (order, Some("t2".into()))
+        ],
+        "sent twice, whole, the second time with the refreshed token"
+    );
+    h.assert_settled();
+}
 
 #[test]
 fn a_replay_that_still_fails_hands_the_error_over_instead_of_looping() {
