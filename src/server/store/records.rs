@@ -13,8 +13,8 @@
 //!   may never have received the answer (a dropped connection, a closed tab, a proxy
 //!   timeout), or a second tab raced the first. The repeat gets an access token that ends
 //!   with the window and a *sibling*: one more current token of the family, so the
-//!   browser holds a working cookie whichever of the answers reaches it, and last. The
-//!   next rotation of any sibling spends the others. A grace answer is not a rotation.
+//!   browser holds a working cookie whichever of the answers reaches it last. The next
+//!   rotation of any sibling spends the others. A grace answer is not a rotation.
 //! - **Reuse.** A spent token presented outside the window, or after its successor was
 //!   used, revokes the family: two parties hold it.
 
