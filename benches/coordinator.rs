@@ -47,10 +47,10 @@ impl Transport for InstantServer {
         } else {
             RawEnvelope::error(ErrCode::AccessTokenExpired, "access token expired")
         };
-        std::future::ready(Ok(Response {
-            status: 200,
-            body: serde_json::to_string(&answer).expect("an envelope serialises"),
-        }))
+        std::future::ready(Ok(Response::new(
+            200,
+            serde_json::to_string(&answer).expect("an envelope serialises"),
+        )))
     }
 }
 

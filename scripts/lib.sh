@@ -19,12 +19,23 @@ wait_for_health() {
 # $3/data and its log in $3/server.log, with the VAR=value settings that follow; sets
 # server_pid and server_base. Fails, naming $1 and showing the log, if it never answers.
 start_server() {
-    local name=$1 binary=$2 work=$3 port
+    local name=$1 binary=$2 work=$3
     shift 3
-    port=$(free_port)
-    server_base="http://127.0.0.1:$port"
-    env LEPTOS_SITE_ADDR="127.0.0.1:$port" PAINLESS_SERVER__DATA_DIR="$work/data" RUST_LOG=warn \
-        "$@" "$binary" >"$work/server.log" 2>&1 &
+    server_base="http://127.0.0.1:$(free_port)"
+    launch_server "$name" "$binary" "$work" "$@"
+}
+
+# Starts the server again after it died, on the same port and data directory, with the
+# same settings: a restart as its clients see it.
+restart_server() {
+    launch_server "$@"
+}
+
+launch_server() {
+    local name=$1 binary=$2 work=$3
+    shift 3
+    env LEPTOS_SITE_ADDR="${server_base#http://}" PAINLESS_SERVER__DATA_DIR="$work/data" RUST_LOG=warn \
+        "$@" "$binary" >>"$work/server.log" 2>&1 &
     server_pid=$!
     wait_for_health "$server_base" || {
         echo "$name: the server did not start" >&2

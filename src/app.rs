@@ -11,7 +11,7 @@ use leptos_router::{path, SsrMode};
 use crate::api::{BootInfo, RedirectPath};
 use crate::components::deferred::Deferred;
 use crate::components::header::Header;
-use crate::components::loading::LoadingBar;
+use crate::components::loading::{LoadingBar, OfflineNotice};
 use crate::components::toasts::Toaster;
 use crate::pages::{DashboardPage, LabPage, LoginPage, NotFoundPage, OrdersPage, SessionsPage};
 use crate::state::{provide_state, use_auth, BootResource};
@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <div class="app" data-hydrated=move || hydrated.get().then_some("true")>
                 <LoadingBar/>
+                <OfflineNotice/>
                 <Header/>
                 <main class="content">
                     <AppRoutes/>

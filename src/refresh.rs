@@ -36,7 +36,9 @@ pub fn errcode_of(error: &ClientError) -> i32 {
     match error {
         ClientError::Api { code, .. } => *code,
         ClientError::SessionOver => ErrCode::SessionOver.code(),
-        ClientError::Transport { status: 0, .. } | ClientError::Decode(_) => -1,
+        ClientError::Transport { status: 0, .. }
+        | ClientError::Decode(_)
+        | ClientError::Offline => -1,
         ClientError::Transport { status, .. } => i32::from(*status),
     }
 }
@@ -80,7 +82,9 @@ struct DataOf<T> {
 
 /// Reads `/api` as the seed's client does: errcode 0 is a success, an errcode of the
 /// refresh set (from the server's boot information) refreshes and replays, the refused
-/// refresh (42002, or a refresh errcode on the refresh call itself) ends the session.
+/// refresh (42002, or a refresh errcode on the refresh call itself) ends the session. A
+/// `503` (50300 hashing queue full, 50301 database unreachable, or a proxy's page) is
+/// worth another try after `Retry-After`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvelopePolicy {
     /// Which answers mean "refresh and replay".
@@ -118,8 +122,10 @@ impl Policy for EnvelopePolicy {
     type Identity = User;
 
     fn read(&self, response: Response) -> Verdict<Answer> {
+        let unavailable = response.status == 503;
         let head = match Self::head(&response) {
             Ok(head) => head,
+            Err(error) if unavailable => return Verdict::Unavailable(error),
             Err(error) => return Verdict::Failure(error),
         };
         if head.errcode == ErrCode::Ok.code() {
@@ -132,6 +138,9 @@ impl Policy for EnvelopePolicy {
             code: head.errcode,
             message: head.errmsg,
         };
+        if unavailable {
+            return Verdict::Unavailable(error);
+        }
         match refused {
             true => Verdict::RefreshAndReplay(error),
             false => Verdict::Failure(error),
@@ -158,6 +167,7 @@ impl Policy for EnvelopePolicy {
             {
                 RefreshVerdict::Refused(message)
             }
+            Verdict::Unavailable(error) => RefreshVerdict::Unavailable(error),
             Verdict::RefreshAndReplay(error) | Verdict::Failure(error) => {
                 RefreshVerdict::Failed(error)
             }

@@ -79,3 +79,22 @@ export async function sessionCounters(request: APIRequestContext) {
 export async function errorToastsShown(page: Page) {
   return Number(await page.locator(".toaster").getAttribute("data-errors-shown"));
 }
+
+/** Goes to the refresh lab by a client-side navigation: the coordinator's state carries over. */
+export async function openLab(page: Page) {
+  await page.getByRole("link", { name: "Refresh lab" }).click();
+  await expect(page).toHaveURL(/\/lab$/);
+  await expect(page.locator("#fire")).toBeEnabled();
+}
+
+/** Has the server refuse the current access token (30001), as the lab's button does. */
+export async function expireToken(page: Page) {
+  await page.locator("#expire").click();
+  await expect(page.locator(".toast-success", { hasText: "expired" }).last()).toBeVisible();
+}
+
+/** Fires `size` parallel requests from the lab. */
+export async function fireBurst(page: Page, size: number) {
+  await page.locator("#burst-size").selectOption(String(size));
+  await page.locator("#fire").click();
+}

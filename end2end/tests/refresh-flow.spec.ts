@@ -3,27 +3,17 @@ import {
   DEMO,
   countRequests,
   errorToastsShown,
+  fireBurst,
   hydrated,
   logIn,
   login,
+  openLab,
   sessionCounters,
   submitLogin,
   watchSpinner,
 } from "./helpers";
 
 const REFRESH = "/api/auth/refresh";
-
-async function openLab(page: import("@playwright/test").Page) {
-  // Client-side navigation: the coordinator's state carries over.
-  await page.getByRole("link", { name: "Refresh lab" }).click();
-  await expect(page).toHaveURL(/\/lab$/);
-  await expect(page.locator("#fire")).toBeEnabled();
-}
-
-async function fireBurst(page: import("@playwright/test").Page, size: number) {
-  await page.locator("#burst-size").selectOption(String(size));
-  await page.locator("#fire").click();
-}
 
 test("logging in lands on the dashboard with every panel filled", async ({ page }) => {
   await logIn(page);

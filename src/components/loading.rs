@@ -1,5 +1,6 @@
 //! The global loading indicator: visible while any request is in flight, driven only by
-//! the coordinator's in-flight count (a guard per request, so it cannot get stuck).
+//! the coordinator's in-flight count (a guard per request, so it cannot get stuck); and
+//! the one "offline" notice while requests wait for the network.
 
 use leptos::prelude::*;
 
@@ -23,5 +24,23 @@ pub(crate) fn LoadingBar() -> impl IntoView {
             <div class="loading-bar-fill"></div>
         </div>
         <div class="loading-spinner" class:active=busy aria-hidden="true"></div>
+    }
+}
+
+/// Shown while a request or the refresh waits for the network or the server: one notice
+/// for a whole burst, gone when the wait ends.
+#[component]
+pub(crate) fn OfflineNotice() -> impl IntoView {
+    let activity = use_activity();
+    let lang = use_language();
+    view! {
+        <div
+            id="offline-notice"
+            class="offline-notice"
+            role="status"
+            hidden=move || !activity.waiting_for_network.get()
+        >
+            {lang.tr(Key::OfflineWaiting)}
+        </div>
     }
 }

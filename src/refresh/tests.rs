@@ -6,10 +6,10 @@ use super::*;
 use crate::api::RawEnvelope;
 
 fn response(status: u16, envelope: &RawEnvelope) -> Response {
-    Response {
+    Response::new(
         status,
-        body: serde_json::to_string(envelope).expect("an envelope serialises"),
-    }
+        serde_json::to_string(envelope).expect("an envelope serialises"),
+    )
 }
 
 fn grant_envelope() -> RawEnvelope {
@@ -61,10 +61,7 @@ fn every_refresh_errcode_asks_for_a_refresh_and_others_are_the_callers() {
 #[test]
 fn a_body_that_is_not_an_envelope_is_a_transport_error_with_its_status() {
     let policy = EnvelopePolicy::default();
-    let verdict = policy.read(Response {
-        status: 502,
-        body: "<html>Bad gateway</html>".into(),
-    });
+    let verdict = policy.read(Response::new(502, "<html>Bad gateway</html>"));
     assert!(matches!(
         verdict,
         Verdict::Failure(ClientError::Transport { status: 502, .. })
@@ -82,18 +79,38 @@ fn the_refresh_call_grants_ends_the_session_or_fails_for_now() {
         let verdict = policy.read_refresh(response(200, &RawEnvelope::error(over, "over")));
         assert_eq!(verdict, RefreshVerdict::Refused("over".into()), "{over:?}");
     }
-    let verdict = policy.read_refresh(response(
-        200,
-        &RawEnvelope::error(ErrCode::Unavailable, "db"),
-    ));
+    let verdict = policy.read_refresh(response(200, &RawEnvelope::error(ErrCode::Internal, "bug")));
     assert!(matches!(
         verdict,
-        RefreshVerdict::Failed(ClientError::Api { code: 50301, .. })
+        RefreshVerdict::Failed(ClientError::Api { code: 50000, .. })
     ));
     let verdict = policy.read_refresh(response(200, &RawEnvelope::ok(json!({"nope": 1}))));
     assert!(matches!(
         verdict,
         RefreshVerdict::Failed(ClientError::Decode(_))
+    ));
+}
+
+/// 50300 and 50301 answer 503: worth another try, on a data call as on the refresh, and
+/// so is a proxy's 503 page.
+#[test]
+fn a_503_is_unavailable_for_now_whether_an_envelope_or_a_proxy_page() {
+    let policy = EnvelopePolicy::default();
+    for code in [ErrCode::Unavailable, ErrCode::Overloaded] {
+        let unavailable = response(503, &RawEnvelope::error(code, "later"));
+        assert!(matches!(
+            policy.read(unavailable.clone()),
+            Verdict::Unavailable(ClientError::Api { .. })
+        ));
+        assert!(matches!(
+            policy.read_refresh(unavailable),
+            RefreshVerdict::Unavailable(ClientError::Api { .. })
+        ));
+    }
+    let page = Response::new(503, "<html>Service Unavailable</html>");
+    assert!(matches!(
+        policy.read(page),
+        Verdict::Unavailable(ClientError::Transport { status: 503, .. })
     ));
 }
 

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use super::platform::{tab_link, PlatformClock, PlatformSpawner, PlatformTabs, PlatformTransport};
+use super::platform::{
+    network_wait, on_wake, reload_page, tab_link, PlatformClock, PlatformSpawner, PlatformTabs,
+    PlatformTransport,
+};
 use super::{BootResource, Language, Toasts};
 use crate::api::{BootInfo, User};
 use crate::refresh::{
@@ -64,9 +67,23 @@ impl Api {
     fn build(&self, boot: BootInfo) -> ApiClient {
         let settings = Settings {
             margin: Duration::from_secs(boot.refresh_margin_secs),
+            offline_wait: network_wait(),
             ..Settings::default()
         };
         let api = *self;
+        // A laptop that slept or a tab that was hidden refreshes as soon as it is back, so
+        // that the next click does not wait; a page restored from the back/forward cache
+        // heard nothing from the other tabs meanwhile (a logout, say) and is loaded again.
+        on_wake(move |restored| {
+            let Some(client) = api.built() else {
+                return;
+            };
+            if restored && client.missed_messages() {
+                reload_page();
+            } else {
+                client.wake();
+            }
+        });
         let tabs = tab_link(move |message| {
             if let Some(client) = api.built() {
                 client.receive(message);
@@ -116,10 +133,13 @@ impl Api {
         result
     }
 
-    /// Shows a failed call to the user. A finished session was announced once already.
+    /// Shows a failed call to the user. A finished session was announced once already;
+    /// a burst that ran out of network is told once, not once per request.
     pub(crate) fn report(&self, error: &ClientError) {
-        if *error != ClientError::SessionOver {
-            self.toasts.error(self.language.describe(error));
+        match error {
+            ClientError::SessionOver => {}
+            ClientError::Offline => self.toasts.error_once(self.language.describe(error)),
+            _ => self.toasts.error(self.language.describe(error)),
         }
     }
 }

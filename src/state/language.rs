@@ -76,6 +76,7 @@ impl Language {
                 locale.format(Key::RequestFailedStatus, &[("status", &status.to_string())])
             }
             ClientError::Decode(_) => locale.text(Key::UnexpectedAnswer).to_owned(),
+            ClientError::Offline => locale.text(Key::OfflineGaveUp).to_owned(),
         }
     }
 }

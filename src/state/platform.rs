@@ -64,6 +64,35 @@ pub(crate) fn tab_link(on_message: impl Fn(TabMessage) + 'static) -> PlatformTab
     )
 }
 
+/// Calls `on_wake` when the page may have slept or been hidden (see
+/// painless-refresh's `browser::on_wake`); `true` for a page restored from the
+/// back/forward cache.
+#[cfg(feature = "hydrate")]
+pub(crate) use painless_refresh::browser::on_wake;
+
+/// A page rendered on the server never sleeps.
+#[cfg(not(feature = "hydrate"))]
+pub(crate) fn on_wake(_: impl Fn(bool) + 'static) {}
+
+/// How long a request waits for the network: the library's default in the browser; no
+/// time at all on the server, whose stand-in transport never answers and whose clock
+/// does not sleep.
+pub(crate) fn network_wait() -> std::time::Duration {
+    match cfg!(feature = "hydrate") {
+        true => crate::refresh::Settings::default().offline_wait,
+        false => std::time::Duration::ZERO,
+    }
+}
+
+/// Loads the page again from the server.
+#[cfg(feature = "hydrate")]
+pub(crate) fn reload_page() {
+    let _ = leptos::prelude::window().location().reload();
+}
+
+#[cfg(not(feature = "hydrate"))]
+pub(crate) fn reload_page() {}
+
 /// A page rendered on the server has no other tabs.
 #[cfg(not(feature = "hydrate"))]
 pub(crate) fn tab_link(_: impl Fn(TabMessage) + 'static) -> PlatformTabs {

@@ -51,6 +51,17 @@ impl Toasts {
         self.push(ToastKind::Error, message.into());
     }
 
+    /// An error toast, unless the same text is on screen already.
+    pub(crate) fn error_once(&self, message: impl Into<String>) {
+        let message = message.into();
+        let shown = self
+            .list
+            .with_untracked(|list| list.iter().any(|toast| toast.message == message));
+        if !shown {
+            self.error(message);
+        }
+    }
+
     pub(crate) fn success(&self, message: impl Into<String>) {
         self.push(ToastKind::Success, message.into());
     }

@@ -6,12 +6,19 @@
 //! cargo run -p painless-refresh --example native -- http://127.0.0.1:3000 ACME demo demo-password 20
 //! ```
 //!
+//! With a sixth argument, a number of seconds, it then keeps up a steady flow of requests
+//! (ten a second) for that long and reports how they ended: restart the server meanwhile
+//! and every request is still answered, the session kept (`scripts/native-example.sh`
+//! does exactly that).
+//!
 //! Everything the library needs from a native program is here: a transport (reqwest,
 //! with a cookie store for the refresh cookie), a clock and a spawner (tokio's local
 //! tasks), and a policy that reads this API's `{errcode, errmsg, data}` envelope.
 
 use std::future::Future;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::future::{join_all, LocalBoxFuture};
@@ -57,8 +64,17 @@ impl Transport for Reqwest {
             };
             let response = builder.send().await.map_err(failed(0))?;
             let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|value| value.to_str().ok()?.parse().ok())
+                .map(Duration::from_secs);
             let body = response.text().await.map_err(failed(status))?;
-            Ok(Response { status, body })
+            Ok(Response {
+                status,
+                body,
+                retry_after,
+            })
         }
     }
 }
@@ -127,6 +143,8 @@ impl Policy for SeedApi {
             message: envelope.errmsg,
         };
         match envelope.errcode {
+            // The server cannot serve now (its database, its hashing queue): try again.
+            _ if response.status == 503 => Verdict::Unavailable(error),
             0 => Verdict::Success(envelope.data.unwrap_or(Value::Null)),
             code if self.triggers.matches(response.status, Some(code)) => {
                 Verdict::RefreshAndReplay(error)
@@ -149,6 +167,7 @@ impl Policy for SeedApi {
             Verdict::Failure(Error::Api { code, message }) if code == SESSION_OVER => {
                 RefreshVerdict::Refused(message)
             }
+            Verdict::Unavailable(error) => RefreshVerdict::Unavailable(error),
             Verdict::Failure(error) => RefreshVerdict::Failed(error),
         }
     }
@@ -169,10 +188,13 @@ struct Args {
     username: String,
     password: String,
     requests: usize,
+    /// How long to keep up steady traffic after the burst, if at all.
+    traffic: Option<Duration>,
 }
 
 fn args() -> Result<Args, String> {
-    let usage = "usage: native <base URL> <customer code> <username> <password> <requests>";
+    let usage =
+        "usage: native <base URL> <customer code> <username> <password> <requests> [<seconds>]";
     let mut args = std::env::args().skip(1);
     let mut next = || args.next().ok_or_else(|| usage.to_owned());
     Ok(Args {
@@ -183,6 +205,14 @@ fn args() -> Result<Args, String> {
         requests: next()?
             .parse()
             .map_err(|_| format!("{usage}\n<requests> must be a number"))?,
+        traffic: match next() {
+            Ok(seconds) => {
+                Some(Duration::from_secs(seconds.parse().map_err(|_| {
+                    format!("{usage}\n<seconds> must be a number")
+                })?))
+            }
+            Err(_) => None,
+        },
     })
 }
 
@@ -226,12 +256,17 @@ async fn run(args: Args) -> Result<(), Error> {
         triggers: Triggers::seed(),
     };
     let coordinator = Coordinator::new(platform, policy, Settings::default());
-    let refused = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = std::sync::Arc::clone(&refused);
-    coordinator.subscribe(move |event| {
-        if let EventKind::TokenRefused { .. } = event.kind {
-            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let refused = Arc::new(AtomicUsize::new(0));
+    let sessions_over = Arc::new(AtomicUsize::new(0));
+    let (counter, ended) = (Arc::clone(&refused), Arc::clone(&sessions_over));
+    coordinator.subscribe(move |event| match event.kind {
+        EventKind::TokenRefused { .. } => {
+            counter.fetch_add(1, Relaxed);
         }
+        EventKind::SessionOver { .. } => {
+            ended.fetch_add(1, Relaxed);
+        }
+        _ => {}
     });
 
     // The login itself bypasses the coordinator's queue; its token is handed over.
@@ -256,14 +291,48 @@ async fn run(args: Args) -> Result<(), Error> {
         eprintln!("failed: {error}");
     }
     let snapshot = coordinator.snapshot();
-    println!(
-        "answers that refused a token: {}",
-        refused.load(std::sync::atomic::Ordering::Relaxed)
-    );
+    println!("answers that refused a token: {}", refused.load(Relaxed));
     println!(
         "requests: {ok} ok, {} failed, refreshes: {}",
         results.len() - ok,
         snapshot.refresh_calls
     );
+    if let Some(length) = args.traffic {
+        let (ok, sent) = steady_traffic(&coordinator, length).await;
+        println!(
+            "traffic: {ok} of {sent} ok, sessions ended: {}, sends repeated: {}",
+            sessions_over.load(Relaxed),
+            coordinator.snapshot().retries
+        );
+    }
     Ok(())
+}
+
+/// Ten requests a second for `length`, each on its own (a request waiting for the network
+/// does not hold up the next): how many were answered, of how many.
+async fn steady_traffic<P, A>(coordinator: &Coordinator<P, A>, length: Duration) -> (usize, usize)
+where
+    P: painless_refresh::Platform<A::Identity>,
+    A: Policy,
+{
+    println!("traffic: started");
+    let started = std::time::Instant::now();
+    let mut calls = Vec::new();
+    while started.elapsed() < length {
+        let coordinator = coordinator.clone();
+        calls.push(tokio::task::spawn_local(async move {
+            coordinator.send(Request::get("/api/me")).await.map(|_| ())
+        }));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let sent = calls.len();
+    let mut ok = 0;
+    for call in join_all(calls).await {
+        match call {
+            Ok(Ok(())) => ok += 1,
+            Ok(Err(error)) => eprintln!("failed: {error}"),
+            Err(panic) => eprintln!("failed: {panic}"),
+        }
+    }
+    (ok, sent)
 }

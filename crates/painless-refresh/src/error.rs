@@ -27,6 +27,10 @@ pub enum Error {
     },
     /// An answer arrived but its content did not have the expected shape.
     Decode(String),
+    /// No network for as long as the coordinator waits for it
+    /// ([`Settings::offline_wait`](crate::Settings::offline_wait)), or no answer after
+    /// every try: nothing proves the session over, and the next request tries again.
+    Offline,
 }
 
 impl std::fmt::Display for Error {
@@ -37,6 +41,7 @@ impl std::fmt::Display for Error {
             Error::Transport { status: 0, message } => write!(f, "no answer: {message}"),
             Error::Transport { status, message } => write!(f, "HTTP {status}: {message}"),
             Error::Decode(message) => write!(f, "unexpected answer: {message}"),
+            Error::Offline => f.write_str("no network"),
         }
     }
 }

@@ -31,6 +31,18 @@ pub enum QueueReason {
     TokenRefused,
 }
 
+/// Why a request, or the refresh, waits before it is sent (again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldReason {
+    /// The platform reports no network ([`Transport::is_online`](crate::Transport::is_online)):
+    /// nothing is sent until it is back.
+    Offline,
+    /// The last try got no answer at all (a network error).
+    NoAnswer,
+    /// The server answered that it cannot serve now ([`Verdict::Unavailable`](crate::Verdict::Unavailable)).
+    Unavailable,
+}
+
 /// What happened. `I` is the identity a login announces.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventKind<I> {
@@ -70,10 +82,13 @@ pub enum EventKind<I> {
         /// The round.
         refresh: u64,
     },
-    /// The one refresh call of this round went out.
+    /// The refresh call of this round went out: once, or again after a try that got no
+    /// answer or a `503`.
     RefreshStarted {
         /// The round.
         refresh: u64,
+        /// 1 for the first try of the round, 2 for the second…
+        attempt: u32,
     },
     /// The refresh brought a new access token.
     RefreshSucceeded {
@@ -99,6 +114,32 @@ pub enum EventKind<I> {
         /// The [`Snapshot::token_version`](crate::Snapshot::token_version) it was sent with.
         token_version: u64,
     },
+    /// A request waits for the network or the server before it is sent (again).
+    Held {
+        /// The request.
+        request: RequestId,
+        /// Why.
+        reason: HoldReason,
+    },
+    /// The refresh call of round `refresh` waits for the network or the server before it
+    /// is sent (again).
+    RefreshHeld {
+        /// The round.
+        refresh: u64,
+        /// Why.
+        reason: HoldReason,
+    },
+    /// A request sent again after a try that got no answer or a `503`, or after waiting
+    /// for the network: the same request, not a replay after a refused token.
+    Retried {
+        /// The request.
+        request: RequestId,
+        /// The [`Snapshot::token_version`](crate::Snapshot::token_version) it was sent with.
+        token_version: u64,
+    },
+    /// Something began waiting for the network while nothing was (`true`), or the last
+    /// wait ended (`false`): a user interface shows one "offline" notice in between.
+    NetworkWait(bool),
     /// The caller got its result.
     Delivered {
         /// The request.
@@ -147,6 +188,8 @@ impl<I> EventKind<I> {
             | EventKind::TokenRefused { request, .. }
             | EventKind::Queued { request, .. }
             | EventKind::Replayed { request, .. }
+            | EventKind::Retried { request, .. }
+            | EventKind::Held { request, .. }
             | EventKind::Delivered { request, .. }
             | EventKind::Cancelled { request } => Some(*request),
             _ => None,
@@ -155,11 +198,14 @@ impl<I> EventKind<I> {
 
     /// Whether the event is a step of a request, a refresh or the session, rather than a
     /// change of state ([`InFlight`](EventKind::InFlight), [`PhaseChanged`](EventKind::PhaseChanged),
-    /// [`TokenChanged`](EventKind::TokenChanged)).
+    /// [`TokenChanged`](EventKind::TokenChanged), [`NetworkWait`](EventKind::NetworkWait)).
     pub fn is_timeline(&self) -> bool {
         !matches!(
             self,
-            EventKind::InFlight(_) | EventKind::PhaseChanged(_) | EventKind::TokenChanged(_)
+            EventKind::InFlight(_)
+                | EventKind::PhaseChanged(_)
+                | EventKind::TokenChanged(_)
+                | EventKind::NetworkWait(_)
         )
     }
 }

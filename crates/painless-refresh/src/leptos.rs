@@ -31,14 +31,17 @@ use leptos::prelude::*;
 
 use crate::{Event, EventKind, Listeners, Phase};
 
-/// What a whole application shows of the coordinator: its phase and how many requests
-/// are in flight (a global spinner). `Copy`; both fields are signals.
+/// What a whole application shows of the coordinator: its phase, how many requests
+/// are in flight (a global spinner) and whether any waits for the network (an "offline"
+/// notice). `Copy`; every field is a signal.
 #[derive(Debug, Clone, Copy)]
 pub struct Activity {
     /// Where the refresh machinery stands.
     pub phase: ReadSignal<Phase>,
     /// Logical requests in flight.
     pub in_flight: ReadSignal<usize>,
+    /// Whether a request or the refresh waits for the network or the server.
+    pub waiting_for_network: ReadSignal<bool>,
 }
 
 impl Activity {
@@ -47,7 +50,11 @@ impl Activity {
     pub fn follow<I: 'static>(listeners: &Listeners<I>) -> Self {
         let (phase, set_phase) = signal(Phase::Idle);
         let (in_flight, set_in_flight) = signal(0usize);
+        let (waiting_for_network, set_waiting) = signal(false);
         listeners.subscribe(move |event| match event.kind {
+            EventKind::NetworkWait(waiting) => {
+                set_waiting.try_set(waiting);
+            }
             EventKind::PhaseChanged(now) => {
                 set_phase.try_set(now);
             }
@@ -56,7 +63,11 @@ impl Activity {
             }
             _ => {}
         });
-        Self { phase, in_flight }
+        Self {
+            phase,
+            in_flight,
+            waiting_for_network,
+        }
     }
 }
 

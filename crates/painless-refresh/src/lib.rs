@@ -18,7 +18,7 @@ pub mod leptos;
 
 pub use coordinator::{Coordinator, HeldToken, Phase, Settings, Snapshot};
 pub use error::Error;
-pub use events::{Event, EventKind, QueueReason, RequestId};
+pub use events::{Event, EventKind, HoldReason, QueueReason, RequestId};
 pub use listeners::{ListenerId, Listeners};
 pub use platform::{Clock, Platform, Plugins, Response, Spawn, Transport, TransportError};
 pub use policy::{Grant, Policy, RefreshVerdict, Triggers, Verdict};

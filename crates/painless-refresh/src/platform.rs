@@ -15,6 +15,26 @@ pub struct Response {
     pub status: u16,
     /// The body as text.
     pub body: String,
+    /// The `Retry-After` header in its seconds form, if the answer had one: how long to
+    /// wait before trying again after a `503` (the coordinator bounds it).
+    pub retry_after: Option<Duration>,
+}
+
+impl Response {
+    /// An answer with `status` and `body`, and no `Retry-After`.
+    pub fn new(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: body.into(),
+            retry_after: None,
+        }
+    }
+
+    /// The same answer with a `Retry-After` of `wait`.
+    pub fn with_retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
+    }
 }
 
 /// No answer at all: the network failed, or the request could not be built.
@@ -39,6 +59,20 @@ pub trait Transport {
         request: &Request,
         access_token: Option<&str>,
     ) -> impl Future<Output = Result<Response, TransportError>>;
+
+    /// Whether the network is there as far as the platform can tell (`navigator.onLine`
+    /// in a browser). While it is not, nothing is sent: requests and the refresh wait for
+    /// it. The default, for platforms that cannot tell, is always online: then only a
+    /// failed send shows that the network is gone.
+    fn is_online(&self) -> bool {
+        true
+    }
+
+    /// Resolves when the network may be back (the browser's `online` event). The default
+    /// never resolves: the coordinator's own timer tries again.
+    fn online(&self) -> impl Future<Output = ()> + 'static {
+        futures::future::pending()
+    }
 }
 
 /// This tab's clock. It may disagree with the server's by minutes: the coordinator only

@@ -33,6 +33,7 @@ use crate::{Error, Request, Response};
 ///             status if self.triggers.matches(status, None) => {
 ///                 Verdict::RefreshAndReplay(Error::Api { code: status.into(), message: response.body })
 ///             }
+///             503 => Verdict::Unavailable(Error::Transport { status: 503, message: response.body }),
 ///             status => Verdict::Failure(Error::Api { code: status.into(), message: response.body }),
 ///         }
 ///     }
@@ -45,13 +46,14 @@ use crate::{Error, Request, Response};
 ///         match response.status {
 ///             200 => RefreshVerdict::Granted(Grant::new(response.body, Duration::from_secs(300))),
 ///             401 | 403 => RefreshVerdict::Refused(response.body),
+///             503 => RefreshVerdict::Unavailable(Error::Transport { status: 503, message: response.body }),
 ///             status => RefreshVerdict::Failed(Error::Transport { status, message: response.body }),
 ///         }
 ///     }
 /// }
 ///
 /// let api = PlainApi { triggers: Triggers::rfc6750() };
-/// let expired = Response { status: 401, body: "expired".into() };
+/// let expired = Response::new(401, "expired");
 /// assert!(matches!(api.read(expired), Verdict::RefreshAndReplay(_)));
 /// ```
 pub trait Policy: 'static {
@@ -84,6 +86,10 @@ pub enum Verdict<A> {
     RefreshAndReplay(Error),
     /// Hand this error to the caller as it is.
     Failure(Error),
+    /// The server cannot serve now but may soon (HTTP `503`, with or without
+    /// `Retry-After`): a [repeatable](Request::is_repeatable) request is sent again after
+    /// the wait, any other caller gets the error at once.
+    Unavailable(Error),
 }
 
 /// What the answer to the refresh call means.
@@ -98,6 +104,11 @@ pub enum RefreshVerdict {
     /// error, a server error): the waiting requests get this error, and the next request
     /// may try again.
     Failed(Error),
+    /// The server cannot refresh now but may soon (HTTP `503`): the refresh is tried
+    /// again after the server's `Retry-After` (bounded), up to
+    /// [`Settings::refresh_attempts`](crate::Settings::refresh_attempts) tries, and the
+    /// session stays.
+    Unavailable(Error),
 }
 
 /// A new access token, from a login or a refresh.

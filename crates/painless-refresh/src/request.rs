@@ -13,6 +13,8 @@ pub enum Method {
     Patch,
     /// `DELETE`
     Delete,
+    /// `HEAD`
+    Head,
 }
 
 impl Method {
@@ -24,6 +26,7 @@ impl Method {
             Method::Put => "PUT",
             Method::Patch => "PATCH",
             Method::Delete => "DELETE",
+            Method::Head => "HEAD",
         }
     }
 }
@@ -43,6 +46,10 @@ pub struct Request {
     /// Never starts or waits for a refresh, and is never replayed: for the login, the
     /// refresh and the logout calls themselves, and anything else that must not wait.
     pub bypass: bool,
+    /// Safe to send again after a network error or a `503` although the method is not
+    /// `GET` or `HEAD`: the API makes a repeat harmless (a `PUT` of a whole resource, a
+    /// `POST` with an idempotency key). See [`Request::is_repeatable`].
+    pub idempotent: bool,
 }
 
 impl Request {
@@ -60,6 +67,7 @@ impl Request {
             url: url.into(),
             body: None,
             bypass: false,
+            idempotent: false,
         }
     }
 
@@ -88,6 +96,28 @@ impl Request {
     pub fn bypassing_refresh(mut self) -> Self {
         self.bypass = true;
         self
+    }
+
+    /// Marks the request as safe to send again after a network error or a `503`.
+    ///
+    /// ```
+    /// use painless_refresh::Request;
+    ///
+    /// assert!(Request::get("/api/orders").is_repeatable());
+    /// assert!(!Request::post("/api/orders", "{}").is_repeatable());
+    /// assert!(Request::post("/api/orders", "{}").idempotent().is_repeatable());
+    /// ```
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
+    /// Whether the coordinator may send the request again when a try got no answer or a
+    /// `503`: `GET` and `HEAD`, and requests marked [`idempotent`](Request::idempotent).
+    /// Any other request may have reached the server before the network failed, so its
+    /// caller gets the error at once.
+    pub fn is_repeatable(&self) -> bool {
+        self.idempotent || matches!(self.method, Method::Get | Method::Head)
     }
 
     /// Method and URL, such as `GET /api/me`: for logs and timelines.

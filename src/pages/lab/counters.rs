@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::feed::LabFeed;
-use super::view_model::count;
+use super::view_model::{count, is_retry};
 use crate::api::Counters;
 use crate::i18n::Key;
 use crate::refresh::EventKind;
@@ -41,6 +41,8 @@ pub(super) fn TabCounters(feed: LabFeed) -> impl IntoView {
             <dd data-counter="tokens-received">{move || count(|k| matches!(k, EventKind::TokenReceived { .. }))}</dd>
             <dt>{lang.tr(Key::LabReplayed)}</dt>
             <dd>{move || count(|k| matches!(k, EventKind::Replayed { .. }))}</dd>
+            <dt>{lang.tr(Key::LabRetries)}</dt>
+            <dd data-counter="tab-retries">{move || count(is_retry)}</dd>
             <dt>{lang.tr(Key::LabDelivered)}</dt>
             <dd>{move || count(|k| matches!(k, EventKind::Delivered { .. }))}</dd>
         </dl>

@@ -57,7 +57,13 @@ pub(super) fn TokenCard(feed: LabFeed) -> impl IntoView {
             })
             .unwrap_or_default()
     };
-    let phase = move || phase_badge(lang.locale(), activity.phase.get());
+    let phase = move || {
+        phase_badge(
+            lang.locale(),
+            activity.phase.get(),
+            activity.waiting_for_network.get(),
+        )
+    };
     view! {
         <section class="card token-card" id="lab-token" aria-label=lang.tr(Key::LabAccessToken)>
             <h2>{lang.tr(Key::LabAccessToken)}</h2>

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::api::paths;
 use crate::i18n::{Key, Locale};
-use crate::refresh::{errcode_of, Event, EventKind, Phase, QueueReason};
+use crate::refresh::{errcode_of, Event, EventKind, HoldReason, Phase, QueueReason};
 
 pub(super) const BURST_SIZES: [usize; 6] = [1, 5, 10, 20, 30, 50];
 
@@ -28,9 +28,15 @@ impl BurstResult {
     }
 }
 
-/// The badge of the coordinator's phase: CSS modifier and text.
-pub(super) fn phase_badge(locale: Locale, phase: Phase) -> (&'static str, &'static str) {
+/// The badge of the coordinator's phase: CSS modifier and text. Waiting for the network
+/// shows as its own phase, whatever the refresh machinery's.
+pub(super) fn phase_badge(
+    locale: Locale,
+    phase: Phase,
+    waiting_for_network: bool,
+) -> (&'static str, &'static str) {
     let (class, key) = match phase {
+        Phase::Idle | Phase::Refreshing if waiting_for_network => ("offline", Key::PhaseOffline),
         Phase::Idle => ("idle", Key::PhaseIdle),
         Phase::Refreshing => ("refreshing", Key::PhaseRefreshing),
         Phase::Failed => ("failed", Key::PhaseFailed),
@@ -49,6 +55,13 @@ pub(super) fn remaining_text(locale: Locale, remaining_ms: Option<i64>) -> Strin
         Some(_) => locale.text(Key::LabTokenExpired).to_owned(),
         None => locale.text(Key::LabNoToken).to_owned(),
     }
+}
+
+/// Sends repeated after no answer, a `503` or a wait for the network: requests and
+/// refresh calls.
+pub(super) fn is_retry(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::Retried { .. })
+        || matches!(kind, EventKind::RefreshStarted { attempt, .. } if *attempt > 1)
 }
 
 /// How many events of a kind the timeline holds.
@@ -83,7 +96,8 @@ pub(super) fn rows(locale: Locale, events: &[Event]) -> Vec<Row> {
     let mut keys: BTreeMap<String, (i64, String)> = BTreeMap::new();
     for event in events {
         let (key, title, is_refresh) = match &event.kind {
-            EventKind::RefreshStarted { refresh }
+            EventKind::RefreshStarted { refresh, .. }
+            | EventKind::RefreshHeld { refresh, .. }
             | EventKind::RefreshSucceeded { refresh, .. }
             | EventKind::RefreshFailed { refresh, .. } => (
                 format!("r{refresh}"),
@@ -156,7 +170,20 @@ fn step(locale: Locale, kind: &EventKind) -> (String, &'static str) {
         } => (text(Key::StepLockTaken), "queued"),
         EventKind::RefreshLocked { .. } => (text(Key::StepNoLock), "queued"),
         EventKind::AwaitingOtherTab { .. } => (text(Key::StepOtherTabAhead), "queued"),
-        EventKind::RefreshStarted { .. } => (format!("POST {}", paths::REFRESH), "refresh"),
+        EventKind::RefreshStarted { attempt: 1, .. } => {
+            (format!("POST {}", paths::REFRESH), "refresh")
+        }
+        EventKind::RefreshStarted { attempt, .. } => {
+            (format!("POST {} ({attempt})", paths::REFRESH), "refresh")
+        }
+        EventKind::Held { reason, .. } | EventKind::RefreshHeld { reason, .. } => (
+            text(match reason {
+                HoldReason::Offline | HoldReason::NoAnswer => Key::StepWaitingForNetwork,
+                HoldReason::Unavailable => Key::StepWaitingForServer,
+            }),
+            "offline",
+        ),
+        EventKind::Retried { .. } => (text(Key::StepSentAgain), "replayed"),
         EventKind::TokenReceived { from, .. } => (with(Key::StepFromTab, "tab", from), "ok"),
         EventKind::SignedOutElsewhere { from } => {
             (with(Key::StepLogoutInTab, "tab", from), "failed")
@@ -176,9 +203,10 @@ fn step(locale: Locale, kind: &EventKind) -> (String, &'static str) {
         EventKind::SessionOver {
             from_tab: Some(from),
         } => (with(Key::StepSessionOverTab, "tab", from), "failed"),
-        EventKind::InFlight(_) | EventKind::PhaseChanged(_) | EventKind::TokenChanged(_) => {
-            (String::new(), "")
-        }
+        EventKind::InFlight(_)
+        | EventKind::PhaseChanged(_)
+        | EventKind::TokenChanged(_)
+        | EventKind::NetworkWait(_) => (String::new(), ""),
     }
 }
 

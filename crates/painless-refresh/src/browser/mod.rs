@@ -60,6 +60,106 @@ impl Transport for FetchTransport {
         let prepared = prepare(request, access_token);
         async move { send(prepared?).await }
     }
+
+    /// `navigator.onLine`: false only when the browser knows it has no network.
+    fn is_online(&self) -> bool {
+        web_sys::window().is_none_or(|window| window.navigator().on_line())
+    }
+
+    /// The window's next `online` event.
+    fn online(&self) -> impl Future<Output = ()> + 'static {
+        let (sender, receiver) = oneshot::channel();
+        ONLINE_WAITERS.with(|waiters| {
+            let mut waiters = waiters.borrow_mut();
+            if waiters.is_none() && !listen_for_online() {
+                // Without a window no event will come: the coordinator's timer decides.
+                return;
+            }
+            let waiting = waiters.get_or_insert_with(Vec::new);
+            waiting.retain(|waiter| !waiter.is_canceled());
+            waiting.push(sender);
+        });
+        async move {
+            let _ = receiver.await;
+        }
+    }
+}
+
+thread_local! {
+    /// Who waits for the next `online` event; `None` until the one listener is added.
+    static ONLINE_WAITERS: std::cell::RefCell<Option<Vec<oneshot::Sender<()>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Adds the page's one `online` listener, which wakes every waiter.
+fn listen_for_online() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let wake = Closure::<dyn Fn()>::new(|| {
+        let waiters = ONLINE_WAITERS.with(|waiters| {
+            waiters
+                .borrow_mut()
+                .as_mut()
+                .map(std::mem::take)
+                .unwrap_or_default()
+        });
+        for waiter in waiters {
+            let _ = waiter.send(());
+        }
+    });
+    let added = window
+        .add_event_listener_with_callback("online", wake.as_ref().unchecked_ref())
+        .is_ok();
+    // The listener lives as long as the page.
+    wake.forget();
+    added
+}
+
+/// Calls `on_wake` whenever the page may have slept or been hidden: the tab becomes
+/// visible, the window gets focus or the network back, or the page is shown again
+/// (`restored` is true when it comes from the back/forward cache). Hand it to
+/// [`Coordinator::wake`](crate::Coordinator::wake), and reload a restored page when
+/// [`Coordinator::missed_messages`](crate::Coordinator::missed_messages) says so.
+pub fn on_wake(on_wake: impl Fn(bool) + 'static) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let on_wake = std::rc::Rc::new(on_wake);
+    let listen = |target: &web_sys::EventTarget,
+                  name: &str,
+                  callback: Closure<dyn Fn(web_sys::Event)>| {
+        let _ = target.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
+        // The listeners live as long as the page.
+        callback.forget();
+    };
+    for name in ["focus", "online"] {
+        let on_wake = std::rc::Rc::clone(&on_wake);
+        listen(&window, name, Closure::new(move |_| on_wake(false)));
+    }
+    let shown = std::rc::Rc::clone(&on_wake);
+    listen(
+        &window,
+        "pageshow",
+        Closure::new(move |event: web_sys::Event| {
+            let restored = event
+                .dyn_ref::<web_sys::PageTransitionEvent>()
+                .is_some_and(|event| event.persisted());
+            shown(restored);
+        }),
+    );
+    if let Some(document) = window.document() {
+        let visible = document.clone();
+        listen(
+            &document,
+            "visibilitychange",
+            Closure::new(move |_| {
+                if visible.visibility_state() == web_sys::VisibilityState::Visible {
+                    on_wake(false);
+                }
+            }),
+        );
+    }
 }
 
 fn prepare(
@@ -112,6 +212,13 @@ async fn send(request: web_sys::Request) -> Result<Response, TransportError> {
         .map_err(network)?
         .unchecked_into();
     let status = response.status();
+    let retry_after = response
+        .headers()
+        .get("Retry-After")
+        .ok()
+        .flatten()
+        .and_then(|seconds| seconds.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
     // The body as text: the policy decodes it once, into the caller's type.
     let body = match response.text() {
         Ok(text) => JsFuture::from(text)
@@ -124,7 +231,11 @@ async fn send(request: web_sys::Request) -> Result<Response, TransportError> {
         status,
         message: format!("HTTP {status}: the body could not be read"),
     })?;
-    Ok(Response { status, body })
+    Ok(Response {
+        status,
+        body,
+        retry_after,
+    })
 }
 
 /// The page's clock (`Date.now()`) and its timers (`setTimeout`).

@@ -41,3 +41,39 @@ impl<P: Platform<A::Identity>, A: Policy> Drop for CancelGuard<P, A> {
         }
     }
 }
+
+/// Counts a request or the refresh as waiting for the network for as long as it waits,
+/// and tells listeners when the first wait begins and the last ends.
+pub(super) struct NetworkWaitGuard<'a, P: Platform<A::Identity>, A: Policy> {
+    inner: &'a Inner<P, A>,
+}
+
+impl<'a, P: Platform<A::Identity>, A: Policy> NetworkWaitGuard<'a, P, A> {
+    /// Begins a wait, reported as `held` (a `Held` or `RefreshHeld` event).
+    pub(super) fn enter(inner: &'a Inner<P, A>, held: EventKind<A::Identity>) -> Self {
+        let first = {
+            let mut state = inner.state();
+            state.network_waits += 1;
+            state.network_waits == 1
+        };
+        let mut events = vec![held];
+        if first {
+            events.push(EventKind::NetworkWait(true));
+        }
+        inner.emit(events);
+        Self { inner }
+    }
+}
+
+impl<P: Platform<A::Identity>, A: Policy> Drop for NetworkWaitGuard<'_, P, A> {
+    fn drop(&mut self) {
+        let last = {
+            let mut state = self.inner.state();
+            state.network_waits -= 1;
+            state.network_waits == 0
+        };
+        if last {
+            self.inner.emit(vec![EventKind::NetworkWait(false)]);
+        }
+    }
+}

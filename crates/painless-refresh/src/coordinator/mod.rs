@@ -6,9 +6,11 @@
 //! - `state.rs`: the state under the lock and the views of it;
 //! - `request.rs`: one request's path: a usable token, the send, the one replay;
 //! - `round.rs`: one refresh round: the lock, the other tabs, the call, the outcome;
+//! - `network.rs`: waiting out a network that is gone or a server that cannot serve;
 //! - `guards.rs`: what must happen however a request ends.
 
 mod guards;
+mod network;
 mod request;
 mod round;
 mod state;
@@ -24,7 +26,7 @@ use state::{millis, RefreshOutcome, State, Waiter};
 use crate::listeners::lock;
 use crate::{
     Clock, Error, EventKind, Grant, ListenerId, Listeners, Platform, Policy, Request, TabLink,
-    TabMessage,
+    TabMessage, Transport,
 };
 
 /// Tuning of the coordinator.
@@ -38,6 +40,20 @@ pub struct Settings {
     /// first, waits for that tab's message before refreshing itself after all
     /// (default 2 s).
     pub message_wait: Duration,
+    /// How long a request, or the refresh, waits for the network when the platform
+    /// reports none or a try got no answer, before its caller gets [`Error::Offline`]
+    /// (default 30 s). Only [repeatable](Request::is_repeatable) requests wait after a
+    /// try that got no answer; nothing is sent while the platform reports no network.
+    pub offline_wait: Duration,
+    /// Tries of a refresh call that gets no answer or a `503` before the waiting requests
+    /// get the error (default 3). Keep the tries inside the server's grace window for a
+    /// repeated refresh token: a lost answer is then repaired by the next try.
+    pub refresh_attempts: u32,
+    /// The pause after the first try that got no answer; doubled after each further try,
+    /// up to `max_retry_delay` (default 1 s).
+    pub retry_delay: Duration,
+    /// The longest pause between tries, a server's `Retry-After` included (default 4 s).
+    pub max_retry_delay: Duration,
 }
 
 impl Default for Settings {
@@ -45,6 +61,10 @@ impl Default for Settings {
         Self {
             margin: Duration::from_secs(5),
             message_wait: Duration::from_secs(2),
+            offline_wait: Duration::from_secs(30),
+            refresh_attempts: 3,
+            retry_delay: Duration::from_secs(1),
+            max_retry_delay: Duration::from_secs(4),
         }
     }
 }
@@ -242,6 +262,39 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
             }
         };
         inner.settle(events, waiters, outcome);
+    }
+
+    /// Call when the page may have slept or been hidden: visible again, back online,
+    /// focused, restored from the back/forward cache. Timers do not run while a laptop
+    /// sleeps and are throttled in hidden tabs, so only a look at this tab's clock tells
+    /// whether the token expired meanwhile. If it did (or expires within the margin)
+    /// while signed in, the refresh starts now, so that the next request does not wait
+    /// for it. Returns whether it started one: a burst of such events starts at most one,
+    /// since a running refresh, a fresh token or no network make this do nothing.
+    pub fn wake(&self) -> bool {
+        let inner = &self.inner;
+        let mut events = Pending::new();
+        {
+            let mut state = inner.state();
+            let expiring = state.token.as_ref().is_some_and(|token| {
+                token.valid_until_ms() - inner.platform.clock().now_ms()
+                    <= margin_ms(inner.settings.margin, token)
+            });
+            if state.phase != Phase::Idle || !expiring || !inner.platform.transport().is_online() {
+                return false;
+            }
+            inner.start_refresh(&mut state, &mut events);
+        }
+        inner.emit(events);
+        true
+    }
+
+    /// Whether another tab announced something (a token, a logout, the end of the
+    /// session) that this one never received: true for a page restored from the
+    /// back/forward cache, which gets no messages while it is stored. What it shows may
+    /// be stale; reloading it is the safe answer.
+    pub fn missed_messages(&self) -> bool {
+        self.inner.platform.tabs().generation() > self.inner.state().generation_seen
     }
 
     /// Sends `request` with a usable access token, refreshing and replaying as needed,

@@ -4,11 +4,25 @@
 use std::sync::Arc;
 
 use futures::channel::oneshot;
+use futures::future::pending;
 
+use super::network::Holder;
 use super::{margin_ms, Inner, Pending, Phase};
 use crate::{
-    Clock, Error, EventKind, Platform, Policy, QueueReason, Request, RequestId, Transport, Verdict,
+    Clock, Error, EventKind, HoldReason, Platform, Policy, QueueReason, Request, RequestId,
+    Response, Transport, TransportError, Verdict,
 };
+
+/// Which transmission of a request comes next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Try {
+    /// The first.
+    First,
+    /// The one replay after a refused token.
+    Replay,
+    /// The same transmission again, after a wait for the network or the server.
+    Again,
+}
 
 impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
     pub(super) fn begin_request(&self) -> RequestId {
@@ -30,60 +44,126 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
     ) -> Result<A::Answer, Error> {
         if request.bypass {
             let token = self.state().token_value();
-            return match self.transmit(id, request, token, false).await? {
+            let response = self.transmit(id, request, token, Try::First).await?;
+            return match self.policy.read(response) {
                 Verdict::Success(answer) => Ok(answer),
-                Verdict::RefreshAndReplay(error) | Verdict::Failure(error) => Err(error),
+                Verdict::RefreshAndReplay(error)
+                | Verdict::Failure(error)
+                | Verdict::Unavailable(error) => Err(error),
             };
         }
+        let mut next = Try::First;
         let mut replayed = false;
+        // Tries that got no answer or a 503, and until when waiting for the network may
+        // last (set by the first wait).
+        let mut failed_tries = 0;
+        let mut deadline = None;
         loop {
             let (token, version) = self.usable_token(id).await?;
-            let error = match self.transmit(id, request, token, replayed).await? {
-                Verdict::Success(answer) => return Ok(answer),
-                Verdict::Failure(error) => return Err(error),
-                Verdict::RefreshAndReplay(error) => error,
+            if !self.platform.transport().is_online() {
+                let until = *deadline.get_or_insert_with(|| self.network_deadline());
+                let pause = self.settings.max_retry_delay;
+                if !self
+                    .hold(
+                        Holder::Request(id),
+                        HoldReason::Offline,
+                        pause,
+                        until,
+                        pending(),
+                    )
+                    .await
+                {
+                    return Err(Error::Offline);
+                }
+                // The token may have expired meanwhile: look again before sending.
+                continue;
+            }
+            let (reason, pause, error) = match self.transmit(id, request, token, next).await {
+                Err(error) if error.status == 0 && request.is_repeatable() => {
+                    failed_tries += 1;
+                    (
+                        HoldReason::NoAnswer,
+                        self.backoff(failed_tries),
+                        Error::Offline,
+                    )
+                }
+                Err(error) => return Err(error.into()),
+                Ok(response) => {
+                    let retry_after = response.retry_after;
+                    match self.policy.read(response) {
+                        Verdict::Success(answer) => return Ok(answer),
+                        Verdict::Failure(error) => return Err(error),
+                        Verdict::Unavailable(error) if request.is_repeatable() => {
+                            failed_tries += 1;
+                            let pause = self.pause_after(retry_after, failed_tries);
+                            (HoldReason::Unavailable, pause, error)
+                        }
+                        Verdict::Unavailable(error) => return Err(error),
+                        Verdict::RefreshAndReplay(error) => {
+                            self.emit(vec![EventKind::TokenRefused {
+                                request: id,
+                                error: error.clone(),
+                            }]);
+                            if replayed {
+                                // Replayed once already: hand the error over instead of
+                                // looping.
+                                return Err(error);
+                            }
+                            self.await_fresh_token(id, version, QueueReason::TokenRefused)
+                                .await?;
+                            replayed = true;
+                            next = Try::Replay;
+                            continue;
+                        }
+                    }
+                }
             };
-            self.emit(vec![EventKind::TokenRefused {
-                request: id,
-                error: error.clone(),
-            }]);
-            if replayed {
-                // Replayed once already: hand the error over instead of looping.
+            let until = *deadline.get_or_insert_with(|| self.network_deadline());
+            if !self
+                .hold(Holder::Request(id), reason, pause, until, pending())
+                .await
+            {
                 return Err(error);
             }
-            self.await_fresh_token(id, version, QueueReason::TokenRefused)
-                .await?;
-            replayed = true;
+            next = Try::Again;
         }
     }
 
-    /// One transmission, reported as a replay when `replay` is set, and read by the policy.
+    /// One transmission, reported as its kind of try.
     async fn transmit(
         &self,
         id: RequestId,
         request: &Request,
         token: Option<String>,
-        replay: bool,
-    ) -> Result<Verdict<A::Answer>, Error> {
-        let token_version = self.state().token_version;
-        let event = match replay {
-            true => EventKind::Replayed {
-                request: id,
-                token_version,
-            },
-            false => EventKind::Sent {
-                request: id,
-                label: request.label(),
-                token_version,
-            },
+        attempt: Try,
+    ) -> Result<Response, TransportError> {
+        let event = {
+            let mut state = self.state();
+            let token_version = state.token_version;
+            match attempt {
+                Try::First => EventKind::Sent {
+                    request: id,
+                    label: request.label(),
+                    token_version,
+                },
+                Try::Replay => EventKind::Replayed {
+                    request: id,
+                    token_version,
+                },
+                Try::Again => {
+                    state.retries += 1;
+                    EventKind::Retried {
+                        request: id,
+                        token_version,
+                    }
+                }
+            }
         };
         self.emit(vec![event]);
-        let response = self
-            .platform
+        self.platform
             .transport()
             .send(request, token.as_deref())
-            .await?;
-        Ok(self.policy.read(response))
+            .await
     }
 
     /// The token to send now and its version, refreshing first when there is none, when

@@ -2,15 +2,17 @@
 //! refresh, announce the outcome. Every waiter is settled, whatever happens.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::channel::oneshot;
 use futures::FutureExt;
 
+use super::network::Holder;
 use super::state::State;
 use super::{drop_token, Inner, Pending, Phase};
 use crate::{
-    Clock, Error, EventKind, Platform, Policy, RefreshVerdict, Spawn, TabLink, TabMessage,
-    Transport,
+    Clock, Error, EventKind, HoldReason, Platform, Policy, RefreshVerdict, Spawn, TabLink,
+    TabMessage, Transport,
 };
 
 impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
@@ -67,16 +69,33 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
         drop(guard);
     }
 
-    /// The refresh call itself. It bypasses the queue: the original interceptor deadlocks
-    /// when the refresh request waits behind itself.
+    /// The refresh call itself, tried again after no answer or a `503` while the tries
+    /// last, and not sent while the platform reports no network. It bypasses the queue:
+    /// the original interceptor deadlocks when the refresh request waits behind itself.
     async fn send_refresh(&self, round: u64) {
-        self.state().refresh_calls += 1;
-        self.platform.tabs().count_refresh_call();
-        self.emit(vec![EventKind::RefreshStarted { refresh: round }]);
         let request = self.policy.refresh_request().bypassing_refresh();
-        let verdict = match self.platform.transport().send(&request, None).await {
-            Ok(response) => self.policy.read_refresh(response),
-            Err(error) => RefreshVerdict::Failed(error.into()),
+        let deadline = self.network_deadline();
+        let mut attempt = 0;
+        let verdict = loop {
+            let (reason, pause, verdict) = if !self.platform.transport().is_online() {
+                let verdict = RefreshVerdict::Failed(Error::Offline);
+                (HoldReason::Offline, self.settings.max_retry_delay, verdict)
+            } else {
+                attempt += 1;
+                match self.refresh_call(round, attempt, &request).await {
+                    Ok(verdict) => break verdict,
+                    Err(retry) => retry,
+                }
+            };
+            let out_of_tries =
+                reason != HoldReason::Offline && attempt >= self.settings.refresh_attempts.max(1);
+            if out_of_tries || !self.hold_round(round, reason, pause, deadline).await {
+                break verdict;
+            }
+            if !self.state().in_round(round) {
+                // A login, a logout or another tab's token settled the waiters meanwhile.
+                return;
+            }
         };
         let mut events = Pending::new();
         let mut announce = None;
@@ -114,7 +133,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
                     events.push(EventKind::SessionOver { from_tab: None });
                     Err(Error::SessionOver)
                 }
-                RefreshVerdict::Failed(error) => {
+                RefreshVerdict::Failed(error) | RefreshVerdict::Unavailable(error) => {
                     // Nothing proves the session over (network, server error): the waiters
                     // get this error, and the next request may try again.
                     state.phase = Phase::Idle;
@@ -133,5 +152,67 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
             self.platform.tabs().post(&message);
         }
         self.settle(events, waiters, outcome);
+    }
+
+    /// One refresh call: its verdict, or why and how long to wait before the next try
+    /// together with the verdict to settle with if there is none.
+    async fn refresh_call(
+        &self,
+        round: u64,
+        attempt: u32,
+        request: &crate::Request,
+    ) -> Result<RefreshVerdict, (HoldReason, Duration, RefreshVerdict)> {
+        {
+            let mut state = self.state();
+            state.refresh_calls += 1;
+            if attempt > 1 {
+                state.retries += 1;
+            }
+        }
+        self.platform.tabs().count_refresh_call();
+        self.emit(vec![EventKind::RefreshStarted {
+            refresh: round,
+            attempt,
+        }]);
+        match self.platform.transport().send(request, None).await {
+            Err(error) if error.status == 0 => {
+                let verdict = RefreshVerdict::Failed(Error::Offline);
+                Err((HoldReason::NoAnswer, self.backoff(attempt), verdict))
+            }
+            Err(error) => Ok(RefreshVerdict::Failed(error.into())),
+            Ok(response) => {
+                let retry_after = response.retry_after;
+                match self.policy.read_refresh(response) {
+                    RefreshVerdict::Unavailable(error) => Err((
+                        HoldReason::Unavailable,
+                        self.pause_after(retry_after, attempt),
+                        RefreshVerdict::Failed(error),
+                    )),
+                    verdict => Ok(verdict),
+                }
+            }
+        }
+    }
+
+    /// Holds the refresh of `round` (see `hold`), cut short when the round ends.
+    async fn hold_round(
+        &self,
+        round: u64,
+        reason: HoldReason,
+        pause: Duration,
+        deadline_ms: i64,
+    ) -> bool {
+        let round_ended = {
+            let mut state = self.state();
+            if !state.in_round(round) {
+                return true;
+            }
+            let (sender, receiver) = oneshot::channel();
+            state.round_watch = Some(sender);
+            receiver
+        };
+        let ended = round_ended.map(|_| ());
+        self.hold(Holder::Refresh(round), reason, pause, deadline_ms, ended)
+            .await
     }
 }

@@ -37,8 +37,13 @@ pub struct Snapshot {
     pub queued: usize,
     /// Refresh rounds begun; a round may end without a call when another tab delivers.
     pub rounds: u64,
-    /// Refresh calls this tab sent.
+    /// Refresh calls this tab sent, tries again after a network error included.
     pub refresh_calls: u64,
+    /// Sends repeated after a try that got no answer or a `503`, or after waiting for
+    /// the network: requests and refresh calls.
+    pub retries: u64,
+    /// Requests and refresh calls waiting for the network or the server right now.
+    pub waiting_for_network: usize,
 }
 
 /// An access token in memory, its lifetime measured on this tab's own clock.
@@ -83,6 +88,8 @@ pub(super) struct State {
     pub(super) in_flight: usize,
     pub(super) rounds: u64,
     pub(super) refresh_calls: u64,
+    pub(super) retries: u64,
+    pub(super) network_waits: usize,
 }
 
 impl State {
@@ -98,6 +105,8 @@ impl State {
             in_flight: 0,
             rounds: 0,
             refresh_calls: 0,
+            retries: 0,
+            network_waits: 0,
         }
     }
 
@@ -111,6 +120,8 @@ impl State {
             queued: self.waiters.len(),
             rounds: self.rounds,
             refresh_calls: self.refresh_calls,
+            retries: self.retries,
+            waiting_for_network: self.network_waits,
         }
     }
 

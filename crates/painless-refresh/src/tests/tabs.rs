@@ -682,3 +682,22 @@ fn a_browser_clock_ten_minutes_behind_still_refreshes_before_the_token_runs_out(
 fn clocks_that_agree_behave_the_same() {
     one_refresh_per_lifetime_with_a_browser_clock_off_by(0);
 }
+
+/// A page restored from the back/forward cache heard nothing while it was stored: the
+/// counter that every announcement moves tells it so.
+#[test]
+fn a_tab_that_missed_a_logout_elsewhere_knows_it_missed_something() {
+    let mut browser = Browser::logged_in(2);
+    assert!(!browser.tab(0).missed_messages());
+    assert!(!browser.tab(1).missed_messages());
+    // Tab 1 sits in the back/forward cache while tab 0 logs out.
+    browser.tab(0).sign_out();
+    browser.lose_messages();
+    browser.run();
+    assert!(browser.tab(1).missed_messages());
+    assert!(!browser.tab(0).missed_messages(), "its own logout");
+    // A message that does arrive brings it up to date.
+    browser.login(0);
+    browser.settle();
+    assert!(!browser.tab(1).missed_messages());
+}

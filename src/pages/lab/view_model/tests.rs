@@ -49,7 +49,13 @@ fn a_request_that_needed_a_refresh_reads_as_its_path_through_the_coordinator() {
                 exclusive: true,
             },
         ),
-        at(112, EventKind::RefreshStarted { refresh: 1 }),
+        at(
+            112,
+            EventKind::RefreshStarted {
+                refresh: 1,
+                attempt: 1,
+            },
+        ),
         at(
             150,
             EventKind::RefreshSucceeded {
@@ -126,6 +132,65 @@ fn rows_come_in_order_of_first_appearance_whatever_their_ids() {
 }
 
 #[test]
+fn waiting_for_the_network_reads_on_the_request_and_the_refresh_rows() {
+    let events = [
+        at(0, sent(1, "/api/me")),
+        at(
+            1,
+            EventKind::Held {
+                request: 1,
+                reason: HoldReason::NoAnswer,
+            },
+        ),
+        at(2, EventKind::NetworkWait(true)),
+        at(
+            3,
+            EventKind::RefreshHeld {
+                refresh: 1,
+                reason: HoldReason::Unavailable,
+            },
+        ),
+        at(
+            1003,
+            EventKind::RefreshStarted {
+                refresh: 1,
+                attempt: 2,
+            },
+        ),
+        at(
+            1010,
+            EventKind::Retried {
+                request: 1,
+                token_version: 1,
+            },
+        ),
+        at(1011, EventKind::NetworkWait(false)),
+    ];
+    let rows = rows(Locale::En, &events);
+    let titles: Vec<&str> = rows.iter().map(|r| r.title.as_str()).collect();
+    assert_eq!(titles, ["#1 GET /api/me", "refresh #1"]);
+    assert_eq!(
+        labels(&rows[0]),
+        ["sent", "waiting for the network", "sent again"]
+    );
+    assert_eq!(rows[0].steps[1].class, "offline");
+    assert_eq!(
+        labels(&rows[1]),
+        [
+            "waiting for the server",
+            &format!("POST {} (2)", paths::REFRESH)
+        ]
+    );
+    let retries = events.iter().filter(|e| is_retry(&e.kind)).count();
+    assert_eq!(retries, 2, "the request's and the refresh's second tries");
+    assert_eq!(
+        phase_badge(Locale::En, Phase::Refreshing, true),
+        ("offline", "Waiting for the network")
+    );
+    assert_eq!(phase_badge(Locale::En, Phase::Failed, true).0, "failed");
+}
+
+#[test]
 fn other_tabs_and_the_end_of_the_session_get_rows_of_their_own() {
     let events = [
         at(1, EventKind::AwaitingOtherTab { refresh: 2 }),
@@ -199,13 +264,13 @@ fn the_countdown_and_the_phase_badge_read_as_shown() {
     assert_eq!(remaining_text(Locale::En, Some(0)), "expired");
     assert_eq!(remaining_text(Locale::En, None), "none in memory");
     assert_eq!(
-        phase_badge(Locale::En, Phase::Refreshing),
+        phase_badge(Locale::En, Phase::Refreshing, false),
         ("refreshing", "Refreshing…")
     );
-    assert_eq!(phase_badge(Locale::En, Phase::SignedOut).0, "failed");
+    assert_eq!(phase_badge(Locale::En, Phase::SignedOut, false).0, "failed");
     assert_eq!(remaining_text(Locale::ZhCn, Some(12_345)), "12.3 秒");
     assert_eq!(
-        phase_badge(Locale::ZhCn, Phase::Refreshing),
+        phase_badge(Locale::ZhCn, Phase::Refreshing, false),
         ("refreshing", "刷新中…")
     );
 }
@@ -213,9 +278,21 @@ fn the_countdown_and_the_phase_badge_read_as_shown() {
 #[test]
 fn counting_picks_one_kind_of_event() {
     let events = [
-        at(1, EventKind::RefreshStarted { refresh: 1 }),
+        at(
+            1,
+            EventKind::RefreshStarted {
+                refresh: 1,
+                attempt: 1,
+            },
+        ),
         at(2, sent(1, "/api/me")),
-        at(3, EventKind::RefreshStarted { refresh: 2 }),
+        at(
+            3,
+            EventKind::RefreshStarted {
+                refresh: 2,
+                attempt: 1,
+            },
+        ),
     ];
     assert_eq!(
         count(&events, |k| matches!(k, EventKind::RefreshStarted { .. })),
