@@ -130,6 +130,30 @@ test("a logout in one tab sends the others to the login page with a neutral noti
   }
 });
 
+test("going back to a signed-in page after a logout in another tab shows the login page, not the old content", async ({
+  context,
+}) => {
+  const away = await context.newPage();
+  await logIn(away);
+  await away.getByRole("link", { name: "Orders", exact: true }).click();
+  await expect(away.locator("#orders-list [data-loaded]")).toBeVisible();
+  // A full navigation away: the orders page may be kept in the back/forward cache, where
+  // it hears nothing from the other tabs.
+  await away.goto("/login");
+  const other = await context.newPage();
+  await other.goto("/");
+  await hydrated(other);
+  await other.getByRole("button", { name: "Log out" }).click();
+  await expect(other).toHaveURL(/\/login/);
+
+  await away.goBack();
+
+  await expect(away).toHaveURL(/\/login/);
+  await hydrated(away);
+  await expect(away.getByRole("button", { name: "Log out" })).toHaveCount(0);
+  await expect(away.locator("#orders-list")).toHaveCount(0);
+});
+
 test("a login in one tab takes a tab waiting on the login page to its redirect", async ({ context }) => {
   const waiting = await context.newPage();
   await waiting.goto("/login?redirect=/orders");
