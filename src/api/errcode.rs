@@ -2,73 +2,75 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Every errcode the API answers. The numbers are part of the contract: never renumber.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(into = "i32", try_from = "i32")]
-pub enum ErrCode {
+/// Declares [`ErrCode`] from one table, so that [`ErrCode::ALL`] and [`ErrCode::code`]
+/// cannot fall out of step with the variants: adding an errcode is one line here.
+macro_rules! errcodes {
+    ($($(#[$doc:meta])* $name:ident = $code:literal,)*) => {
+        /// Every errcode the API answers. The numbers are part of the contract: never
+        /// renumber.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(into = "i32", try_from = "i32")]
+        pub enum ErrCode {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl ErrCode {
+            /// All codes, in table order (used by the errcode table's check and the
+            /// counters).
+            pub const ALL: [ErrCode; [$($code),*].len()] = [$(ErrCode::$name),*];
+
+            /// The number on the wire.
+            pub const fn code(self) -> i32 {
+                match self {
+                    $(ErrCode::$name => $code,)*
+                }
+            }
+        }
+    };
+}
+
+errcodes! {
     /// Success.
-    Ok,
+    Ok = 0,
     /// The access token predates a forced expiry or its session ended: refresh.
-    SessionSuperseded,
+    SessionSuperseded = 30001,
     /// No access token was presented: refresh (the original's "invalid credential").
-    InvalidCredential,
+    InvalidCredential = 40001,
     /// The access token is malformed, tampered with or not ours: refresh.
-    InvalidAccessToken,
+    InvalidAccessToken = 40014,
     /// The access token has expired: refresh.
-    AccessTokenExpired,
+    AccessTokenExpired = 42001,
     /// The refresh token is missing, spent, revoked or past its lifetime: log in again.
     /// Clients must never try to refresh on this code.
-    SessionOver,
+    SessionOver = 42002,
     /// Customer code, username or password is wrong (deliberately not saying which).
-    BadLogin,
+    BadLogin = 40101,
     /// The request is malformed: bad JSON, wrong types, missing or out-of-range fields.
-    InvalidInput,
+    InvalidInput = 40002,
     /// The request body is larger than the server accepts.
-    PayloadTooLarge,
+    PayloadTooLarge = 41300,
     /// No such `/api` endpoint.
-    NotFound,
+    NotFound = 40400,
     /// The endpoint exists but not for this HTTP method.
-    MethodNotAllowed,
+    MethodNotAllowed = 40500,
     /// The demo controls are switched off in this deployment.
-    DemoDisabled,
+    DemoDisabled = 40300,
     /// Too many failed logins for this account or from this address; wait and try again.
-    RateLimited,
+    RateLimited = 45009,
     /// A state-changing request from another site (by `Sec-Fetch-Site` or `Origin`).
-    CrossOrigin,
+    CrossOrigin = 40301,
     /// The request (its body included) was not complete within the server's time limit.
-    RequestTimeout,
+    RequestTimeout = 40800,
     /// Something failed on the server; the cause is in the server log, not here.
-    Internal,
+    Internal = 50000,
     /// The server is too busy for this request right now (password hashing is bounded);
     /// try again in a moment.
-    Overloaded,
+    Overloaded = 50300,
     /// The database cannot be reached; the request changed nothing. Try again shortly.
-    Unavailable,
+    Unavailable = 50301,
 }
 
 impl ErrCode {
-    /// All codes, in table order (used by the README check and the counters).
-    pub const ALL: [ErrCode; 18] = [
-        ErrCode::Ok,
-        ErrCode::SessionSuperseded,
-        ErrCode::InvalidCredential,
-        ErrCode::InvalidAccessToken,
-        ErrCode::AccessTokenExpired,
-        ErrCode::SessionOver,
-        ErrCode::BadLogin,
-        ErrCode::InvalidInput,
-        ErrCode::PayloadTooLarge,
-        ErrCode::NotFound,
-        ErrCode::MethodNotAllowed,
-        ErrCode::DemoDisabled,
-        ErrCode::RateLimited,
-        ErrCode::CrossOrigin,
-        ErrCode::RequestTimeout,
-        ErrCode::Internal,
-        ErrCode::Overloaded,
-        ErrCode::Unavailable,
-    ];
-
     /// The codes that make a client refresh its access token and replay the request,
     /// as in the original interceptor.
     pub const DEFAULT_REFRESH_SET: [ErrCode; 4] = [
@@ -83,29 +85,7 @@ impl ErrCode {
         Self::DEFAULT_REFRESH_SET.map(ErrCode::code).to_vec()
     }
 
-    pub const fn code(self) -> i32 {
-        match self {
-            ErrCode::Ok => 0,
-            ErrCode::SessionSuperseded => 30001,
-            ErrCode::InvalidCredential => 40001,
-            ErrCode::InvalidAccessToken => 40014,
-            ErrCode::AccessTokenExpired => 42001,
-            ErrCode::SessionOver => 42002,
-            ErrCode::BadLogin => 40101,
-            ErrCode::InvalidInput => 40002,
-            ErrCode::PayloadTooLarge => 41300,
-            ErrCode::NotFound => 40400,
-            ErrCode::MethodNotAllowed => 40500,
-            ErrCode::DemoDisabled => 40300,
-            ErrCode::RateLimited => 45009,
-            ErrCode::CrossOrigin => 40301,
-            ErrCode::RequestTimeout => 40800,
-            ErrCode::Internal => 50000,
-            ErrCode::Overloaded => 50300,
-            ErrCode::Unavailable => 50301,
-        }
-    }
-
+    /// The errcode with this number, if there is one.
     pub fn from_code(code: i32) -> Option<ErrCode> {
         ErrCode::ALL.into_iter().find(|c| c.code() == code)
     }
