@@ -14,6 +14,7 @@ use crate::components::header::Header;
 use crate::components::loading::{LoadingBar, OfflineNotice};
 use crate::components::toasts::Toaster;
 use crate::pages::{DashboardPage, LabPage, LoginPage, NotFoundPage, OrdersPage, SessionsPage};
+use crate::render::render_host;
 use crate::state::{provide_state, use_auth, BootResource};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -38,27 +39,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// Who is logged in and how the client is configured, decided by the server from the
-/// refresh cookie. Blocking, so a protected page redirects before any HTML is sent.
-#[cfg(feature = "ssr")]
+/// refresh cookie. Blocking, so a protected page redirects before any HTML is sent. In
+/// the browser the value comes with the page and this never runs.
 async fn load_boot() -> BootInfo {
-    crate::server::ssr::boot_info().await
+    match render_host() {
+        Some(host) => host.boot_info().await,
+        None => BootInfo::default(),
+    }
 }
 
-/// In the browser the value comes with the page and this never runs.
-#[cfg(not(feature = "ssr"))]
-async fn load_boot() -> BootInfo {
-    BootInfo::default()
-}
-
-/// The stylesheet and the scripts that start the app (see `server::ssr`).
-#[cfg(feature = "ssr")]
+/// The stylesheet and the scripts that start the app (the shell is rendered on the
+/// server only).
 fn app_assets() -> impl IntoView {
-    crate::server::ssr::app_assets()
+    render_host().map(|host| host.head_assets())
 }
-
-/// The shell is rendered on the server only.
-#[cfg(not(feature = "ssr"))]
-fn app_assets() -> impl IntoView {}
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -90,7 +84,7 @@ pub fn App() -> impl IntoView {
 /// The routes; protected ones send visitors without a session to the login page, on the
 /// server (a 302 before any HTML) as well as in the browser. Every page is rendered whole
 /// once the boot resource is in (`SsrMode::Async`): pages are sent in one write anyway
-/// (`server::ssr`), and streamed out of order the login page's two `Transition`s arrived
+/// (`server::http::ssr`), and streamed out of order the login page's two `Transition`s arrived
 /// as templates moved into place by scripts that walk the document, a third of its bytes.
 /// No route nests, so `FlatRoutes`, which matches one level: 12 KB gzip less WASM than
 /// `Routes`, whose nested matching and outlets nothing here uses.
@@ -125,7 +119,7 @@ fn AppRoutes() -> impl IntoView {
 }
 
 /// The refresh lab while demo mode is on; otherwise the 404 page (the server answers
-/// `/lab` with status 404 then, see `server::application`). The lab is the largest page, a
+/// `/lab` with status 404 then, see `server::ops::application`). The lab is the largest page, a
 /// WASM chunk of its own like the other signed-in pages' bodies (`Deferred`).
 #[component]
 fn LabGate() -> impl IntoView {

@@ -9,8 +9,9 @@
 //!   in, the coordinator's activity, toasts — provided once and read by the UI.
 //! - `client` (feature `hydrate`): browser-only glue — the page's language (the
 //!   coordinator's browser plug-ins are the library's `browser` feature).
-//! - [`app`], `pages`, `components`, `format`: the UI, rendered on the server and hydrated.
-//! - [`server`] (feature `ssr`): config, tokens, SQLite store, `/api` handlers, assets.
+//! - [`app`], `pages`, `components`, `format`: the UI, rendered on the server and hydrated;
+//!   [`render`]: what a server render gets from the server, which provides it.
+//! - [`server`] (feature `ssr`): in layers — `http`, `auth`, `routes`, `store`, `ops`.
 
 pub mod api;
 pub mod app;
@@ -19,6 +20,7 @@ mod format;
 pub mod i18n;
 mod pages;
 pub mod refresh;
+pub mod render;
 mod state;
 
 #[cfg(feature = "hydrate")]

@@ -6,12 +6,37 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
-    #[cfg_attr(feature = "ssr", schema(schema_with = crate::server::openapi::identity_field))]
+    #[cfg_attr(feature = "ssr", schema(schema_with = identity_field))]
     pub customer_code: String,
-    #[cfg_attr(feature = "ssr", schema(schema_with = crate::server::openapi::identity_field))]
+    #[cfg_attr(feature = "ssr", schema(schema_with = identity_field))]
     pub username: String,
-    #[cfg_attr(feature = "ssr", schema(schema_with = crate::server::openapi::password_field))]
+    #[cfg_attr(feature = "ssr", schema(schema_with = password_field))]
     pub password: String,
+}
+
+/// A customer code or username as the server checks it (`server/auth/handlers.rs`): 1 to
+/// 64 characters, at least one of them not white space, none of them a control character.
+#[cfg(feature = "ssr")]
+fn identity_field() -> utoipa::openapi::Schema {
+    const NOT_CONTROL: &str = r"[^\u0000-\u001f\u007f-\u009f]";
+    const VISIBLE: &str = r"[^\s\u0000-\u001f\u007f-\u009f]";
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .min_length(Some(1))
+        .max_length(Some(LoginRequest::MAX_IDENTITY_CHARS))
+        .pattern(Some(format!("^{NOT_CONTROL}*{VISIBLE}{NOT_CONTROL}*$")))
+        .into()
+}
+
+/// A password as the server checks it: 1 to 256 characters, not all white space.
+#[cfg(feature = "ssr")]
+fn password_field() -> utoipa::openapi::Schema {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .min_length(Some(1))
+        .max_length(Some(LoginRequest::MAX_PASSWORD_CHARS))
+        .pattern(Some(r"\S"))
+        .into()
 }
 
 impl LoginRequest {

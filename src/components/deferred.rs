@@ -22,6 +22,7 @@ use leptos::prelude::*;
 use leptos::wasm_split::SplitLoaderError;
 
 use crate::i18n::Key;
+use crate::render::render_host;
 use crate::state::use_language;
 
 /// Shows `placeholder` (by default a tall skeleton) until the page has hydrated, then the
@@ -64,7 +65,7 @@ where
 /// What stands in for a body whose chunk did not load. Reloading the page is the one
 /// remedy for both causes: a lost connection is retried, and after a deploy the page comes
 /// back with the new build, whose chunks exist (the server refuses another build's chunks,
-/// see `server::assets`).
+/// see `server::http::assets`).
 #[component]
 fn Unavailable() -> impl IntoView {
     let lang = use_language();
@@ -83,12 +84,9 @@ fn Unavailable() -> impl IntoView {
 /// a function item's type name is its path (`painless::pages::dashboard::order_list`), and
 /// its name is the chunk's module name in the split manifest. A closure has no such name,
 /// and its chunks are fetched when the body is mounted.
-#[cfg(feature = "ssr")]
 fn preload_chunks<L>() {
-    let path = std::any::type_name::<L>();
-    crate::server::ssr::preload_chunks(path.rsplit("::").next().unwrap_or(path));
+    if let Some(host) = render_host() {
+        let path = std::any::type_name::<L>();
+        host.preload_chunks(path.rsplit("::").next().unwrap_or(path));
+    }
 }
-
-/// In the browser the page has been rendered already.
-#[cfg(not(feature = "ssr"))]
-fn preload_chunks<L>() {}

@@ -66,7 +66,7 @@ pub(crate) fn LoginPage() -> impl IntoView {
     };
 
     // With WASM the coordinator logs in; without it the browser posts the form to this
-    // page's own URL (`server::forms`).
+    // page's own URL (`server::auth::forms`).
     let on_submit = move |event: SubmitEvent| {
         event.prevent_default();
         login.submit(

@@ -1,41 +1,44 @@
-//! Server-only code (feature `ssr`): settings, the store (SQLite or PostgreSQL), tokens and sessions, the
-//! `/api` handlers, static assets, and the application that ties them to axum and Leptos.
+//! Server-only code (feature `ssr`), by concern:
+//!
+//! - `http/`: the accept loop, client address, cross-site check, security headers,
+//!   language, assets, the page cache, server rendering (the [`RenderHost`](crate::render::RenderHost)
+//!   the shared code asks for) and the error envelope;
+//! - `auth/`: tokens, passwords, the throttle, the credential extractors, and the login,
+//!   refresh and logout handlers (a refresh token is rotated in `auth/handlers.rs` by the
+//!   rules of `store/records.rs`);
+//! - `routes/`: the `/api` router and the endpoints that are not about signing in;
+//! - `store/`: sessions, refresh tokens and users on SQLite or PostgreSQL;
+//! - `ops/`: settings, the application's wiring, the handlers' shared state, maintenance,
+//!   metrics, OpenAPI, logging, the allocator and the one time type.
+//!
+//! Nothing outside `server/` names it. Inside, imports go one way, in four levels:
+//!
+//! 1. the handlers: `routes/`, `auth/handlers.rs`, `auth/forms.rs`, `auth/extract.rs`,
+//!    `http/` (which maps every error to the envelope) — and `ops/application.rs`, the
+//!    wiring, which names every layer;
+//! 2. the shared state (`ops/state.rs`) and background work (`ops/maintenance.rs`);
+//! 3. the services: `store/`, `auth/tokens.rs`, `auth/throttle.rs`, `auth/passwords.rs`;
+//! 4. the helpers: `ops/config.rs`, `ops/timestamp.rs`, `ops/secrets.rs`, `ops/metrics.rs`.
+//!
+//! The store names nothing above it: it sees the rest of the server only through the
+//! helpers (its tests use the throttle's shared half, `auth/throttle.rs`, which keeps its
+//! counts in the store's PostgreSQL database). One helper still reaches up: the settings
+//! check `allowed_origins` with `http/cross_origin.rs`'s parser.
 
-pub mod allocator;
-pub(crate) mod api;
-pub(crate) mod application;
-pub(crate) mod assets;
 pub(crate) mod auth;
-pub(crate) mod client;
-pub mod config;
-pub(crate) mod cross_origin;
-pub(crate) mod demo_data;
-pub(crate) mod error;
-mod forms;
-pub(crate) mod language;
-pub(crate) mod maintenance;
-pub(crate) mod metrics;
-pub(crate) mod openapi;
-pub(crate) mod page_cache;
-pub(crate) mod passwords;
-pub(crate) mod security_headers;
-pub(crate) mod serve;
-pub(crate) mod ssr;
-pub(crate) mod state;
+pub(crate) mod http;
+pub mod ops;
+pub(crate) mod routes;
 pub(crate) mod store;
-pub mod telemetry;
-pub(crate) mod throttle;
-pub(crate) mod timestamp;
-pub(crate) mod tokens;
-pub(crate) mod users;
 
-pub use application::{Application, StartupError};
-pub use config::Settings;
+pub use ops::application::{Application, StartupError};
+pub use ops::config::Settings;
+pub use ops::{allocator, config, telemetry};
 
 // For the HTTP and property tests (tests/server/), which exercise these directly.
-pub use client::ClientInfo;
-pub use cross_origin::parse_origin;
-pub use maintenance::FLUSH_EVERY;
+pub use http::client::ClientInfo;
+pub use http::cross_origin::parse_origin;
+pub use ops::maintenance::FLUSH_EVERY;
 pub use store::migrate::{move_to_postgres, Moved};
+pub use store::users::hash_password;
 pub use store::DbError;
-pub use users::hash_password;

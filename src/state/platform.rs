@@ -27,11 +27,9 @@ pub(crate) use crate::client::{page_locale, remember_locale};
 
 #[cfg(not(feature = "hydrate"))]
 pub(crate) fn page_locale() -> crate::i18n::Locale {
-    #[cfg(feature = "ssr")]
-    if let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>() {
-        return crate::server::language::of(&parts.headers);
-    }
-    crate::i18n::Locale::default()
+    crate::render::render_host()
+        .map(|host| host.locale())
+        .unwrap_or_default()
 }
 
 /// Only a browser can switch languages.

@@ -1,6 +1,6 @@
 //! Property tests of everything that parses untrusted text: the login page's redirect
 //! target, the envelope the client decodes, origins, forwarded client addresses and the
-//! configuration. (Bearer/query tokens and the refresh cookie: `server/auth.rs`.)
+//! configuration. (Bearer/query tokens and the refresh cookie: `server/auth/extract.rs`.)
 
 use std::net::IpAddr;
 

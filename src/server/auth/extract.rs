@@ -9,14 +9,14 @@ use axum::http::request::Parts;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 
-use super::client::client_of;
-use super::config::SecureCookies;
-use super::error::ApiError;
-use super::state::AppState;
-use super::store::records::SessionWithUser;
-use super::timestamp::Timestamp;
-use super::tokens::{AccessClaims, TokenError};
 use crate::api::REFRESH_COOKIE;
+use crate::server::auth::tokens::{AccessClaims, TokenError};
+use crate::server::http::client::client_of;
+use crate::server::http::error::ApiError;
+use crate::server::ops::config::SecureCookies;
+use crate::server::ops::state::AppState;
+use crate::server::ops::timestamp::Timestamp;
+use crate::server::store::records::SessionWithUser;
 
 /// A request with a valid access token of a live session.
 pub(crate) struct Authenticated {

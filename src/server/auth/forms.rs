@@ -12,15 +12,15 @@ use axum::routing::post;
 use axum::Router;
 use serde::Deserialize;
 
-use super::api::{sign_in, sign_out};
-use super::auth::RefreshCookie;
-use super::client::ClientInfo;
-use super::cross_origin::refuse_cross_origin;
-use super::state::AppState;
 use crate::api::{pages, ErrCode, LoginRequest, RedirectPath};
+use crate::server::auth::extract::RefreshCookie;
+use crate::server::auth::handlers::{sign_in, sign_out};
+use crate::server::http::client::ClientInfo;
+use crate::server::http::cross_origin::refuse_cross_origin;
+use crate::server::ops::state::AppState;
 
 /// The form routes, refused like `/api` when they come from another site.
-pub(super) fn router(state: AppState) -> Router<AppState> {
+pub(crate) fn router(state: AppState) -> Router<AppState> {
     let limit = state.settings.server.max_body_bytes;
     Router::new()
         .route(pages::LOGIN, post(login))

@@ -154,7 +154,7 @@ fn verify_into(stored_hash: &str, password: &[u8], memory: &mut Vec<Block>) -> b
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::users::hash_password;
+    use crate::server::store::users::hash_password;
 
     #[test]
     fn verifies_exactly_like_argon2_itself() {

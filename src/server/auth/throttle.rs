@@ -11,8 +11,10 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::store::{DbError, SharedFailures};
-use super::timestamp::Timestamp;
+use crate::server::ops::timestamp::Timestamp;
+use sqlx::PgPool;
+
+use crate::server::store::DbError;
 
 /// Tracked keys per kind (accounts, addresses) before the least recently failed are
 /// forgotten; about 100 bytes each.
@@ -293,6 +295,93 @@ impl<K: std::hash::Hash + Eq + Clone> Windows<K> {
             self.map
                 .retain(|_, recent| recent.back().is_some_and(|last| *last >= cut));
         }
+    }
+}
+
+/// The failed-login throttle's shared half: attempts reserved, forgiven and given back in
+/// the database (by the rules above, which the in-memory throttle of a single instance follows
+/// too).
+#[derive(Clone)]
+pub(crate) struct SharedFailures {
+    pool: PgPool,
+}
+
+impl SharedFailures {
+    /// The shared half on the deployment's PostgreSQL database.
+    pub(crate) fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+impl SharedFailures {
+    /// Counts a failure for the account and the address now, unless either is at its
+    /// limit (then which one). Two advisory locks, always the
+    /// account's first, make check-and-reserve one step across instances.
+    pub(crate) async fn reserve(
+        &self,
+        account: &str,
+        address: &str,
+        now: Timestamp,
+        limits: &Limits,
+    ) -> Result<Result<i64, Refusal>, DbError> {
+        let mut transaction = self.pool.begin().await?;
+        for key in [format!("account {account}"), format!("address {address}")] {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(key)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        let since = (now - limits.window).unix_ms();
+        let (by_account, by_address): (i64, i64) = sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE account = $1), count(*) FILTER (WHERE address = $2)
+             FROM login_failures WHERE (account = $1 OR address = $2) AND at > $3",
+        )
+        .bind(account)
+        .bind(address)
+        .bind(since)
+        .fetch_one(&mut *transaction)
+        .await?;
+        if by_address >= i64::from(limits.per_address) {
+            return Ok(Err(Refusal::Address));
+        }
+        if by_account >= i64::from(limits.per_account) {
+            return Ok(Err(Refusal::Account));
+        }
+        let id = sqlx::query_scalar(
+            "INSERT INTO login_failures (account, address, at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(account)
+        .bind(address)
+        .bind(now.unix_ms())
+        .fetch_one(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(Ok(id))
+    }
+
+    /// The password was right: the account's failures are forgiven (the addresses keep
+    /// theirs) and this attempt no longer counts at all.
+    pub(crate) async fn succeeded(&self, account: &str, attempt: i64) -> Result<(), DbError> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("DELETE FROM login_failures WHERE id = $1")
+            .bind(attempt)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query("UPDATE login_failures SET account = NULL WHERE account = $1")
+            .bind(account)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// The password was never checked: the attempt is not counted.
+    pub(crate) async fn not_tried(&self, attempt: i64) -> Result<(), DbError> {
+        sqlx::query("DELETE FROM login_failures WHERE id = $1")
+            .bind(attempt)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
 

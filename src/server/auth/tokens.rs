@@ -1,5 +1,6 @@
 //! Access tokens: HS256 JWTs with the algorithm pinned, no leeway, and checked issuer and
-//! audience; plus the opaque refresh tokens and their hashes.
+//! audience; and the signing key (configured, stored in the database, or generated into
+//! the data directory).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -14,7 +15,8 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::config::{Secret, TokenSettings};
+use crate::server::ops::config::{Secret, TokenSettings};
+use crate::server::ops::secrets::{create_private_dir, random_token, SECRET_FILE};
 
 /// The `typ` header of every access token (RFC 9068); tokens without it are refused.
 pub(crate) const ACCESS_TOKEN_TYPE: &str = "at+jwt";
@@ -205,32 +207,10 @@ impl AccessTokens {
     }
 }
 
-/// `bytes` random bytes, base64url without padding.
-pub(crate) fn random_token(bytes: usize) -> String {
-    let mut buffer = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut buffer);
-    URL_SAFE_NO_PAD.encode(buffer)
-}
-
 /// A new signing key as it is stored: 256 random bits, URL-safe base64.
 pub(crate) fn generate_key_text() -> String {
     random_token(32)
 }
-
-/// A new refresh token: 256 random bits.
-pub(crate) fn new_refresh_token() -> String {
-    random_token(32)
-}
-
-/// What is stored instead of the refresh token. `None` for anything that is not one of
-/// ours, so garbage never reaches the database.
-pub(crate) fn refresh_token_hash(token: &str) -> Option<Vec<u8>> {
-    let raw = URL_SAFE_NO_PAD.decode(token).ok()?;
-    (raw.len() == 32).then(|| Sha256::digest(&raw).to_vec())
-}
-
-/// The generated signing key's file in `data_dir` (SQLite deployments).
-pub(crate) const SECRET_FILE: &str = "jwt-secret";
 
 /// The signing key: the configured one, or one generated on first start and kept in
 /// `data_dir/jwt-secret` (mode 0600, 256 random bits as base64url) so restarts keep every
@@ -272,15 +252,6 @@ pub(crate) fn load_or_create_secret(
     Ok(key)
 }
 
-/// Creates `dir` (and parents) readable by the owner only; an existing one is left as is.
-pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
 /// A signing secret that group or others can read is as good as published: refuse it.
 fn refuse_if_readable_by_others(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
@@ -305,7 +276,7 @@ fn refuse_if_readable_by_others(path: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::config::Settings;
+    use crate::server::ops::config::Settings;
 
     fn tokens() -> AccessTokens {
         AccessTokens::new(
@@ -384,19 +355,6 @@ mod tests {
         let other_audience =
             AccessTokens::new(b"0123456789abcdef0123456789abcdef", None, &settings);
         assert_eq!(other_audience.verify(&token), Err(TokenError::Invalid));
-    }
-
-    #[test]
-    fn refresh_tokens_are_256_bits_and_hash_only_when_well_formed() {
-        let token = new_refresh_token();
-        assert_eq!(
-            URL_SAFE_NO_PAD.decode(&token).map(|b| b.len()).ok(),
-            Some(32)
-        );
-        assert_eq!(refresh_token_hash(&token).map(|h| h.len()), Some(32));
-        assert_ne!(new_refresh_token(), token);
-        assert_eq!(refresh_token_hash("garbage!"), None);
-        assert_eq!(refresh_token_hash(&random_token(16)), None);
     }
 
     #[test]

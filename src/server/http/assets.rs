@@ -16,9 +16,9 @@ use std::sync::OnceLock;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
-use super::ssr::provide_page_context;
-use super::state::AppState;
 use crate::app::shell;
+use crate::server::http::ssr::provide_page_context;
+use crate::server::ops::state::AppState;
 
 /// The site cargo-leptos built. Release builds carry the files; debug builds read them
 /// from this folder at run time, so `cargo leptos watch` serves fresh files.

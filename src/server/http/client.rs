@@ -9,8 +9,8 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use ipnet::IpNet;
 
-use super::error::ApiError;
-use super::state::AppState;
+use crate::server::http::error::ApiError;
+use crate::server::ops::state::AppState;
 
 /// The client as far as this server can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

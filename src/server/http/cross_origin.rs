@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::error::ApiError;
-use super::state::AppState;
+use crate::server::http::error::ApiError;
+use crate::server::ops::state::AppState;
 
 /// Middleware for `/api`: a refused request never reaches a handler, so nothing changes.
 pub(crate) async fn refuse_cross_origin(

@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
 
-use super::language;
 use crate::api::{Envelope, ErrCode};
 use crate::i18n::Key;
+use crate::server::http::language;
 
 /// Everything an `/api` handler can fail with.
 #[derive(Debug, thiserror::Error)]

@@ -27,10 +27,10 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum_extra::extract::CookieJar;
 
-use super::language;
-use super::metrics;
-use super::ssr::{is_page, whole_page};
 use crate::i18n::{Locale, LOCALE_COOKIE};
+use crate::server::http::language;
+use crate::server::http::ssr::{is_page, whole_page};
+use crate::server::ops::metrics;
 
 /// More than routes × languages; reached only if routes with parameters are added.
 const MAX_PAGES: usize = 64;

@@ -11,8 +11,8 @@ use leptos::nonce::use_nonce;
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
-use super::client::client_of;
-use super::state::AppState;
+use crate::server::http::client::client_of;
+use crate::server::ops::state::AppState;
 
 /// Browser features the app does not use, switched off for it and anything it embeds.
 pub(crate) const PERMISSIONS_POLICY: &str =

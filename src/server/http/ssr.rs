@@ -14,10 +14,42 @@ use leptos::nonce::use_nonce;
 use leptos::prelude::*;
 use leptos_meta::Link;
 
-use super::auth::RefreshCookie;
-use super::state::AppState;
-use super::timestamp::Timestamp;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
 use crate::api::{BootInfo, DemoHint};
+use crate::i18n::Locale;
+use crate::render::{provide_render_host, RenderHost};
+use crate::server::auth::extract::RefreshCookie;
+use crate::server::http::language;
+use crate::server::ops::state::AppState;
+use crate::server::ops::timestamp::Timestamp;
+
+/// The server's side of every page render (see [`crate::render`]).
+struct PageHost {
+    state: AppState,
+}
+
+impl RenderHost for PageHost {
+    fn boot_info(&self) -> Pin<Box<dyn Future<Output = BootInfo> + Send>> {
+        Box::pin(boot_info(self.state.clone()))
+    }
+
+    fn head_assets(&self) -> AnyView {
+        app_assets(&self.state).into_any()
+    }
+
+    fn preload_chunks(&self, split_fn: &str) {
+        preload_chunks(&self.state, split_fn);
+    }
+
+    fn locale(&self) -> Locale {
+        use_context::<Parts>()
+            .map(|parts| language::of(&parts.headers))
+            .unwrap_or_default()
+    }
+}
 
 /// What a page's head loads the app with, in place of leptos' `HydrationScripts`: the
 /// stylesheet, preloads of the JS module, the WASM and the WASM-split loader, and a module
@@ -29,8 +61,7 @@ use crate::api::{BootInfo, DemoHint};
 /// 151–166 to 143–145 ms (old and new servers alternated, 25 loads each). Every script
 /// carries the page's CSP nonce; the URLs are our own ASCII paths, so Rust's quoting is
 /// JavaScript's.
-pub(crate) fn app_assets() -> impl IntoView {
-    let state = use_context::<AppState>()?;
+fn app_assets(state: &AppState) -> impl IntoView {
     let bundle = &state.bundle;
     let nonce = use_nonce();
     let start = format!(
@@ -42,13 +73,13 @@ pub(crate) fn app_assets() -> impl IntoView {
         .split_loader
         .clone()
         .map(|href| view! { <link rel="modulepreload" href=href nonce=nonce.clone()/> });
-    Some(view! {
+    view! {
         <link rel="modulepreload" href=bundle.js.clone() nonce=nonce.clone()/>
         <link rel="preload" href=bundle.wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
         {split_loader}
         <script type="module" nonce=nonce>{start}</script>
         <link id="leptos" rel="stylesheet" href=bundle.css.clone()/>
-    })
+    }
 }
 
 /// Asks the browser to fetch the WASM chunks of a body the page defers
@@ -58,10 +89,7 @@ pub(crate) fn app_assets() -> impl IntoView {
 /// (leptos does the same for a `#[lazy]` function called while rendering, but ours are
 /// only called in the browser, and through its `HydrationScripts`, which this app
 /// replaces.)
-pub(crate) fn preload_chunks(split_fn: &str) {
-    let Some(state) = use_context::<AppState>() else {
-        return;
-    };
+fn preload_chunks(state: &AppState, split_fn: &str) {
     for href in state.bundle.chunks_of(split_fn) {
         // Rendering a `Link` registers it with the head; nothing goes where it is called.
         _ = view! {
@@ -71,11 +99,14 @@ pub(crate) fn preload_chunks(split_fn: &str) {
     }
 }
 
-/// What every page render is given besides leptos' own context: the app's state, and the
-/// CSP header with the render's nonce.
+/// What every page render is given besides leptos' own context: the app's state, the
+/// render's host, and the CSP header with the render's nonce.
 pub(crate) fn provide_page_context(state: AppState) {
+    provide_render_host(Arc::new(PageHost {
+        state: state.clone(),
+    }));
     provide_context(state);
-    super::security_headers::set_page_policy();
+    crate::server::http::security_headers::set_page_policy();
 }
 
 /// Pages leave the renderer as a stream of chunks, and sent as they come each chunk is a
@@ -114,11 +145,21 @@ pub(crate) async fn whole_page(body: Body) -> Result<Bytes, Response> {
         })
 }
 
-/// The boot information for the page being rendered.
-pub(crate) async fn boot_info() -> BootInfo {
-    let Some(state) = use_context::<AppState>() else {
-        return BootInfo::default();
-    };
+/// The boot information for the page being rendered. The request and the response
+/// options are taken from the render's context before the first await.
+fn boot_info(state: AppState) -> impl Future<Output = BootInfo> + Send {
+    let token = use_context::<Parts>()
+        .map(|parts| RefreshCookie::of(&parts, &state))
+        .and_then(|cookie| cookie.token());
+    let response = use_context::<leptos_axum::ResponseOptions>();
+    async move { boot_info_for(&state, token, response).await }
+}
+
+async fn boot_info_for(
+    state: &AppState,
+    token: Option<String>,
+    response: Option<leptos_axum::ResponseOptions>,
+) -> BootInfo {
     let settings = &state.settings;
     let demo_hint = settings
         .demo
@@ -137,9 +178,6 @@ pub(crate) async fn boot_info() -> BootInfo {
         demo_enabled: settings.demo.enabled,
         demo_hint,
     };
-    let token = use_context::<Parts>()
-        .map(|parts| RefreshCookie::of(&parts, &state))
-        .and_then(|cookie| cookie.token());
     if let Some(token) = token {
         match state
             .store
@@ -155,7 +193,7 @@ pub(crate) async fn boot_info() -> BootInfo {
     if boot.user.is_some() {
         // A page rendered for a signed-in user must not be written to any cache, the
         // browser's disk included (`private, no-cache` still allows that).
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Some(response) = response {
             response.insert_header(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
     }

@@ -19,22 +19,26 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use super::config::Secret;
-use super::config::Settings;
-use super::cross_origin::refuse_cross_origin;
-use super::error::{ApiError, Rejected};
-use super::forms;
-use super::metrics::{self, MetricsServer};
-use super::page_cache::{self, PageCache};
-use super::passwords::PasswordGate;
-use super::serve::{serve, ConnectionLimits};
-use super::ssr;
-use super::state::{AppState, Shared};
-use super::store::{DbError, Store};
-use super::throttle::{Limits, LoginThrottle};
-use super::tokens::{generate_key_text, load_or_create_secret, random_token, AccessTokens};
-use super::{api, assets, language, maintenance, security_headers, users};
 use crate::app::{shell, App};
+use crate::server::auth::forms;
+use crate::server::auth::passwords::PasswordGate;
+use crate::server::auth::throttle::{Limits, LoginThrottle, SharedFailures};
+use crate::server::auth::tokens::{generate_key_text, load_or_create_secret, AccessTokens};
+use crate::server::http::cross_origin::refuse_cross_origin;
+use crate::server::http::error::{ApiError, Rejected};
+use crate::server::http::page_cache::{self, PageCache};
+use crate::server::http::serve::{serve, ConnectionLimits};
+use crate::server::http::ssr;
+use crate::server::http::{assets, language, security_headers};
+use crate::server::ops::config::Secret;
+use crate::server::ops::config::Settings;
+use crate::server::ops::maintenance;
+use crate::server::ops::metrics::{self, MetricsServer};
+use crate::server::ops::secrets::random_token;
+use crate::server::ops::state::{AppState, Shared};
+use crate::server::routes;
+use crate::server::store::users;
+use crate::server::store::{DbError, Store};
 
 /// The name cargo-leptos gives the WASM and JS bundle (`output-name` in Cargo.toml).
 pub(crate) const OUTPUT_NAME: &str = "painless";
@@ -63,7 +67,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        super::passwords::return_large_blocks_to_the_system();
+        crate::server::auth::passwords::return_large_blocks_to_the_system();
         let state = prepare_state(settings).await?;
         let addr = state.settings.server.site_addr;
         let listener = TcpListener::bind(addr)
@@ -169,7 +173,7 @@ async fn prepare_state(settings: Settings) -> Result<Shared, StartupError> {
                 per_address: settings.login.max_failures_per_address,
                 window: settings.login.failure_window,
             },
-            store.shared_failures(),
+            store.postgres_pool().map(SharedFailures::new),
         ),
         passwords: Arc::new(PasswordGate::new(
             settings.hash_workers(),
@@ -239,7 +243,7 @@ pub(crate) fn router(state: AppState) -> Router {
     {
         tracing::warn!("the site is missing (no pkg/{OUTPUT_NAME}.wasm): build with `cargo leptos build`; pages will not hydrate");
     }
-    let api = api::router(&state.settings)
+    let api = routes::router(&state.settings)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_cross_origin,

@@ -445,7 +445,7 @@ impl Settings {
             return key_error("server.max_connections", "must be between 1 and 1000000");
         }
         for origin in &server.allowed_origins {
-            if crate::server::cross_origin::parse_origin(origin).is_none() {
+            if crate::server::http::cross_origin::parse_origin(origin).is_none() {
                 return key_error(
                     "server.allowed_origins",
                     "entries must look like https://example.com or http://host:8080",
@@ -570,7 +570,7 @@ mod tests {
 
     #[test]
     fn the_shipped_leptos_toml_is_valid_and_has_the_demo_user() {
-        let shipped = include_str!("../../Leptos.toml");
+        let shipped = include_str!("../../../Leptos.toml");
         let settings = Settings::from_toml(shipped).expect("shipped config is valid");
         assert!(settings.demo.enabled);
         let demo = &settings.demo.users[0];

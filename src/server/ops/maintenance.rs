@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use super::store::Store;
-use super::timestamp::Timestamp;
+use crate::server::ops::timestamp::Timestamp;
+use crate::server::store::Store;
 
 /// How often the server-wide counts are written to the database.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(5);

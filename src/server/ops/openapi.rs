@@ -2,7 +2,7 @@
 //!
 //! Each endpoint's path, method, parameters, body and success answer come from its
 //! handler's `#[utoipa::path]` attribute, registered together with the route by utoipa-axum
-//! (`api.rs`), and the bodies from the wire types in `crate::api`. What holds for many
+//! (`routes/`, `auth/handlers.rs`), and the bodies from the wire types in `crate::api`. What holds for many
 //! endpoints at once — the refusals a request can meet, and the security schemes as this
 //! deployment configures them — is added here, once.
 
@@ -19,9 +19,9 @@ use utoipa::openapi::security::{
 use utoipa::openapi::{LicenseBuilder, OpenApi, Ref, RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
-use super::auth::refresh_cookie_name;
-use super::config::{SecureCookies, Settings};
-use crate::api::{paths, Envelope, ErrCode, LoginRequest};
+use crate::api::{paths, Envelope, ErrCode};
+use crate::server::auth::extract::refresh_cookie_name;
+use crate::server::ops::config::{SecureCookies, Settings};
 
 /// Names of the security schemes, as the handlers' attributes use them.
 pub(crate) mod scheme {
@@ -129,29 +129,6 @@ fn short_type_name<T>() -> String {
         .map(|path| path.rsplit("::").next().unwrap_or(path))
         .collect::<Vec<_>>()
         .join("_")
-}
-
-/// A customer code or username as the server checks it (`api.rs`): 1 to 64 characters,
-/// at least one of them not white space, none of them a control character.
-pub(crate) fn identity_field() -> Schema {
-    const NOT_CONTROL: &str = r"[^\u0000-\u001f\u007f-\u009f]";
-    const VISIBLE: &str = r"[^\s\u0000-\u001f\u007f-\u009f]";
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .min_length(Some(1))
-        .max_length(Some(LoginRequest::MAX_IDENTITY_CHARS))
-        .pattern(Some(format!("^{NOT_CONTROL}*{VISIBLE}{NOT_CONTROL}*$")))
-        .into()
-}
-
-/// A password as the server checks it: 1 to 256 characters, not all white space.
-pub(crate) fn password_field() -> Schema {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .min_length(Some(1))
-        .max_length(Some(LoginRequest::MAX_PASSWORD_CHARS))
-        .pattern(Some(r"\S"))
-        .into()
 }
 
 /// A refused request's envelope: `data` is always null.

@@ -6,13 +6,13 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use super::assets::BundleUrls;
-use super::config::Settings;
-use super::passwords::PasswordGate;
-use super::store::records::{RefreshPolicy, UserRecord};
-use super::store::Store;
-use super::throttle::LoginThrottle;
-use super::tokens::AccessTokens;
+use crate::server::auth::passwords::PasswordGate;
+use crate::server::auth::throttle::LoginThrottle;
+use crate::server::auth::tokens::AccessTokens;
+use crate::server::http::assets::BundleUrls;
+use crate::server::ops::config::Settings;
+use crate::server::store::records::{RefreshPolicy, UserRecord};
+use crate::server::store::Store;
 
 /// Cloned into every middleware and extractor of every request, so it is one `Arc`: a
 /// struct of a dozen `Arc`s (`LeptosOptions` alone has several) cost a third of the CPU

@@ -147,8 +147,8 @@ impl SessionCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::ops::timestamp::Timestamp;
     use crate::server::store::records::{SessionRecord, UserRecord};
-    use crate::server::timestamp::Timestamp;
 
     fn session(id: &str, user_id: i64) -> SessionWithUser {
         SessionWithUser {

@@ -10,8 +10,8 @@ use rusqlite::{Connection, OpenFlags};
 use sqlx::{Postgres, QueryBuilder};
 
 use super::DbError;
-use crate::server::config::{Database, Settings};
-use crate::server::tokens::SECRET_FILE;
+use crate::server::ops::config::{Database, Settings};
+use crate::server::ops::secrets::SECRET_FILE;
 
 /// What was copied.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

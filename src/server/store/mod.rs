@@ -11,21 +11,21 @@ mod sqlite;
 pub(crate) mod tally;
 #[cfg(test)]
 mod tests;
+pub(crate) mod users;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::{ActiveSession, Counters};
-use crate::server::config::{Database, DemoUser, Settings};
-use crate::server::timestamp::Timestamp;
-use crate::server::users::{hash_password, verify_password, Identity};
+use crate::server::ops::config::{Database, DemoUser, Settings};
+use crate::server::ops::timestamp::Timestamp;
 use cache::{Changed, SessionCache};
 use postgres::PgStore;
-pub(crate) use postgres::SharedFailures;
 use records::{RefreshError, RefreshPolicy, Refreshed, SessionWithUser, UserRecord};
 use sqlite::SqliteStore;
 use tally::Tally;
+use users::{hash_password, verify_password, Identity};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -190,11 +190,11 @@ impl Store {
     }
 
     /// Where several instances keep failed logins, so that they throttle as one: the
-    /// database on PostgreSQL; `None` on SQLite (one instance keeps them in memory).
-    pub(crate) fn shared_failures(&self) -> Option<SharedFailures> {
+    /// PostgreSQL database's pool; `None` on SQLite (one instance keeps them in memory).
+    pub(crate) fn postgres_pool(&self) -> Option<sqlx::PgPool> {
         match &self.backend {
             Backend::Sqlite(_) => None,
-            Backend::Postgres(store) => Some(store.shared_failures()),
+            Backend::Postgres(store) => Some(store.pool()),
         }
     }
 

@@ -18,10 +18,9 @@ use super::records::{
 use super::tally::Tally;
 use super::{counter, DbError};
 use crate::api::ActiveSession;
-use crate::server::throttle::{Limits, Refusal};
-use crate::server::timestamp::Timestamp;
-use crate::server::tokens::{new_refresh_token, random_token, refresh_token_hash};
-use crate::server::users::Identity;
+use crate::server::ops::secrets::{new_refresh_token, random_token, refresh_token_hash};
+use crate::server::ops::timestamp::Timestamp;
+use crate::server::store::users::Identity;
 
 /// The channel on which every change to a session is announced to the other instances,
 /// from inside the transaction that makes it (PostgreSQL delivers it at commit).
@@ -460,94 +459,6 @@ impl PgStore {
                 .fetch_one(&self.pool)
                 .await?,
         )
-    }
-}
-
-/// The failed-login throttle's shared half: attempts reserved, forgiven and given back in
-/// the database (see `server/throttle.rs` for the rules, which the in-memory throttle of a
-/// single instance follows too).
-#[derive(Clone)]
-pub(crate) struct SharedFailures {
-    pool: PgPool,
-}
-
-impl SharedFailures {
-    /// Counts a failure for the account and the address now, unless either is at its
-    /// limit (then which one). Two advisory locks, always the
-    /// account's first, make check-and-reserve one step across instances.
-    pub(crate) async fn reserve(
-        &self,
-        account: &str,
-        address: &str,
-        now: Timestamp,
-        limits: &Limits,
-    ) -> Result<Result<i64, Refusal>, DbError> {
-        let mut transaction = self.pool.begin().await?;
-        for key in [format!("account {account}"), format!("address {address}")] {
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                .bind(key)
-                .execute(&mut *transaction)
-                .await?;
-        }
-        let since = (now - limits.window).unix_ms();
-        let (by_account, by_address): (i64, i64) = sqlx::query_as(
-            "SELECT count(*) FILTER (WHERE account = $1), count(*) FILTER (WHERE address = $2)
-             FROM login_failures WHERE (account = $1 OR address = $2) AND at > $3",
-        )
-        .bind(account)
-        .bind(address)
-        .bind(since)
-        .fetch_one(&mut *transaction)
-        .await?;
-        if by_address >= i64::from(limits.per_address) {
-            return Ok(Err(Refusal::Address));
-        }
-        if by_account >= i64::from(limits.per_account) {
-            return Ok(Err(Refusal::Account));
-        }
-        let id = sqlx::query_scalar(
-            "INSERT INTO login_failures (account, address, at) VALUES ($1, $2, $3) RETURNING id",
-        )
-        .bind(account)
-        .bind(address)
-        .bind(now.unix_ms())
-        .fetch_one(&mut *transaction)
-        .await?;
-        transaction.commit().await?;
-        Ok(Ok(id))
-    }
-
-    /// The password was right: the account's failures are forgiven (the addresses keep
-    /// theirs) and this attempt no longer counts at all.
-    pub(crate) async fn succeeded(&self, account: &str, attempt: i64) -> Result<(), DbError> {
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query("DELETE FROM login_failures WHERE id = $1")
-            .bind(attempt)
-            .execute(&mut *transaction)
-            .await?;
-        sqlx::query("UPDATE login_failures SET account = NULL WHERE account = $1")
-            .bind(account)
-            .execute(&mut *transaction)
-            .await?;
-        transaction.commit().await?;
-        Ok(())
-    }
-
-    /// The password was never checked: the attempt is not counted.
-    pub(crate) async fn not_tried(&self, attempt: i64) -> Result<(), DbError> {
-        sqlx::query("DELETE FROM login_failures WHERE id = $1")
-            .bind(attempt)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-}
-
-impl PgStore {
-    pub(super) fn shared_failures(&self) -> SharedFailures {
-        SharedFailures {
-            pool: self.pool.clone(),
-        }
     }
 }
 

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use super::counter;
 use super::DbError;
-use crate::server::timestamp::Timestamp;
+use crate::server::ops::timestamp::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct UserRecord {

@@ -16,9 +16,9 @@ use super::records::{
 use super::tally::Tally;
 use super::{counter, DbError};
 use crate::api::ActiveSession;
-use crate::server::timestamp::Timestamp;
-use crate::server::tokens::{new_refresh_token, random_token, refresh_token_hash};
-use crate::server::users::Identity;
+use crate::server::ops::secrets::{new_refresh_token, random_token, refresh_token_hash};
+use crate::server::ops::timestamp::Timestamp;
+use crate::server::store::users::Identity;
 
 /// Schema history; append, never edit a released step.
 fn migrations() -> Migrations<'static> {
@@ -121,7 +121,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub(super) fn open(path: &Path) -> Result<Self, DbError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            crate::server::tokens::create_private_dir(parent).map_err(|source| {
+            crate::server::ops::secrets::create_private_dir(parent).map_err(|source| {
                 DbError::DataDir {
                     path: parent.display().to_string(),
                     source,

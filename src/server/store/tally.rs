@@ -1,5 +1,5 @@
 //! Server-wide counters, counted in memory and added to the stored ones every few
-//! seconds (`maintenance.rs`). Written in every refresh's transaction instead, one row per
+//! seconds (`ops/maintenance.rs`). Written in every refresh's transaction instead, one row per
 //! counter would serialise every refresh of every instance on that row's lock (measured:
 //! 864 refreshes/s on PostgreSQL); a flood of refused requests would queue behind the
 //! database. Per-session counters stay in the transaction that counts them: they are

@@ -5,7 +5,7 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 
-use super::store::DbError;
+use super::DbError;
 
 /// Normalised login identity: customer codes are case-insensitive (stored upper case),
 /// usernames too (stored lower case).
