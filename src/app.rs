@@ -2,14 +2,13 @@
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos::wasm_split::{wasm_split, SplitLoaderError};
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{FlatRoutes, ProtectedRoute, Route, Router};
 use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
 
 use crate::api::{BootInfo, RedirectPath};
-use crate::components::deferred::Deferred;
+use crate::components::deferred::{deferred_body, Deferred};
 use crate::components::header::Header;
 use crate::components::loading::{LoadingBar, OfflineNotice};
 use crate::components::toasts::Toaster;
@@ -132,7 +131,4 @@ fn LabGate() -> impl IntoView {
     }
 }
 
-#[wasm_split(lab_view, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn lab_view() -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <LabPage/> }.into_any())
-}
+deferred_body!(lab_view => LabPage);

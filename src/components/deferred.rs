@@ -25,6 +25,23 @@ use crate::i18n::Key;
 use crate::render::render_host;
 use crate::state::use_language;
 
+/// Declares `$load`, the split function that brings the component `$body` from a WASM
+/// chunk of its own, for `<Deferred load=$load/>`. Its name is the chunk's name in the
+/// split manifest, by which the server preloads it: `deferred_body!(order_list =>
+/// OrderList);` at the top level of a page's module, then `<Deferred load=order_list/>` in
+/// its view.
+macro_rules! deferred_body {
+    ($load:ident => $body:ident) => {
+        #[::leptos::wasm_split::wasm_split($load, wasm_split_path = ::leptos::wasm_split, fallible)]
+        fn $load() -> Result<::leptos::prelude::AnyView, ::leptos::wasm_split::SplitLoaderError> {
+            Ok(::leptos::prelude::IntoAny::into_any(
+                ::leptos::prelude::view! { <$body/> },
+            ))
+        }
+    };
+}
+pub(crate) use deferred_body;
+
 /// Shows `placeholder` (by default a tall skeleton) until the page has hydrated, then the
 /// view `load` brings from its chunk (fetched once; later visits find it loaded), or, if
 /// the chunk cannot be loaded, an alert with a reload. The server renders the placeholder:

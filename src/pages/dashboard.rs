@@ -3,11 +3,10 @@
 //! WASM chunk of their own (`Deferred`).
 
 use leptos::prelude::*;
-use leptos::wasm_split::{wasm_split, SplitLoaderError};
 use leptos_router::components::A;
 
 use crate::api::{OrdersQuery, Profile, Stats};
-use crate::components::deferred::Deferred;
+use crate::components::deferred::{deferred_body, Deferred};
 use crate::components::page_head::PageHead;
 use crate::components::panels::{OrdersTable, Panel, PanelError};
 use crate::format::{date, money};
@@ -22,10 +21,7 @@ pub(crate) fn DashboardPage() -> impl IntoView {
     }
 }
 
-#[wasm_split(panels, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn panels() -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <Panels/> }.into_any())
-}
+deferred_body!(panels => Panels);
 
 #[component]
 fn Panels() -> impl IntoView {

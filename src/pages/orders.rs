@@ -1,12 +1,11 @@
 //! `/orders?page=N`: the paged order list, a WASM chunk of its own (`Deferred`).
 
 use leptos::prelude::*;
-use leptos::wasm_split::{wasm_split, SplitLoaderError};
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::OrdersQuery;
-use crate::components::deferred::Deferred;
+use crate::components::deferred::{deferred_body, Deferred};
 use crate::components::page_head::PageHead;
 use crate::components::panels::{OrdersTable, PanelError};
 use crate::i18n::Key;
@@ -22,10 +21,7 @@ pub(crate) fn OrdersPage() -> impl IntoView {
     }
 }
 
-#[wasm_split(order_list, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn order_list() -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <OrderList/> }.into_any())
-}
+deferred_body!(order_list => OrderList);
 
 #[component]
 fn OrderList() -> impl IntoView {

@@ -3,10 +3,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos::wasm_split::{wasm_split, SplitLoaderError};
 
 use crate::api::ActiveSession;
-use crate::components::deferred::Deferred;
+use crate::components::deferred::{deferred_body, Deferred};
 use crate::components::page_head::PageHead;
 use crate::components::panels::PanelError;
 use crate::format::date_time;
@@ -21,10 +20,7 @@ pub(crate) fn SessionsPage() -> impl IntoView {
     }
 }
 
-#[wasm_split(session_list, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn session_list() -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <SessionList/> }.into_any())
-}
+deferred_body!(session_list => SessionList);
 
 #[component]
 fn SessionList() -> impl IntoView {
