@@ -53,7 +53,7 @@ root=$PWD
     --generation-database none \
     --no-color) || status=$?
 # ignored_auth is left out on purpose: a missing or bad token answers HTTP 200 with errcode
-# 40001/40014, as the original backend did and its interceptor expects (README, "The API").
+# 40001/40014, as the original backend did and its interceptor expects (docs/api.md).
 
 if grep -E "internal error|panicked" "$work/server.log"; then
     echo "fuzz: the server logged an internal error (above)" >&2

@@ -15,8 +15,8 @@ macro_rules! errcodes {
         }
 
         impl ErrCode {
-            /// All codes, in table order (used by the errcode table's check and the
-            /// counters).
+            /// All codes, in table order (used by the check of `docs/api.md`'s table and
+            /// the counters).
             pub const ALL: [ErrCode; [$($code),*].len()] = [$(ErrCode::$name),*];
 
             /// The number on the wire.
@@ -125,11 +125,14 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_lists_every_errcode() {
-        let readme = include_str!("../../README.md");
+    fn the_api_document_lists_every_errcode() {
+        let document = include_str!("../../docs/api.md");
         for code in ErrCode::ALL {
             let row = format!("| {} | {code:?} |", code.code());
-            assert!(readme.contains(&row), "README errcode table lacks `{row}`");
+            assert!(
+                document.contains(&row),
+                "the errcode table of docs/api.md lacks `{row}`"
+            );
         }
     }
 
