@@ -22,8 +22,7 @@
 //!
 //! The store names nothing above it: it sees the rest of the server only through the
 //! helpers (its tests use the throttle's shared half, `auth/throttle.rs`, which keeps its
-//! counts in the store's PostgreSQL database). One helper still reaches up: the settings
-//! check `allowed_origins` with `http/cross_origin.rs`'s parser.
+//! counts in the store's PostgreSQL database).
 
 pub(crate) mod auth;
 pub(crate) mod http;
@@ -37,7 +36,7 @@ pub use ops::{allocator, config, telemetry};
 
 // For the HTTP and property tests (tests/server/), which exercise these directly.
 pub use http::client::ClientInfo;
-pub use http::cross_origin::parse_origin;
+pub use ops::config::parse_origin;
 pub use ops::maintenance::FLUSH_EVERY;
 pub use store::migrate::{move_to_postgres, Moved};
 pub use store::users::hash_password;

@@ -96,7 +96,8 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
 #[tokio::test]
 async fn same_origin_tools_and_allowed_origins_pass() {
     let app = spawn_app_with(|settings| {
-        settings.server.allowed_origins = vec!["https://admin.example".into()];
+        settings.server.allowed_origins =
+            vec![painless::server::config::Origin::parse("https://admin.example").expect("origin")];
     })
     .await;
     let same_origin = format!("http://{}", app.addr());

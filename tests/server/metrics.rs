@@ -28,7 +28,9 @@ async fn metrics_count_logins_refreshes_and_throttling_on_their_own_address() {
         "never on the public listener"
     );
 
-    let app = spawn_app_with(|settings| settings.server.metrics_addr = "127.0.0.1:0".into()).await;
+    let app =
+        spawn_app_with(|settings| settings.server.metrics_addr = Some(([127, 0, 0, 1], 0).into()))
+            .await;
     let metrics = app.metrics.expect("a metrics address");
     let (_, cookie) = app.login_demo().await;
     let rotated = app.refresh(Some(&cookie)).await;

@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::server::http::error::ApiError;
+use crate::server::ops::config::{parse_origin, Origin};
 use crate::server::ops::state::AppState;
 
 /// Middleware for `/api`: a refused request never reaches a handler, so nothing changes.
@@ -37,18 +38,16 @@ pub(crate) fn is_cross_origin(
     method: &Method,
     headers: &HeaderMap,
     uri: &Uri,
-    allowed: &[String],
+    allowed: &[Origin],
 ) -> bool {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return false;
     }
     let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok());
     let trusted = || {
-        origin.and_then(parse_origin).is_some_and(|origin| {
-            allowed
-                .iter()
-                .any(|a| parse_origin(a).as_ref() == Some(&origin))
-        })
+        origin
+            .and_then(parse_origin)
+            .is_some_and(|origin| allowed.iter().any(|a| a.as_str() == origin))
     };
     match headers.get("sec-fetch-site").map(|v| v.as_bytes()) {
         Some(b"same-origin" | b"none") => return false,
@@ -69,20 +68,6 @@ pub(crate) fn is_cross_origin(
     !same_host && !trusted()
 }
 
-/// `scheme://host[:port]` normalised to lower case, or `None` if it is not an origin.
-pub fn parse_origin(origin: &str) -> Option<String> {
-    let (scheme, host) = origin.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    if !matches!(scheme.as_str(), "http" | "https") {
-        return None;
-    }
-    if host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
-        return None;
-    }
-    host.parse::<axum::http::uri::Authority>().ok()?;
-    Some(format!("{scheme}://{}", host.to_ascii_lowercase()))
-}
-
 /// The `host[:port]` of an `Origin` header value.
 fn origin_host(origin: &str) -> Option<&str> {
     let (_, host) = origin.split_once("://")?;
@@ -100,7 +85,10 @@ mod tests {
         for (name, value) in pairs {
             headers.insert(*name, HeaderValue::from_str(value).expect("value"));
         }
-        let allowed: Vec<String> = allowed.iter().map(|s| s.to_string()).collect();
+        let allowed: Vec<Origin> = allowed
+            .iter()
+            .map(|s| Origin::parse(s).expect("an origin"))
+            .collect();
         is_cross_origin(
             &method,
             &headers,

@@ -49,8 +49,9 @@ pub struct ServerSettings {
     #[serde(rename = "database_connect_timeout_secs", with = "seconds")]
     pub database_connect_timeout: Duration,
     /// Where to serve Prometheus metrics (`GET /metrics`), apart from the public listener;
-    /// empty: no metrics. A private address, e.g. `127.0.0.1:9464`.
-    pub metrics_addr: String,
+    /// empty (`None`): no metrics. A private address, e.g. `127.0.0.1:9464`.
+    #[serde(with = "empty_or_address")]
+    pub metrics_addr: Option<SocketAddr>,
     /// `auto` marks cookies `Secure` when the request came over HTTPS (directly or as told
     /// by `X-Forwarded-Proto`); `always` and `never` force it.
     pub secure_cookies: SecureCookies,
@@ -73,8 +74,8 @@ pub struct ServerSettings {
     /// Connections served at once; further clients wait in the kernel's accept queue.
     pub max_connections: usize,
     /// Origins besides the server's own from which state-changing requests are accepted,
-    /// as `scheme://host[:port]`.
-    pub allowed_origins: Vec<String>,
+    /// as `scheme://host[:port]`; parsed once, when the settings are read.
+    pub allowed_origins: Vec<Origin>,
     /// Peers (addresses or networks) whose `X-Forwarded-For`/`X-Forwarded-Proto` are
     /// believed. Empty: none, the TCP peer is the client.
     pub trusted_proxies: Vec<IpNet>,
@@ -237,7 +238,7 @@ impl Default for Settings {
                 database: Secret::new("painless.db"),
                 database_pool_size: 10,
                 database_connect_timeout: Duration::from_secs(5),
-                metrics_addr: String::new(),
+                metrics_addr: None,
                 secure_cookies: SecureCookies::Auto,
                 max_body_bytes: 16 * 1024,
                 shutdown_grace: Duration::from_secs(10),
@@ -426,12 +427,6 @@ impl Settings {
                 "must name a SQLite file or be a postgres:// URL",
             );
         }
-        if !server.metrics_addr.is_empty() && server.metrics_addr.parse::<SocketAddr>().is_err() {
-            return key_error(
-                "server.metrics_addr",
-                "must be empty or an address like 127.0.0.1:9464",
-            );
-        }
         if !(1..=1000).contains(&server.database_pool_size) {
             return key_error("server.database_pool_size", "must be between 1 and 1000");
         }
@@ -443,14 +438,6 @@ impl Settings {
         }
         if !(1..=1_000_000).contains(&server.max_connections) {
             return key_error("server.max_connections", "must be between 1 and 1000000");
-        }
-        for origin in &server.allowed_origins {
-            if crate::server::http::cross_origin::parse_origin(origin).is_none() {
-                return key_error(
-                    "server.allowed_origins",
-                    "entries must look like https://example.com or http://host:8080",
-                );
-            }
         }
         if !(1..=86_400).contains(&self.login.failure_window.as_secs()) {
             return key_error(
@@ -497,7 +484,7 @@ impl Settings {
 
     /// Where metrics are served, if anywhere.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.server.metrics_addr.parse().ok()
+        self.server.metrics_addr
     }
 
     /// Hashing workers, `login.hash_workers` or one per core.
@@ -541,6 +528,84 @@ fn describe(error: figment::Error) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// An origin as `server.allowed_origins` holds it: `scheme://host[:port]`, lower case, so
+/// that comparing two is comparing their text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Origin(String);
+
+impl Origin {
+    /// The origin `text` names, if it is one.
+    pub fn parse(text: &str) -> Option<Origin> {
+        parse_origin(text).map(Origin)
+    }
+
+    /// The normalised text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Origin {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        Origin::parse(&text).ok_or_else(|| {
+            format!("{text:?}: entries must look like https://example.com or http://host:8080")
+        })
+    }
+}
+
+impl From<Origin> for String {
+    fn from(origin: Origin) -> String {
+        origin.0
+    }
+}
+
+/// `scheme://host[:port]` normalised to lower case, or `None` if it is not an origin.
+pub fn parse_origin(origin: &str) -> Option<String> {
+    let (scheme, host) = origin.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if !matches!(scheme.as_str(), "http" | "https") {
+        return None;
+    }
+    if host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
+        return None;
+    }
+    host.parse::<axum::http::uri::Authority>().ok()?;
+    Some(format!("{scheme}://{}", host.to_ascii_lowercase()))
+}
+
+/// An address that may be left empty (`""`: none), as `server.metrics_addr` is written.
+mod empty_or_address {
+    use std::net::SocketAddr;
+
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        address: &Option<SocketAddr>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match address {
+            Some(address) => serializer.collect_str(address),
+            None => serializer.serialize_str(""),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<SocketAddr>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        match text.trim() {
+            "" => Ok(None),
+            address => address
+                .parse()
+                .map(Some)
+                .map_err(|_| D::Error::custom("must be empty or an address like 127.0.0.1:9464")),
+        }
+    }
 }
 
 /// Lengths of time are `Duration`s in the program and whole seconds in `Leptos.toml` and
@@ -630,6 +695,10 @@ mod tests {
                 "server.idle_timeout_secs",
             ),
             ("[server]\nmax_connections = 0", "server.max_connections"),
+            (
+                "[server]\nmetrics_addr = \"port 9464\"",
+                "server.metrics_addr",
+            ),
             (
                 "[server]\nallowed_origins = [\"evil.example\"]",
                 "server.allowed_origins",
