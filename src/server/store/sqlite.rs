@@ -20,70 +20,17 @@ use crate::server::ops::secrets::{new_refresh_token, random_token, refresh_token
 use crate::server::ops::timestamp::Timestamp;
 use crate::server::store::users::Identity;
 
-/// Schema history; append, never edit a released step.
+/// Schema history, one file per step in `migrations/sqlite/` (beside PostgreSQL's);
+/// append, never edit a released step: a database records how many steps it has taken.
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
-        M::up(
-            r#"
-        CREATE TABLE users (
-            id            INTEGER PRIMARY KEY,
-            customer_code TEXT NOT NULL,
-            username      TEXT NOT NULL,
-            display_name  TEXT NOT NULL,
-            password_hash TEXT NOT NULL,
-            UNIQUE (customer_code, username)
-        );
-        -- One row per login: a refresh-token family.
-        CREATE TABLE sessions (
-            id              TEXT PRIMARY KEY,
-            user_id         INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-            created_at      INTEGER NOT NULL,      -- Unix seconds
-            expires_at      INTEGER NOT NULL,      -- absolute end, Unix seconds
-            revoked_at      INTEGER,
-            revoked_reason  TEXT,
-            access_version  INTEGER NOT NULL DEFAULT 0, -- older access tokens answer 30001
-            access_ttl_secs INTEGER                -- per-session override (demo)
-        );
-        -- Refresh tokens are stored only as SHA-256 hashes.
-        CREATE TABLE refresh_tokens (
-            hash        BLOB PRIMARY KEY,
-            session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-            issued_at   INTEGER NOT NULL,          -- Unix milliseconds
-            spent_at    INTEGER,                   -- Unix milliseconds, when rotated
-            replaced_by BLOB
-        );
-        CREATE INDEX refresh_tokens_by_session ON refresh_tokens (session_id);
-        CREATE TABLE counters (
-            name  TEXT PRIMARY KEY,
-            value INTEGER NOT NULL
-        );
-        CREATE TABLE session_counters (
-            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-            name       TEXT NOT NULL,
-            value      INTEGER NOT NULL,
-            PRIMARY KEY (session_id, name)
-        );
-        "#,
-        ),
-        // Demo users are marked, so that switching demo mode off locks them out. Until now
-        // the demo upsert was the only way a user got into the database, so every existing
-        // user is one.
-        M::up(
-            r#"
-        ALTER TABLE users ADD COLUMN is_demo INTEGER NOT NULL DEFAULT 0;
-        UPDATE users SET is_demo = 1;
-        "#,
-        ),
-        // One unit for every time: sessions move from Unix seconds to milliseconds, like
-        // refresh tokens (and like the PostgreSQL schema).
-        M::up(
-            r#"
-        UPDATE sessions SET created_at = created_at * 1000,
-                            expires_at = expires_at * 1000,
-                            revoked_at = revoked_at * 1000;
-        CREATE INDEX sessions_by_user ON sessions (user_id);
-        "#,
-        ),
+        M::up(include_str!("../../../migrations/sqlite/0001_schema.sql")),
+        M::up(include_str!(
+            "../../../migrations/sqlite/0002_demo_users.sql"
+        )),
+        M::up(include_str!(
+            "../../../migrations/sqlite/0003_milliseconds.sql"
+        )),
     ])
 }
 
