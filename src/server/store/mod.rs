@@ -3,6 +3,7 @@
 //! instance; PostgreSQL is the backend for several. The rest of the server sees one
 //! [`Store`]; the refresh rules themselves live in [`records`], shared by both backends.
 
+mod backend;
 pub(crate) mod cache;
 pub mod migrate;
 mod postgres;
@@ -13,6 +14,7 @@ pub(crate) mod tally;
 mod tests;
 pub(crate) mod users;
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +22,7 @@ use std::time::Duration;
 use crate::api::{ActiveSession, Counters};
 use crate::server::ops::config::{Database, DemoUser, Settings};
 use crate::server::ops::timestamp::Timestamp;
+use backend::Backend;
 use cache::{Changed, SessionCache};
 use postgres::PgStore;
 use records::{RefreshError, RefreshPolicy, Refreshed, SessionWithUser, UserRecord};
@@ -119,17 +122,11 @@ pub(crate) const ENDED_SESSIONS_KEPT: Duration = Duration::from_secs(24 * 3600);
 /// One store, either backend. Cheap to clone: everything in it is shared.
 #[derive(Clone)]
 pub(crate) struct Store {
-    backend: Backend,
+    backend: Arc<dyn Backend>,
     health: Arc<Health>,
     sessions: Arc<SessionCache>,
     /// Server-wide counts not yet stored (see [`tally`]).
     tally: Arc<Tally>,
-}
-
-#[derive(Clone)]
-pub(crate) enum Backend {
-    Sqlite(SqliteStore),
-    Postgres(PgStore),
 }
 
 /// Whether the database answers. An outage is logged once, not once per request;
@@ -140,36 +137,17 @@ struct Health {
     down: AtomicBool,
 }
 
-/// Calls the same method on whichever backend this is, refusing at once while the
-/// database is known to be down, and noting whether it answered.
-macro_rules! on_backend {
-    ($store:expr, $backend:ident => $call:expr) => {{
-        let store = $store;
-        if store.health.down.load(Ordering::Acquire) {
-            return Err(DbError::Unreachable.into());
-        }
-        let result = match &store.backend {
-            Backend::Sqlite($backend) => $call,
-            Backend::Postgres($backend) => $call,
-        };
-        if let Err(error) = &result {
-            store.note_failure(error);
-        }
-        result
-    }};
-}
-
 impl Store {
     /// Opens the configured database and brings its schema up to date.
     pub(crate) async fn open(settings: &Settings) -> Result<Self, DbError> {
-        let backend = match settings.database() {
+        let backend: Arc<dyn Backend> = match settings.database() {
             Database::Sqlite(path) => {
                 let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
                     .await
                     .map_err(|e| DbError::Task(e.to_string()))??;
-                Backend::Sqlite(store)
+                Arc::new(store)
             }
-            Database::Postgres(url) => Backend::Postgres(
+            Database::Postgres(url) => Arc::new(
                 PgStore::connect(
                     url,
                     settings.server.database_pool_size,
@@ -180,7 +158,7 @@ impl Store {
         };
         // One SQLite instance makes every change itself; PostgreSQL instances learn of
         // each other's changes only while listening (see `spawn_listener`).
-        let cached = matches!(backend, Backend::Sqlite(_));
+        let cached = backend.postgres_pool().is_none();
         Ok(Self {
             backend,
             health: Arc::default(),
@@ -192,27 +170,18 @@ impl Store {
     /// Where several instances keep failed logins, so that they throttle as one: the
     /// PostgreSQL database's pool; `None` on SQLite (one instance keeps them in memory).
     pub(crate) fn postgres_pool(&self) -> Option<sqlx::PgPool> {
-        match &self.backend {
-            Backend::Sqlite(_) => None,
-            Backend::Postgres(store) => Some(store.pool()),
-        }
+        self.backend.postgres_pool()
     }
 
     /// Which backend, for the log.
     pub(crate) fn backend(&self) -> &'static str {
-        match self.backend {
-            Backend::Sqlite(_) => "sqlite",
-            Backend::Postgres(_) => "postgres",
-        }
+        self.backend.name()
     }
 
     /// On PostgreSQL, the task that keeps the session cache in step with the other
     /// instances' changes (`LISTEN`); until it listens, the cache stays off.
     pub(crate) fn spawn_listener(&self) -> Option<tokio::task::JoinHandle<()>> {
-        match &self.backend {
-            Backend::Sqlite(_) => None,
-            Backend::Postgres(store) => Some(store.spawn_listener(Arc::clone(&self.sessions))),
-        }
+        self.backend.spawn_listener(Arc::clone(&self.sessions))
     }
 
     /// Whether the session cache is serving.
@@ -223,15 +192,28 @@ impl Store {
 
     /// Asks the database itself, whatever the health says: readiness and the probe.
     pub(crate) async fn ping(&self) -> Result<(), DbError> {
-        let answered = match &self.backend {
-            Backend::Sqlite(store) => store.ping().await,
-            Backend::Postgres(store) => store.ping().await,
-        };
+        let answered = self.backend.ping().await;
         match &answered {
             Ok(()) => self.note_recovery(),
             Err(error) => self.note_failure(error),
         }
         answered
+    }
+
+    /// Runs one backend operation, refused at once while the database is known to be down,
+    /// and notes whether the database answered.
+    async fn guarded<R, E>(&self, operation: impl Future<Output = Result<R, E>>) -> Result<R, E>
+    where
+        E: AsDbError + From<DbError>,
+    {
+        if self.health.down.load(Ordering::Acquire) {
+            return Err(DbError::Unreachable.into());
+        }
+        let result = operation.await;
+        if let Err(error) = &result {
+            self.note_failure(error);
+        }
+        result
     }
 
     fn note_failure(&self, error: &impl AsDbError) {
@@ -267,7 +249,7 @@ impl Store {
         &self,
         identity: &Identity,
     ) -> Result<Option<(UserRecord, String)>, DbError> {
-        on_backend!(self, store => store.find_user(identity.clone()).await)
+        self.guarded(self.backend.find_user(identity.clone())).await
     }
 
     /// Creates or updates the demo users. A stored hash is kept when the password still
@@ -285,14 +267,18 @@ impl Store {
             .await
             .map_err(|e| DbError::Task(e.to_string()))??;
             let display_name = user.display_name.clone();
-            on_backend!(self, store => store.upsert_demo_user(identity, display_name, password_hash).await)?;
+            self.guarded(
+                self.backend
+                    .upsert_demo_user(identity, display_name, password_hash),
+            )
+            .await?;
         }
         Ok(())
     }
 
     /// How many demo users the database holds (locked out while demo mode is off).
     pub(crate) async fn count_demo_users(&self) -> Result<i64, DbError> {
-        on_backend!(self, store => store.count_demo_users().await)
+        self.guarded(self.backend.count_demo_users()).await
     }
 
     /// Adds one to a server-wide counter (in memory until the next flush).
@@ -315,10 +301,7 @@ impl Store {
         if taken.is_empty() {
             return Ok(());
         }
-        let written = match &self.backend {
-            Backend::Sqlite(store) => store.add_to_counters(taken.clone()).await,
-            Backend::Postgres(store) => store.add_to_counters(taken.clone()).await,
-        };
+        let written = self.backend.add_to_counters(taken.clone()).await;
         if let Err(error) = &written {
             self.note_failure(error);
             self.tally.give_back(&taken);
@@ -330,7 +313,7 @@ impl Store {
     /// one session's (always exact: counted in the transactions themselves).
     pub(crate) async fn read_counters(&self, session: Option<&str>) -> Result<Counters, DbError> {
         let owned = session.map(str::to_owned);
-        let mut rows = on_backend!(self, store => store.counter_rows(owned).await)?;
+        let mut rows = self.guarded(self.backend.counter_rows(owned)).await?;
         if session.is_none() {
             for (name, pending) in self.tally.pending() {
                 let pending = i64::try_from(pending).unwrap_or(i64::MAX);
@@ -351,7 +334,8 @@ impl Store {
         lifetime: Duration,
     ) -> Result<(SessionWithUser, String), DbError> {
         let tally = Arc::clone(&self.tally);
-        on_backend!(self, store => store.start_session(user_id, now, lifetime, tally).await)
+        self.guarded(self.backend.start_session(user_id, now, lifetime, tally))
+            .await
     }
 
     /// Spends `presented` and returns its successor, in one transaction that is atomic
@@ -366,8 +350,9 @@ impl Store {
     ) -> Result<Refreshed, RefreshError> {
         let presented = presented.ok_or(RefreshError::Missing)?;
         let tally = Arc::clone(&self.tally);
-        let refreshed =
-            on_backend!(self, store => store.rotate(presented, now, policy, tally).await);
+        let refreshed = self
+            .guarded(self.backend.rotate(presented, now, policy, tally))
+            .await;
         if let Err(
             RefreshError::Reused(who) | RefreshError::Idle(who) | RefreshError::DemoOff(who),
         ) = &refreshed
@@ -386,7 +371,8 @@ impl Store {
         now: Timestamp,
         policy: RefreshPolicy,
     ) -> Result<Option<SessionWithUser>, DbError> {
-        on_backend!(self, store => store.peek(presented, now, policy).await)
+        self.guarded(self.backend.peek(presented, now, policy))
+            .await
     }
 
     /// The session a refresh cookie belongs to, spent or not, while the session is live
@@ -396,7 +382,8 @@ impl Store {
         presented: String,
         now: Timestamp,
     ) -> Result<Option<SessionWithUser>, DbError> {
-        on_backend!(self, store => store.live_session_of(presented, now).await)
+        self.guarded(self.backend.live_session_of(presented, now))
+            .await
     }
 
     /// A session and its user by id: what every authenticated request checks, served
@@ -409,7 +396,9 @@ impl Store {
             return Ok(Some(found));
         }
         let epoch = self.sessions.epoch();
-        let found = on_backend!(self, store => store.load_session(session_id.to_owned()).await)?;
+        let found = self
+            .guarded(self.backend.load_session(session_id.to_owned()))
+            .await?;
         if let Some(found) = &found {
             self.sessions.insert(found, epoch);
         }
@@ -423,7 +412,8 @@ impl Store {
         current: &str,
         now: Timestamp,
     ) -> Result<Vec<ActiveSession>, DbError> {
-        on_backend!(self, store => store.list_live(user_id, current.to_owned(), now).await)
+        self.guarded(self.backend.list_live(user_id, current.to_owned(), now))
+            .await
     }
 
     /// Ends a session: its refresh tokens stop working and its access tokens answer 30001.
@@ -434,7 +424,8 @@ impl Store {
         reason: &'static str,
     ) -> Result<(), DbError> {
         let changed = Changed::Session(session_id.to_owned());
-        on_backend!(self, store => store.revoke(session_id.to_owned(), now, reason).await)?;
+        self.guarded(self.backend.revoke(session_id.to_owned(), now, reason))
+            .await?;
         self.sessions.forget(&changed);
         Ok(())
     }
@@ -446,8 +437,9 @@ impl Store {
         keep: &str,
         now: Timestamp,
     ) -> Result<u64, DbError> {
-        let ended =
-            on_backend!(self, store => store.revoke_others(user_id, keep.to_owned(), now).await)?;
+        let ended = self
+            .guarded(self.backend.revoke_others(user_id, keep.to_owned(), now))
+            .await?;
         self.sessions.forget(&Changed::User(user_id));
         Ok(ended)
     }
@@ -455,7 +447,8 @@ impl Store {
     /// Makes every access token minted so far for the session unusable (they answer 30001).
     pub(crate) async fn supersede_access_tokens(&self, session_id: &str) -> Result<(), DbError> {
         let changed = Changed::Session(session_id.to_owned());
-        on_backend!(self, store => store.supersede_access_tokens(session_id.to_owned()).await)?;
+        self.guarded(self.backend.supersede_access_tokens(session_id.to_owned()))
+            .await?;
         self.sessions.forget(&changed);
         Ok(())
     }
@@ -467,7 +460,8 @@ impl Store {
         lifetime: Duration,
     ) -> Result<(), DbError> {
         let seconds = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX);
-        on_backend!(self, store => store.set_access_ttl(session_id.to_owned(), seconds).await)?;
+        self.guarded(self.backend.set_access_ttl(session_id.to_owned(), seconds))
+            .await?;
         self.sessions
             .forget(&Changed::Session(session_id.to_owned()));
         Ok(())
@@ -479,7 +473,8 @@ impl Store {
     pub(crate) async fn prune(&self, now: Timestamp) -> Result<(u64, u64), DbError> {
         let ended_before = now - ENDED_SESSIONS_KEPT;
         let spent_before = now - SPENT_TOKENS_KEPT;
-        on_backend!(self, store => store.prune(ended_before, spent_before).await)
+        self.guarded(self.backend.prune(ended_before, spent_before))
+            .await
     }
 
     /// The signing key every instance shares, generated by whichever instance asks first
@@ -488,10 +483,8 @@ impl Store {
         &self,
         candidate: String,
     ) -> Result<Option<String>, DbError> {
-        match &self.backend {
-            Backend::Sqlite(_) => Ok(None),
-            Backend::Postgres(store) => store.shared_signing_key(candidate).await.map(Some),
-        }
+        self.guarded(self.backend.shared_signing_key(candidate))
+            .await
     }
 }
 

@@ -7,9 +7,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
+
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Connection, Postgres, Row, Transaction};
 
+use super::backend::Backend;
 use super::cache::{Changed, SessionCache};
 use super::records::{
     active_session, RefreshError, RefreshPolicy, Refreshed, SessionRecord, SessionWithUser,
@@ -78,8 +81,15 @@ impl PgStore {
     pub(super) fn pool(&self) -> PgPool {
         self.pool.clone()
     }
+}
 
-    pub(super) async fn ping(&self) -> Result<(), DbError> {
+#[async_trait]
+impl Backend for PgStore {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
@@ -88,9 +98,9 @@ impl PgStore {
     /// on only while listening: when the connection drops, notifications may have been
     /// missed, so the cache goes off (every check reads the database) until listening
     /// again, and starts empty.
-    pub(super) fn spawn_listener(&self, cache: Arc<SessionCache>) -> tokio::task::JoinHandle<()> {
+    fn spawn_listener(&self, cache: Arc<SessionCache>) -> Option<tokio::task::JoinHandle<()>> {
         let pool = self.pool.clone();
-        tokio::spawn(async move {
+        Some(tokio::spawn(async move {
             let mut retry = tokio::time::interval(Duration::from_secs(1));
             loop {
                 retry.tick().await;
@@ -112,13 +122,14 @@ impl PgStore {
                 cache.set_enabled(false);
                 tracing::warn!("session change channel lost: every access check reads the database until it is back");
             }
-        })
+        }))
     }
 
-    pub(super) async fn find_user(
-        &self,
-        identity: Identity,
-    ) -> Result<Option<(UserRecord, String)>, DbError> {
+    fn postgres_pool(&self) -> Option<PgPool> {
+        Some(self.pool.clone())
+    }
+
+    async fn find_user(&self, identity: Identity) -> Result<Option<(UserRecord, String)>, DbError> {
         let row = sqlx::query(
             "SELECT id, customer_code, username, display_name, is_demo, password_hash
              FROM users WHERE customer_code = $1 AND username = $2",
@@ -131,7 +142,7 @@ impl PgStore {
             .transpose()
     }
 
-    pub(super) async fn upsert_demo_user(
+    async fn upsert_demo_user(
         &self,
         identity: Identity,
         display_name: String,
@@ -153,7 +164,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub(super) async fn count_demo_users(&self) -> Result<i64, DbError> {
+    async fn count_demo_users(&self) -> Result<i64, DbError> {
         Ok(
             sqlx::query_scalar("SELECT count(*) FROM users WHERE is_demo")
                 .fetch_one(&self.pool)
@@ -161,7 +172,7 @@ impl PgStore {
         )
     }
 
-    pub(super) async fn add_to_counters(&self, counts: Vec<(String, u64)>) -> Result<(), DbError> {
+    async fn add_to_counters(&self, counts: Vec<(String, u64)>) -> Result<(), DbError> {
         let mut transaction = self.pool.begin().await?;
         for (name, count) in &counts {
             sqlx::query(
@@ -177,10 +188,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub(super) async fn counter_rows(
-        &self,
-        session: Option<String>,
-    ) -> Result<Vec<(String, i64)>, DbError> {
+    async fn counter_rows(&self, session: Option<String>) -> Result<Vec<(String, i64)>, DbError> {
         let rows = match session {
             None => {
                 sqlx::query_as("SELECT name, value FROM counters")
@@ -197,7 +205,7 @@ impl PgStore {
         Ok(rows)
     }
 
-    pub(super) async fn start_session(
+    async fn start_session(
         &self,
         user_id: i64,
         now: Timestamp,
@@ -225,7 +233,7 @@ impl PgStore {
         Ok((found, token))
     }
 
-    pub(super) async fn rotate(
+    async fn rotate(
         &self,
         presented: String,
         now: Timestamp,
@@ -297,7 +305,7 @@ impl PgStore {
         verdict.outcome(row, new_token, policy)
     }
 
-    pub(super) async fn peek(
+    async fn peek(
         &self,
         presented: String,
         now: Timestamp,
@@ -309,7 +317,7 @@ impl PgStore {
             .map(|row| row.found))
     }
 
-    pub(super) async fn live_session_of(
+    async fn live_session_of(
         &self,
         presented: String,
         now: Timestamp,
@@ -320,14 +328,11 @@ impl PgStore {
             .filter(|found| found.session.is_live(now)))
     }
 
-    pub(super) async fn load_session(
-        &self,
-        session_id: String,
-    ) -> Result<Option<SessionWithUser>, DbError> {
+    async fn load_session(&self, session_id: String) -> Result<Option<SessionWithUser>, DbError> {
         load(&self.pool, &session_id).await
     }
 
-    pub(super) async fn list_live(
+    async fn list_live(
         &self,
         user_id: i64,
         current: String,
@@ -352,7 +357,7 @@ impl PgStore {
             .collect())
     }
 
-    pub(super) async fn revoke(
+    async fn revoke(
         &self,
         session_id: String,
         now: Timestamp,
@@ -365,7 +370,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub(super) async fn revoke_others(
+    async fn revoke_others(
         &self,
         user_id: i64,
         keep: String,
@@ -387,7 +392,7 @@ impl PgStore {
         Ok(ended)
     }
 
-    pub(super) async fn supersede_access_tokens(&self, session_id: String) -> Result<(), DbError> {
+    async fn supersede_access_tokens(&self, session_id: String) -> Result<(), DbError> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE sessions SET access_version = access_version + 1 WHERE id = $1")
             .bind(&session_id)
@@ -398,11 +403,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub(super) async fn set_access_ttl(
-        &self,
-        session_id: String,
-        seconds: i64,
-    ) -> Result<(), DbError> {
+    async fn set_access_ttl(&self, session_id: String, seconds: i64) -> Result<(), DbError> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE sessions SET access_ttl_secs = $1 WHERE id = $2")
             .bind(seconds)
@@ -414,7 +415,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub(super) async fn prune(
+    async fn prune(
         &self,
         ended_before: Timestamp,
         spent_before: Timestamp,
@@ -446,7 +447,7 @@ impl PgStore {
     /// Stores `candidate` as the signing key unless an instance did so first, and returns
     /// the stored one. Two instances starting together: the second insert waits for the
     /// first on the primary key, then does nothing, and both read the first's key.
-    pub(super) async fn shared_signing_key(&self, candidate: String) -> Result<String, DbError> {
+    async fn shared_signing_key(&self, candidate: String) -> Result<Option<String>, DbError> {
         sqlx::query(
             "INSERT INTO shared_secrets (name, value) VALUES ('jwt_secret', $1)
              ON CONFLICT (name) DO NOTHING",
@@ -454,18 +455,16 @@ impl PgStore {
         .bind(candidate)
         .execute(&self.pool)
         .await?;
-        Ok(
+        Ok(Some(
             sqlx::query_scalar("SELECT value FROM shared_secrets WHERE name = 'jwt_secret'")
                 .fetch_one(&self.pool)
                 .await?,
-        )
+        ))
     }
-}
 
-#[cfg(test)]
-impl PgStore {
     /// Every stored refresh-token hash (the tests check that no raw token is kept).
-    pub(super) async fn token_hashes(&self) -> Vec<Vec<u8>> {
+    #[cfg(test)]
+    async fn token_hashes(&self) -> Vec<Vec<u8>> {
         sqlx::query_scalar("SELECT hash FROM refresh_tokens")
             .fetch_all(&self.pool)
             .await
@@ -473,7 +472,8 @@ impl PgStore {
     }
 
     /// Runs a statement outside the store's interface (to simulate what it never does).
-    pub(super) async fn execute_for_test(&self, sql: &str) {
+    #[cfg(test)]
+    async fn execute_for_test(&self, sql: &str) {
         sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
             .execute(&self.pool)
             .await

@@ -6,9 +6,12 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use async_trait::async_trait;
+
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
 
+use super::backend::Backend;
 use super::records::{
     RefreshError, RefreshPolicy, Refreshed, SessionRecord, SessionWithUser, TokenRow, UserRecord,
     Verdict,
@@ -104,16 +107,20 @@ impl SqliteStore {
         .await
         .map_err(|e| DbError::Task(e.to_string()))?
     }
+}
 
-    pub(super) async fn ping(&self) -> Result<(), DbError> {
+#[async_trait]
+impl Backend for SqliteStore {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<(), DbError> {
         self.call(|connection| Ok(connection.query_row("SELECT 1", [], |_| Ok(()))?))
             .await
     }
 
-    pub(super) async fn find_user(
-        &self,
-        identity: Identity,
-    ) -> Result<Option<(UserRecord, String)>, DbError> {
+    async fn find_user(&self, identity: Identity) -> Result<Option<(UserRecord, String)>, DbError> {
         self.call(move |connection| {
             Ok(connection
                 .query_row(
@@ -127,7 +134,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn upsert_demo_user(
+    async fn upsert_demo_user(
         &self,
         identity: Identity,
         display_name: String,
@@ -152,7 +159,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn count_demo_users(&self) -> Result<i64, DbError> {
+    async fn count_demo_users(&self) -> Result<i64, DbError> {
         self.call(|connection| {
             Ok(
                 connection.query_row(
@@ -165,7 +172,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn add_to_counters(&self, counts: Vec<(String, u64)>) -> Result<(), DbError> {
+    async fn add_to_counters(&self, counts: Vec<(String, u64)>) -> Result<(), DbError> {
         self.call(move |connection| {
             let transaction = connection.transaction()?;
             for (name, count) in &counts {
@@ -181,10 +188,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn counter_rows(
-        &self,
-        session: Option<String>,
-    ) -> Result<Vec<(String, i64)>, DbError> {
+    async fn counter_rows(&self, session: Option<String>) -> Result<Vec<(String, i64)>, DbError> {
         self.call(move |connection| {
             let pair = |row: &Row<'_>| Ok((row.get(0)?, row.get(1)?));
             let rows = match session {
@@ -204,7 +208,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn start_session(
+    async fn start_session(
         &self,
         user_id: i64,
         now: Timestamp,
@@ -230,7 +234,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn rotate(
+    async fn rotate(
         &self,
         presented: String,
         now: Timestamp,
@@ -241,7 +245,7 @@ impl SqliteStore {
             .await?
     }
 
-    pub(super) async fn peek(
+    async fn peek(
         &self,
         presented: String,
         now: Timestamp,
@@ -255,7 +259,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn live_session_of(
+    async fn live_session_of(
         &self,
         presented: String,
         now: Timestamp,
@@ -268,15 +272,12 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn load_session(
-        &self,
-        session_id: String,
-    ) -> Result<Option<SessionWithUser>, DbError> {
+    async fn load_session(&self, session_id: String) -> Result<Option<SessionWithUser>, DbError> {
         self.call(move |connection| load(connection, &session_id))
             .await
     }
 
-    pub(super) async fn list_live(
+    async fn list_live(
         &self,
         user_id: i64,
         current: String,
@@ -304,7 +305,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn revoke(
+    async fn revoke(
         &self,
         session_id: String,
         now: Timestamp,
@@ -314,7 +315,7 @@ impl SqliteStore {
             .await
     }
 
-    pub(super) async fn revoke_others(
+    async fn revoke_others(
         &self,
         user_id: i64,
         keep: String,
@@ -331,7 +332,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn supersede_access_tokens(&self, session_id: String) -> Result<(), DbError> {
+    async fn supersede_access_tokens(&self, session_id: String) -> Result<(), DbError> {
         self.call(move |connection| {
             connection.execute(
                 "UPDATE sessions SET access_version = access_version + 1 WHERE id = ?1",
@@ -342,11 +343,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn set_access_ttl(
-        &self,
-        session_id: String,
-        seconds: i64,
-    ) -> Result<(), DbError> {
+    async fn set_access_ttl(&self, session_id: String, seconds: i64) -> Result<(), DbError> {
         self.call(move |connection| {
             connection.execute(
                 "UPDATE sessions SET access_ttl_secs = ?1 WHERE id = ?2",
@@ -357,7 +354,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn prune(
+    async fn prune(
         &self,
         ended_before: Timestamp,
         spent_before: Timestamp,
@@ -378,12 +375,10 @@ impl SqliteStore {
         })
         .await
     }
-}
 
-#[cfg(test)]
-impl SqliteStore {
     /// Every stored refresh-token hash (the tests check that no raw token is kept).
-    pub(super) async fn token_hashes(&self) -> Vec<Vec<u8>> {
+    #[cfg(test)]
+    async fn token_hashes(&self) -> Vec<Vec<u8>> {
         self.call(|connection| {
             let mut statement = connection.prepare("SELECT hash FROM refresh_tokens")?;
             let hashes = statement.query_map([], |row| row.get(0))?;
@@ -391,6 +386,14 @@ impl SqliteStore {
         })
         .await
         .expect("hashes")
+    }
+
+    #[cfg(test)]
+    async fn execute_for_test(&self, sql: &str) {
+        let sql = sql.to_owned();
+        self.call(move |connection| Ok(connection.execute_batch(&sql)?))
+            .await
+            .expect("statement");
     }
 }
 
