@@ -344,132 +344,13 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Checks what types cannot say.
+    /// Checks what types cannot say; each section checks its own keys.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let key_error = |key, reason: &str| {
-            Err(ConfigError::Key {
-                key,
-                reason: reason.to_owned(),
-            })
-        };
-        let tokens = &self.tokens;
-        if !(1..=86_400).contains(&tokens.access_ttl.as_secs()) {
-            return key_error(
-                "tokens.access_ttl_secs",
-                "must be between 1 and 86400 seconds",
-            );
-        }
-        if tokens.session_ttl <= tokens.access_ttl {
-            return key_error(
-                "tokens.session_ttl_secs",
-                "must be longer than tokens.access_ttl_secs",
-            );
-        }
-        if !(tokens.access_ttl..=tokens.session_ttl).contains(&tokens.idle_ttl) {
-            return key_error(
-                "tokens.idle_ttl_secs",
-                "must be at least tokens.access_ttl_secs and at most tokens.session_ttl_secs",
-            );
-        }
-        if tokens.reuse_grace > Duration::from_secs(30) {
-            // Racing tabs need a second or two; a long window only helps a thief.
-            return key_error("tokens.reuse_grace_secs", "must be at most 30 seconds");
-        }
-        for (key, secret) in [
-            ("tokens.jwt_secret", &tokens.jwt_secret),
-            ("tokens.jwt_previous_secret", &tokens.jwt_previous_secret),
-        ] {
-            if !secret.is_empty() && secret.key_bytes().is_none() {
-                return key_error(
-                    key,
-                    "must be at least 32 random bytes written as base64 or hex, e.g. the output \
-                     of `openssl rand -base64 32` (or empty)",
-                );
-            }
-        }
-        if tokens.issuer.is_empty() || tokens.audience.is_empty() {
-            return key_error("tokens.issuer", "issuer and audience must not be empty");
-        }
-        if self.login.max_failures == 0 {
-            return key_error("login.max_failures", "must be at least 1");
-        }
-        if self.login.max_failures_per_address == 0 {
-            return key_error("login.max_failures_per_address", "must be at least 1");
-        }
-        if self.login.hash_queue > 10_000 {
-            return key_error("login.hash_queue", "must be at most 10000");
-        }
-        if self.login.hash_workers > 1024 {
-            return key_error("login.hash_workers", "must be at most 1024");
-        }
-        let server = &self.server;
-        if !(1..=3600).contains(&server.header_read_timeout.as_secs()) {
-            return key_error(
-                "server.header_read_timeout_secs",
-                "must be between 1 and 3600 seconds",
-            );
-        }
-        if !(Duration::from_secs(1)..=server.header_read_timeout).contains(&server.idle_timeout) {
-            return key_error(
-                "server.idle_timeout_secs",
-                "must be at least 1 and at most server.header_read_timeout_secs",
-            );
-        }
-        if !(1..=3600).contains(&server.request_timeout.as_secs()) {
-            return key_error(
-                "server.request_timeout_secs",
-                "must be between 1 and 3600 seconds",
-            );
-        }
-        if server.database.expose().trim().is_empty() {
-            return key_error(
-                "server.database",
-                "must name a SQLite file or be a postgres:// URL",
-            );
-        }
-        if !(1..=1000).contains(&server.database_pool_size) {
-            return key_error("server.database_pool_size", "must be between 1 and 1000");
-        }
-        if !(1..=300).contains(&server.database_connect_timeout.as_secs()) {
-            return key_error(
-                "server.database_connect_timeout_secs",
-                "must be between 1 and 300 seconds",
-            );
-        }
-        if !(1..=1_000_000).contains(&server.max_connections) {
-            return key_error("server.max_connections", "must be between 1 and 1000000");
-        }
-        if !(1..=86_400).contains(&self.login.failure_window.as_secs()) {
-            return key_error(
-                "login.failure_window_secs",
-                "must be between 1 and 86400 seconds",
-            );
-        }
-        if self
-            .client
-            .refresh_errcodes
-            .contains(&ErrCode::SessionOver.code())
-        {
-            return key_error(
-                "client.refresh_errcodes",
-                "must not contain 42002 (session over): refreshing on it would loop",
-            );
-        }
-        if self.client.refresh_errcodes.contains(&0) {
-            return key_error("client.refresh_errcodes", "must not contain 0 (success)");
-        }
-        if !(256..=10 * 1024 * 1024).contains(&self.server.max_body_bytes) {
-            return key_error("server.max_body_bytes", "must be between 256 and 10485760");
-        }
-        for user in &self.demo.users {
-            if user.customer_code.trim().is_empty() || user.username.trim().is_empty() {
-                return key_error("demo.users", "customer_code and username must not be empty");
-            }
-            if user.password.expose().len() < 8 {
-                return key_error("demo.users", "passwords must be at least 8 characters");
-            }
-        }
-        Ok(())
+        self.server.validate()?;
+        self.tokens.validate()?;
+        self.login.validate()?;
+        self.client.validate()?;
+        self.demo.validate()
     }
 
     /// Where the store lives.
@@ -528,6 +409,155 @@ fn describe(error: figment::Error) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The error for `key`: `reason` says what a valid value looks like.
+fn key_error(key: &'static str, reason: &str) -> Result<(), ConfigError> {
+    Err(ConfigError::Key {
+        key,
+        reason: reason.to_owned(),
+    })
+}
+
+impl ServerSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=3600).contains(&self.header_read_timeout.as_secs()) {
+            return key_error(
+                "server.header_read_timeout_secs",
+                "must be between 1 and 3600 seconds",
+            );
+        }
+        if !(Duration::from_secs(1)..=self.header_read_timeout).contains(&self.idle_timeout) {
+            return key_error(
+                "server.idle_timeout_secs",
+                "must be at least 1 and at most server.header_read_timeout_secs",
+            );
+        }
+        if !(1..=3600).contains(&self.request_timeout.as_secs()) {
+            return key_error(
+                "server.request_timeout_secs",
+                "must be between 1 and 3600 seconds",
+            );
+        }
+        if self.database.expose().trim().is_empty() {
+            return key_error(
+                "server.database",
+                "must name a SQLite file or be a postgres:// URL",
+            );
+        }
+        if !(1..=1000).contains(&self.database_pool_size) {
+            return key_error("server.database_pool_size", "must be between 1 and 1000");
+        }
+        if !(1..=300).contains(&self.database_connect_timeout.as_secs()) {
+            return key_error(
+                "server.database_connect_timeout_secs",
+                "must be between 1 and 300 seconds",
+            );
+        }
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            return key_error("server.max_connections", "must be between 1 and 1000000");
+        }
+        if !(256..=10 * 1024 * 1024).contains(&self.max_body_bytes) {
+            return key_error("server.max_body_bytes", "must be between 256 and 10485760");
+        }
+        Ok(())
+    }
+}
+
+impl TokenSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=86_400).contains(&self.access_ttl.as_secs()) {
+            return key_error(
+                "tokens.access_ttl_secs",
+                "must be between 1 and 86400 seconds",
+            );
+        }
+        if self.session_ttl <= self.access_ttl {
+            return key_error(
+                "tokens.session_ttl_secs",
+                "must be longer than tokens.access_ttl_secs",
+            );
+        }
+        if !(self.access_ttl..=self.session_ttl).contains(&self.idle_ttl) {
+            return key_error(
+                "tokens.idle_ttl_secs",
+                "must be at least tokens.access_ttl_secs and at most tokens.session_ttl_secs",
+            );
+        }
+        if self.reuse_grace > Duration::from_secs(30) {
+            // Racing tabs need a second or two; a long window only helps a thief.
+            return key_error("tokens.reuse_grace_secs", "must be at most 30 seconds");
+        }
+        for (key, secret) in [
+            ("tokens.jwt_secret", &self.jwt_secret),
+            ("tokens.jwt_previous_secret", &self.jwt_previous_secret),
+        ] {
+            if !secret.is_empty() && secret.key_bytes().is_none() {
+                return key_error(
+                    key,
+                    "must be at least 32 random bytes written as base64 or hex, e.g. the output \
+                     of `openssl rand -base64 32` (or empty)",
+                );
+            }
+        }
+        if self.issuer.is_empty() || self.audience.is_empty() {
+            return key_error("tokens.issuer", "issuer and audience must not be empty");
+        }
+        Ok(())
+    }
+}
+
+impl LoginSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_failures == 0 {
+            return key_error("login.max_failures", "must be at least 1");
+        }
+        if self.max_failures_per_address == 0 {
+            return key_error("login.max_failures_per_address", "must be at least 1");
+        }
+        if self.hash_queue > 10_000 {
+            return key_error("login.hash_queue", "must be at most 10000");
+        }
+        if self.hash_workers > 1024 {
+            return key_error("login.hash_workers", "must be at most 1024");
+        }
+        if !(1..=86_400).contains(&self.failure_window.as_secs()) {
+            return key_error(
+                "login.failure_window_secs",
+                "must be between 1 and 86400 seconds",
+            );
+        }
+        Ok(())
+    }
+}
+
+impl ClientSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.refresh_errcodes.contains(&ErrCode::SessionOver.code()) {
+            return key_error(
+                "client.refresh_errcodes",
+                "must not contain 42002 (session over): refreshing on it would loop",
+            );
+        }
+        if self.refresh_errcodes.contains(&0) {
+            return key_error("client.refresh_errcodes", "must not contain 0 (success)");
+        }
+        Ok(())
+    }
+}
+
+impl DemoSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        for user in &self.users {
+            if user.customer_code.trim().is_empty() || user.username.trim().is_empty() {
+                return key_error("demo.users", "customer_code and username must not be empty");
+            }
+            if user.password.expose().len() < 8 {
+                return key_error("demo.users", "passwords must be at least 8 characters");
+            }
+        }
+        Ok(())
+    }
 }
 
 /// An origin as `server.allowed_origins` holds it: `scheme://host[:port]`, lower case, so
@@ -630,152 +660,4 @@ mod seconds {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_shipped_leptos_toml_is_valid_and_has_the_demo_user() {
-        let shipped = include_str!("../../../Leptos.toml");
-        let settings = Settings::from_toml(shipped).expect("shipped config is valid");
-        assert!(settings.demo.enabled);
-        let demo = &settings.demo.users[0];
-        assert_eq!(
-            (demo.customer_code.as_str(), demo.username.as_str()),
-            ("ACME", "demo")
-        );
-        assert_eq!(demo.password.expose(), "demo-password");
-    }
-
-    #[test]
-    fn defaults_switch_demo_mode_off() {
-        assert!(!Settings::default().demo.enabled);
-        Settings::default().validate().expect("defaults are valid");
-    }
-
-    #[test]
-    fn a_wrong_type_names_the_key() {
-        let error = Settings::from_toml("[tokens]\naccess_ttl_secs = \"soon\"")
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("tokens.access_ttl_secs"), "{error}");
-    }
-
-    #[test]
-    fn an_unknown_key_is_an_error_not_silently_ignored() {
-        let error = Settings::from_toml("[tokens]\naccess_tll_secs = 10")
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("access_tll_secs"), "{error}");
-    }
-
-    #[test]
-    fn out_of_range_values_name_the_key_and_the_reason() {
-        for (toml, key) in [
-            ("[tokens]\naccess_ttl_secs = 0", "tokens.access_ttl_secs"),
-            ("[tokens]\njwt_secret = \"short\"", "tokens.jwt_secret"),
-            (
-                "[tokens]\njwt_secret = \"a long passphrase that is not random at all\"",
-                "tokens.jwt_secret",
-            ),
-            (
-                "[tokens]\njwt_previous_secret = \"short\"",
-                "tokens.jwt_previous_secret",
-            ),
-            (
-                "[tokens]\naccess_ttl_secs = 600\nsession_ttl_secs = 60",
-                "tokens.session_ttl_secs",
-            ),
-            (
-                "[client]\nrefresh_errcodes = [42001, 42002]",
-                "client.refresh_errcodes",
-            ),
-            ("[login]\nmax_failures = 0", "login.max_failures"),
-            (
-                "[server]\nidle_timeout_secs = 20\nheader_read_timeout_secs = 10",
-                "server.idle_timeout_secs",
-            ),
-            ("[server]\nmax_connections = 0", "server.max_connections"),
-            (
-                "[server]\nmetrics_addr = \"port 9464\"",
-                "server.metrics_addr",
-            ),
-            (
-                "[server]\nallowed_origins = [\"evil.example\"]",
-                "server.allowed_origins",
-            ),
-            (
-                "[server]\ntrusted_proxies = [\"10.0.0.0/33\"]",
-                "trusted_proxies",
-            ),
-        ] {
-            let error = Settings::from_toml(toml).unwrap_err().to_string();
-            assert!(error.contains(key), "{toml:?} gave {error}");
-        }
-    }
-
-    #[test]
-    fn keys_are_read_as_hex_or_base64_of_at_least_32_bytes() {
-        let key = |text: &str| Secret::new(text).key_bytes();
-        let hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-        assert_eq!(key(hex), Some((0u8..32).collect()));
-        assert_eq!(key(&hex.to_uppercase()), Some((0u8..32).collect()));
-        let standard = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-        assert_eq!(key(standard), Some((0u8..32).collect()));
-        assert_eq!(
-            key(standard.trim_end_matches('=')),
-            Some((0u8..32).collect())
-        );
-        let url_safe: Vec<u8> = [0xfb, 0xff].into_iter().chain(0..30).collect();
-        assert_eq!(
-            key("-_8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0"),
-            Some(url_safe)
-        );
-        assert_eq!(key(&hex[..62]), None, "31 bytes are too few");
-        assert_eq!(key("correct horse battery staple correct horse"), None);
-    }
-
-    #[test]
-    fn the_database_is_a_sqlite_file_under_data_dir_or_a_postgres_url_that_never_prints() {
-        let settings = Settings::default();
-        assert_eq!(
-            settings.database(),
-            Database::Sqlite(PathBuf::from("data/painless.db"))
-        );
-        for url in [
-            "postgres://app:pa55-word@db.internal/painless",
-            "PostgreSQL://app@db.internal:5433/painless?sslmode=require",
-        ] {
-            let settings =
-                Settings::from_toml(&format!("[server]\ndatabase = {url:?}")).expect("valid");
-            assert_eq!(settings.database(), Database::Postgres(url));
-            assert!(!format!("{settings:?}").contains("pa55-word"));
-        }
-        for (toml, key) in [
-            ("[server]\ndatabase = \" \"", "server.database"),
-            (
-                "[server]\ndatabase_pool_size = 0",
-                "server.database_pool_size",
-            ),
-            (
-                "[server]\ndatabase_connect_timeout_secs = 0",
-                "server.database_connect_timeout_secs",
-            ),
-        ] {
-            let error = Settings::from_toml(toml).unwrap_err().to_string();
-            assert!(error.contains(key), "{toml:?} gave {error}");
-        }
-    }
-
-    #[test]
-    fn secrets_do_not_print() {
-        let secret = Secret::new("super-secret-value");
-        assert!(!format!("{secret:?}").contains("super"));
-        let user = DemoUser {
-            customer_code: "ACME".into(),
-            username: "demo".into(),
-            password: Secret::new("demo-password"),
-            display_name: "Demo".into(),
-        };
-        assert!(!format!("{user:?}").contains("demo-password"));
-    }
-}
+mod tests;
