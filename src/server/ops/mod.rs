@@ -5,7 +5,7 @@
 
 pub mod allocator; // mimalloc, and the allocation figures the benchmark reads
 pub(crate) mod application; // settings → store, secret, router, listener; run and stop
-pub mod config; // typed settings: defaults, `Leptos.toml`, the environment
+pub mod config; // typed settings: defaults, `Leptos.toml`, the environment (values.rs: their kinds)
 pub(crate) mod maintenance; // counter flushes and pruning beside the requests
 pub(crate) mod metrics; // Prometheus text format
 pub(crate) mod openapi; // the OpenAPI 3.1 document of `/api`
