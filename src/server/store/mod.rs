@@ -8,6 +8,7 @@ pub(crate) mod cache;
 pub mod migrate;
 mod postgres;
 pub(crate) mod records;
+mod rows;
 mod sqlite;
 pub(crate) mod tally;
 #[cfg(test)]

@@ -9,14 +9,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, Postgres, Row, Transaction};
 
 use super::backend::Backend;
 use super::cache::{Changed, SessionCache};
 use super::records::{
-    active_session, RefreshError, RefreshPolicy, Refreshed, SessionRecord, SessionWithUser,
-    TokenRow, UserRecord, Verdict,
+    active_session, RefreshError, RefreshPolicy, Refreshed, SessionWithUser, TokenRow, UserRecord,
+    Verdict,
+};
+use super::rows::{
+    presented_token, session_columns, session_with_user, token_columns, user_columns, user_record,
 };
 use super::tally::Tally;
 use super::{counter, DbError};
@@ -32,14 +35,6 @@ const CHANGES: &str = "painless_sessions";
 #[derive(Clone)]
 pub(crate) struct PgStore {
     pool: PgPool,
-}
-
-/// The columns [`session_with_user`] reads, after `SELECT`.
-macro_rules! session_columns {
-    () => {
-        "s.id, s.created_at, s.expires_at, s.revoked_at IS NOT NULL, s.access_version, \
-         s.access_ttl_secs, u.id, u.customer_code, u.username, u.display_name, u.is_demo"
-    };
 }
 
 impl PgStore {
@@ -130,15 +125,16 @@ impl Backend for PgStore {
     }
 
     async fn find_user(&self, identity: Identity) -> Result<Option<(UserRecord, String)>, DbError> {
-        let row = sqlx::query(
-            "SELECT id, customer_code, username, display_name, is_demo, password_hash
-             FROM users WHERE customer_code = $1 AND username = $2",
-        )
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            ", password_hash FROM users WHERE customer_code = $1 AND username = $2"
+        ))
         .bind(&identity.customer_code)
         .bind(&identity.username)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| Ok((user_record(&row, 0)?, row.try_get(5)?)))
+        row.map(|row| Ok((user_record(&row)?, row.try_get("password_hash")?)))
             .transpose()
     }
 
@@ -500,31 +496,6 @@ fn describe_url_error(error: &sqlx::Error) -> String {
     }
 }
 
-fn user_record(row: &PgRow, first: usize) -> Result<UserRecord, sqlx::Error> {
-    Ok(UserRecord {
-        id: row.try_get(first)?,
-        customer_code: row.try_get(first + 1)?,
-        username: row.try_get(first + 2)?,
-        display_name: row.try_get(first + 3)?,
-        is_demo: row.try_get(first + 4)?,
-    })
-}
-
-fn session_with_user(row: &PgRow) -> Result<SessionWithUser, sqlx::Error> {
-    let access_ttl: Option<i64> = row.try_get(5)?;
-    Ok(SessionWithUser {
-        session: SessionRecord {
-            id: row.try_get(0)?,
-            created_at: Timestamp::from_unix_ms(row.try_get(1)?),
-            expires_at: Timestamp::from_unix_ms(row.try_get(2)?),
-            revoked: row.try_get(3)?,
-            access_version: row.try_get(4)?,
-            access_ttl: access_ttl.map(|s| Duration::from_secs(s.max(0).unsigned_abs())),
-        },
-        user: user_record(row, 6)?,
-    })
-}
-
 async fn token_row<'e, E>(executor: E, presented: &str) -> Result<Option<TokenRow>, DbError>
 where
     E: sqlx::Executor<'e, Database = Postgres>,
@@ -534,10 +505,8 @@ where
     };
     let row = sqlx::query(concat!(
         "SELECT ",
-        session_columns!(),
-        ", t.spent_at, t.issued_at,
-           (SELECT n.spent_at IS NULL FROM refresh_tokens n WHERE n.hash = t.replaced_by)
-         FROM refresh_tokens t
+        token_columns!(),
+        " FROM refresh_tokens t
          JOIN sessions s ON s.id = t.session_id
          JOIN users u ON u.id = s.user_id
          WHERE t.hash = $1"
@@ -545,16 +514,7 @@ where
     .bind(hash)
     .fetch_optional(executor)
     .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let spent_at: Option<i64> = row.try_get(11)?;
-    Ok(Some(TokenRow {
-        found: session_with_user(&row)?,
-        spent_at: spent_at.map(Timestamp::from_unix_ms),
-        issued_at: Timestamp::from_unix_ms(row.try_get(12)?),
-        successor_is_current: row.try_get::<Option<bool>, _>(13)?.unwrap_or(false),
-    }))
+    Ok(row.map(|row| presented_token(&row)).transpose()?)
 }
 
 async fn load<'e, E>(executor: E, session_id: &str) -> Result<Option<SessionWithUser>, DbError>

@@ -13,8 +13,10 @@ use rusqlite_migration::{Migrations, M};
 
 use super::backend::Backend;
 use super::records::{
-    RefreshError, RefreshPolicy, Refreshed, SessionRecord, SessionWithUser, TokenRow, UserRecord,
-    Verdict,
+    RefreshError, RefreshPolicy, Refreshed, SessionWithUser, TokenRow, UserRecord, Verdict,
+};
+use super::rows::{
+    presented_token, session_columns, session_with_user, token_columns, user_columns, user_record,
 };
 use super::tally::Tally;
 use super::{counter, DbError};
@@ -124,10 +126,13 @@ impl Backend for SqliteStore {
         self.call(move |connection| {
             Ok(connection
                 .query_row(
-                    "SELECT id, customer_code, username, display_name, is_demo, password_hash
-                     FROM users WHERE customer_code = ?1 AND username = ?2",
+                    concat!(
+                        "SELECT ",
+                        user_columns!(),
+                        ", password_hash FROM users WHERE customer_code = ?1 AND username = ?2"
+                    ),
                     params![identity.customer_code, identity.username],
-                    |row| Ok((user_record(row, 0)?, row.get(5)?)),
+                    |row| Ok((user_record(row)?, row.get("password_hash")?)),
                 )
                 .optional()?)
         })
@@ -444,69 +449,34 @@ fn rotate(
     verdict.outcome(row, new_token, policy)
 }
 
-const SESSION_COLUMNS: &str =
-    "s.id, s.created_at, s.expires_at, s.revoked_at IS NOT NULL, s.access_version, \
-     s.access_ttl_secs, u.id, u.customer_code, u.username, u.display_name, u.is_demo";
-
-fn user_record(row: &Row<'_>, first: usize) -> rusqlite::Result<UserRecord> {
-    Ok(UserRecord {
-        id: row.get(first)?,
-        customer_code: row.get(first + 1)?,
-        username: row.get(first + 2)?,
-        display_name: row.get(first + 3)?,
-        is_demo: row.get(first + 4)?,
-    })
-}
-
-fn session_with_user(row: &Row<'_>) -> rusqlite::Result<SessionWithUser> {
-    let access_ttl: Option<i64> = row.get(5)?;
-    Ok(SessionWithUser {
-        session: SessionRecord {
-            id: row.get(0)?,
-            created_at: Timestamp::from_unix_ms(row.get(1)?),
-            expires_at: Timestamp::from_unix_ms(row.get(2)?),
-            revoked: row.get(3)?,
-            access_version: row.get(4)?,
-            access_ttl: access_ttl.map(|s| Duration::from_secs(s.max(0).unsigned_abs())),
-        },
-        user: user_record(row, 6)?,
-    })
-}
-
 /// The presented token's row; `None` for unknown and malformed tokens alike.
 fn token_row(connection: &Connection, presented: &str) -> Result<Option<TokenRow>, DbError> {
     let Some(hash) = refresh_token_hash(presented) else {
         return Ok(None);
     };
-    let sql = format!(
-        "SELECT {SESSION_COLUMNS}, t.spent_at, t.issued_at,
-                (SELECT n.spent_at IS NULL FROM refresh_tokens n WHERE n.hash = t.replaced_by)
-         FROM refresh_tokens t
+    let sql = concat!(
+        "SELECT ",
+        token_columns!(),
+        " FROM refresh_tokens t
          JOIN sessions s ON s.id = t.session_id
          JOIN users u ON u.id = s.user_id
          WHERE t.hash = ?1"
     );
     Ok(connection
-        .prepare_cached(&sql)?
-        .query_row(params![hash], |row| {
-            let spent_at: Option<i64> = row.get(11)?;
-            Ok(TokenRow {
-                found: session_with_user(row)?,
-                spent_at: spent_at.map(Timestamp::from_unix_ms),
-                issued_at: Timestamp::from_unix_ms(row.get(12)?),
-                successor_is_current: row.get::<_, Option<bool>>(13)?.unwrap_or(false),
-            })
-        })
+        .prepare_cached(sql)?
+        .query_row(params![hash], |row| presented_token(row))
         .optional()?)
 }
 
 fn load(connection: &Connection, session_id: &str) -> Result<Option<SessionWithUser>, DbError> {
-    let sql = format!(
-        "SELECT {SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?1"
+    let sql = concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?1"
     );
     Ok(connection
-        .prepare_cached(&sql)?
-        .query_row(params![session_id], session_with_user)
+        .prepare_cached(sql)?
+        .query_row(params![session_id], |row| session_with_user(row))
         .optional()?)
 }
 
