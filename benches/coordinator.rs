@@ -13,8 +13,8 @@ use futures::future::LocalBoxFuture;
 use futures::task::LocalSpawnExt;
 use painless::api::{paths, AccessGrant, ErrCode, RawEnvelope, User};
 use painless::refresh::{
-    ApiRequest, Clock, Coordinator, EnvelopePolicy, Plugins, Response, Settings, SingleTab, Spawn,
-    Transport, TransportError,
+    ApiRequest, Clock, Coordinator, EnvelopePolicy, Plugins, Response, SingleTab, Spawn, Transport,
+    TransportError, Tuning,
 };
 use serde_json::json;
 
@@ -85,7 +85,7 @@ fn coordinator(pool: &LocalPool, server: &InstantServer) -> Bench {
         spawner: PoolSpawner(pool.spawner()),
         tabs: SingleTab,
     };
-    let coordinator = Coordinator::new(platform, EnvelopePolicy::default(), Settings::default());
+    let coordinator = Coordinator::new(platform, EnvelopePolicy::default(), Tuning::default());
     let grant = AccessGrant {
         access_token: "t0".into(),
         expires_at: NOW_MS / 1000 + 60,

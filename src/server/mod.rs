@@ -35,7 +35,7 @@ pub use ops::config::Settings;
 pub use ops::{allocator, config, telemetry};
 
 // For the HTTP and property tests (tests/server/), which exercise these directly.
-pub use http::client::ClientInfo;
+pub use http::requester::Requester;
 pub use ops::config::parse_origin;
 pub use ops::maintenance::FLUSH_EVERY;
 pub use store::migrate::{move_to_postgres, Moved};

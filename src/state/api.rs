@@ -13,7 +13,7 @@ use super::platform::{
 use super::{BootResource, Language, Toasts};
 use crate::api::{BootInfo, User};
 use crate::refresh::{
-    ApiRequest, ClientError, Coordinator, EnvelopePolicy, Event, Listeners, Plugins, Settings,
+    ApiRequest, ClientError, Coordinator, EnvelopePolicy, Event, Listeners, Plugins, Tuning,
 };
 
 type Platform = Plugins<PlatformTransport, PlatformClock, PlatformSpawner, PlatformTabs>;
@@ -65,10 +65,10 @@ impl Api {
     }
 
     fn build(&self, boot: BootInfo) -> ApiClient {
-        let settings = Settings {
+        let tuning = Tuning {
             margin: Duration::from_secs(boot.refresh_margin_secs),
             offline_wait: network_wait(),
-            ..Settings::default()
+            ..Tuning::default()
         };
         let api = *self;
         // A laptop that slept or a tab that was hidden refreshes as soon as it is back, so
@@ -96,7 +96,7 @@ impl Api {
             tabs,
         };
         let policy = EnvelopePolicy::with_codes(boot.refresh_errcodes);
-        Coordinator::with_listeners(platform, policy, settings, self.listeners())
+        Coordinator::with_listeners(platform, policy, tuning, self.listeners())
     }
 
     /// The coordinator's listeners.

@@ -77,7 +77,7 @@ pub(crate) fn on_wake(_: impl Fn(bool) + 'static) {}
 /// does not sleep.
 pub(crate) fn network_wait() -> std::time::Duration {
     match cfg!(feature = "hydrate") {
-        true => crate::refresh::Settings::default().offline_wait,
+        true => crate::refresh::Tuning::default().offline_wait,
         false => std::time::Duration::ZERO,
     }
 }

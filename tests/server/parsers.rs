@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use axum::http::{HeaderMap, HeaderValue};
 use painless::api::{RawEnvelope, RedirectPath};
 use painless::server::Settings;
-use painless::server::{parse_origin, ClientInfo};
+use painless::server::{parse_origin, Requester};
 use proptest::prelude::*;
 
 /// Strings with the characters redirect tricks are made of, and anything else.
@@ -88,13 +88,13 @@ proptest! {
             .parse()
             .expect("ip");
         let trusted = vec!["10.0.0.0/8".parse().expect("net")];
-        let client = ClientInfo::from_parts(&headers, false, Some(peer), &trusted);
+        let requester = Requester::from_parts(&headers, false, Some(peer), &trusted);
         if trusted_peer {
-            let named = client.address == peer || forwarded.contains(&client.address.to_string())
-                || forwarded.contains(&format!("[{}]", client.address));
-            prop_assert!(named || client.address.is_ipv6(), "{:?} -> {}", forwarded, client.address);
+            let named = requester.address == peer || forwarded.contains(&requester.address.to_string())
+                || forwarded.contains(&format!("[{}]", requester.address));
+            prop_assert!(named || requester.address.is_ipv6(), "{:?} -> {}", forwarded, requester.address);
         } else {
-            prop_assert_eq!(client.address, peer, "untrusted peers cannot name a client");
+            prop_assert_eq!(requester.address, peer, "untrusted peers cannot name a requester");
         }
     }
 

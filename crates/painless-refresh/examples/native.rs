@@ -24,7 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures::future::{join_all, LocalBoxFuture};
 use painless_refresh::{
     Clock, Coordinator, Error, EventKind, Grant, Plugins, Policy, RefreshVerdict, Request,
-    Response, Settings, SingleTab, Spawn, Transport, TransportError, Triggers, Verdict,
+    Response, SingleTab, Spawn, Transport, TransportError, Triggers, Tuning, Verdict,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -255,7 +255,7 @@ async fn run(args: Args) -> Result<(), Error> {
     let policy = SeedApi {
         triggers: Triggers::seed(),
     };
-    let coordinator = Coordinator::new(platform, policy, Settings::default());
+    let coordinator = Coordinator::new(platform, policy, Tuning::default());
     let refused = Arc::new(AtomicUsize::new(0));
     let sessions_over = Arc::new(AtomicUsize::new(0));
     let (counter, ended) = (Arc::clone(&refused), Arc::clone(&sessions_over));

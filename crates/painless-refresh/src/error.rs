@@ -28,7 +28,7 @@ pub enum Error {
     /// An answer arrived but its content did not have the expected shape.
     Decode(String),
     /// No network for as long as the coordinator waits for it
-    /// ([`Settings::offline_wait`](crate::Settings::offline_wait)), or no answer after
+    /// ([`Tuning::offline_wait`](crate::Tuning::offline_wait)), or no answer after
     /// every try: nothing proves the session over, and the next request tries again.
     Offline,
 }

@@ -16,7 +16,7 @@ pub mod browser;
 #[cfg(feature = "leptos")]
 pub mod leptos;
 
-pub use coordinator::{Coordinator, HeldToken, Phase, Settings, Snapshot};
+pub use coordinator::{Coordinator, HeldToken, Phase, Snapshot, Tuning};
 pub use error::Error;
 pub use events::{Event, EventKind, HoldReason, QueueReason, RequestId};
 pub use listeners::{ListenerId, Listeners};

@@ -1,6 +1,6 @@
 //! Who hears the coordinator's events. The registry exists on its own, so that a user
 //! interface can subscribe before the coordinator is built (while it waits for its
-//! settings, say) and nothing waits on construction.
+//! tuning, say) and nothing waits on construction.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 

@@ -106,7 +106,7 @@ pub enum RefreshVerdict {
     Failed(Error),
     /// The server cannot refresh now but may soon (HTTP `503`): the refresh is tried
     /// again after the server's `Retry-After` (bounded), up to
-    /// [`Settings::refresh_attempts`](crate::Settings::refresh_attempts) tries, and the
+    /// [`Tuning::refresh_attempts`](crate::Tuning::refresh_attempts) tries, and the
     /// session stays.
     Unavailable(Error),
 }

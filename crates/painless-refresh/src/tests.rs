@@ -635,7 +635,7 @@ fn open_tab(
     clock: &FakeClock,
     pool: &LocalPool,
     browser: &SharedBrowser,
-    settings: Settings,
+    tuning: Tuning,
     policy: TestPolicy,
 ) -> (TestCoordinator, Events) {
     let platform = Plugins {
@@ -644,7 +644,7 @@ fn open_tab(
         spawner: PoolSpawner(pool.spawner()),
         tabs: FakeTabs::open(browser),
     };
-    let coordinator = Coordinator::new(platform, policy, settings);
+    let coordinator = Coordinator::new(platform, policy, tuning);
     let events = Events::default();
     let sink = Arc::clone(&events);
     coordinator.subscribe(move |event| sink.lock().expect("events").push(event.kind.clone()));
@@ -662,15 +662,15 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        Self::with(Settings::default(), TestPolicy::default())
+        Self::with(Tuning::default(), TestPolicy::default())
     }
 
-    fn with(settings: Settings, policy: TestPolicy) -> Self {
+    fn with(tuning: Tuning, policy: TestPolicy) -> Self {
         let pool = LocalPool::new();
         let clock = FakeClock::new(Rc::new(Cell::new(START_MS)));
         let server = fake_server(&clock);
         let browser = SharedBrowser::default();
-        let (coordinator, events) = open_tab(&server, &clock, &pool, &browser, settings, policy);
+        let (coordinator, events) = open_tab(&server, &clock, &pool, &browser, tuning, policy);
         Self {
             pool,
             server,
@@ -949,7 +949,7 @@ fn a_configured_refresh_set_replaces_the_default() {
             statuses: Vec::new(),
         },
     };
-    let mut h = Harness::with(Settings::default(), policy);
+    let mut h = Harness::with(Tuning::default(), policy);
     h.login();
     h.server.borrow_mut().rejection = Rejection(code::INVALID_TOKEN);
     h.expire_tokens_on_server();
@@ -968,7 +968,7 @@ fn a_configured_refresh_set_replaces_the_default() {
 fn the_same_coordinator_serves_an_api_that_answers_401_through_its_policy() {
     // Refused tokens answer HTTP 401 with a code outside the seed's set.
     let refused_by_status = |triggers: Triggers| {
-        let mut h = Harness::with(Settings::default(), TestPolicy { triggers });
+        let mut h = Harness::with(Tuning::default(), TestPolicy { triggers });
         h.login();
         {
             let mut server = h.server.borrow_mut();

@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use crate::api::REFRESH_COOKIE;
 use crate::server::auth::tokens::{AccessClaims, TokenError};
-use crate::server::http::client::client_of;
 use crate::server::http::error::ApiError;
+use crate::server::http::requester::requester_of;
 use crate::server::ops::config::SecureCookies;
 use crate::server::ops::state::AppState;
 use crate::server::ops::timestamp::Timestamp;
@@ -128,7 +128,9 @@ impl RefreshCookie {
             SecureCookies::Always => true,
             SecureCookies::Never => false,
             // Only what trusted proxies say counts: anyone can send X-Forwarded-Proto.
-            SecureCookies::Auto => client_of(parts, &state.settings.server.trusted_proxies).https,
+            SecureCookies::Auto => {
+                requester_of(parts, &state.settings.server.trusted_proxies).https
+            }
         };
         Self { jar, secure }
     }

@@ -15,8 +15,8 @@ use serde::Deserialize;
 use crate::api::{pages, ErrCode, LoginRequest, RedirectPath};
 use crate::server::auth::extract::RefreshCookie;
 use crate::server::auth::handlers::{sign_in, sign_out};
-use crate::server::http::client::ClientInfo;
 use crate::server::http::cross_origin::refuse_cross_origin;
+use crate::server::http::requester::Requester;
 use crate::server::ops::state::AppState;
 
 /// The form routes, refused like `/api` when they come from another site.
@@ -47,7 +47,7 @@ pub(super) struct LoginForm {
 /// target; otherwise back to the login page, the errcode in `error=` for it to explain.
 async fn login(
     State(state): State<AppState>,
-    client: ClientInfo,
+    requester: Requester,
     cookie: RefreshCookie,
     query: Result<Query<LoginQuery>, QueryRejection>,
     form: Result<Form<LoginForm>, FormRejection>,
@@ -63,7 +63,7 @@ async fn login(
         username: form.username,
         password: form.password,
     };
-    match sign_in(&state, &client, request).await {
+    match sign_in(&state, &requester, request).await {
         Ok(signed_in) => (
             signed_in.cookie(&state, cookie),
             Redirect::to(target.as_str()),
@@ -81,10 +81,10 @@ fn back_to_login(target: &RedirectPath, customer_code: Option<&str>, error: ErrC
 /// `POST /logout`: ends the session, clears the cookie, and goes to the login page.
 async fn logout(
     State(state): State<AppState>,
-    client: ClientInfo,
+    requester: Requester,
     cookie: RefreshCookie,
 ) -> Response {
-    match sign_out(&state, &client, cookie.token()).await {
+    match sign_out(&state, &requester, cookie.token()).await {
         Ok(()) => (cookie.cleared(), Redirect::to(pages::LOGIN)).into_response(),
         // The session stays: say so rather than pretend.
         Err(error) => error.into_response(),

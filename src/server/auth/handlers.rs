@@ -7,8 +7,8 @@ use crate::api::{paths, AccessGrant, LoginRequest};
 use crate::server::auth::extract::RefreshCookie;
 use crate::server::auth::passwords::Busy;
 use crate::server::auth::throttle::Refusal;
-use crate::server::http::client::ClientInfo;
 use crate::server::http::error::{ApiError, ApiJson, Data};
+use crate::server::http::requester::Requester;
 use crate::server::ops::metrics;
 use crate::server::ops::openapi::{answers, tag, RefusalBody, OK_OR_REFUSED};
 use crate::server::ops::state::AppState;
@@ -115,11 +115,11 @@ fn cookie_max_age(state: &AppState, found: &SessionWithUser, now: Timestamp) -> 
     ))]
 pub(crate) async fn login(
     state: axum::extract::State<AppState>,
-    client: ClientInfo,
+    requester: Requester,
     cookie: RefreshCookie,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<(CookieJar, Data<AccessGrant>), ApiError> {
-    let signed_in = sign_in(&state, &client, request).await?;
+    let signed_in = sign_in(&state, &requester, request).await?;
     let jar = signed_in.cookie(&state, cookie);
     Ok((
         jar,
@@ -146,10 +146,10 @@ impl SignedIn {
 /// so both are throttled, bounded, logged and counted alike.
 pub(crate) async fn sign_in(
     state: &AppState,
-    client: &ClientInfo,
+    requester: &Requester,
     request: LoginRequest,
 ) -> Result<SignedIn, ApiError> {
-    let signed_in = check_and_sign_in(state, client, request).await;
+    let signed_in = check_and_sign_in(state, requester, request).await;
     metrics::login(match &signed_in {
         Ok(_) => "ok",
         Err(ApiError::BadLogin) => "bad_login",
@@ -164,7 +164,7 @@ pub(crate) async fn sign_in(
 
 async fn check_and_sign_in(
     state: &AppState,
-    client: &ClientInfo,
+    requester: &Requester,
     request: LoginRequest,
 ) -> Result<SignedIn, ApiError> {
     check_login_input(&request)?;
@@ -172,7 +172,7 @@ async fn check_and_sign_in(
     // Counted as a failure from here on, unless it succeeds or is never tried.
     let attempt = match state
         .throttle
-        .begin(&identity.throttle_key(), client.address)
+        .begin(&identity.throttle_key(), requester.address)
         .await?
     {
         Ok(attempt) => attempt,
@@ -181,7 +181,7 @@ async fn check_and_sign_in(
                 Refusal::Account => "account",
                 Refusal::Address => "address",
             });
-            tracing::warn!(customer = %identity.customer_code, user = %identity.username, peer = %client.address, ?refusal, "login throttled");
+            tracing::warn!(customer = %identity.customer_code, user = %identity.username, peer = %requester.address, ?refusal, "login throttled");
             return Err(ApiError::RateLimited);
         }
     };
@@ -204,7 +204,7 @@ async fn check_and_sign_in(
         Some(user) if verified && !state.demo_locked(&user) => user,
         _ => {
             drop(attempt);
-            tracing::info!(customer = %identity.customer_code, user = %identity.username, peer = %client.address, "failed login");
+            tracing::info!(customer = %identity.customer_code, user = %identity.username, peer = %requester.address, "failed login");
             state.store.count(counter::FAILED_LOGINS);
             return Err(ApiError::BadLogin);
         }
@@ -215,7 +215,7 @@ async fn check_and_sign_in(
         .store
         .start_session(user.id, now, state.session_lifetime())
         .await?;
-    tracing::info!(user = %found.user.username, customer = %found.user.customer_code, session = %found.session.id, peer = %client.address, "login");
+    tracing::info!(user = %found.user.username, customer = %found.user.customer_code, session = %found.session.id, peer = %requester.address, "login");
     Ok(SignedIn {
         found,
         refresh_token,
@@ -232,7 +232,7 @@ async fn check_and_sign_in(
             description = "The rotated refresh cookie, or its removal")))))]
 pub(crate) async fn refresh(
     state: axum::extract::State<AppState>,
-    client: ClientInfo,
+    requester: Requester,
     cookie: RefreshCookie,
 ) -> Result<(CookieJar, Data<AccessGrant>), (CookieJar, ApiError)> {
     let now = Timestamp::now();
@@ -270,9 +270,9 @@ pub(crate) async fn refresh(
         Err(error) => {
             match &error {
                 RefreshError::Reused(_) => {
-                    tracing::warn!(%error, peer = %client.address, "refresh refused: token reuse")
+                    tracing::warn!(%error, peer = %requester.address, "refresh refused: token reuse")
                 }
-                _ => tracing::info!(%error, peer = %client.address, "refresh refused"),
+                _ => tracing::info!(%error, peer = %requester.address, "refresh refused"),
             }
             Err((cookie.cleared(), ApiError::SessionOver))
         }
@@ -286,17 +286,17 @@ pub(crate) async fn refresh(
         headers(("Set-Cookie" = String, description = "The refresh cookie's removal")))))]
 pub(crate) async fn logout(
     state: axum::extract::State<AppState>,
-    client: ClientInfo,
+    requester: Requester,
     cookie: RefreshCookie,
 ) -> Result<(CookieJar, Data<()>), ApiError> {
-    sign_out(&state, &client, cookie.token()).await?;
+    sign_out(&state, &requester, cookie.token()).await?;
     Ok((cookie.cleared(), Data(())))
 }
 
 /// Ends the session of `refresh_token`, if it names one (the JSON API and the logout form).
 pub(crate) async fn sign_out(
     state: &AppState,
-    client: &ClientInfo,
+    requester: &Requester,
     refresh_token: Option<String>,
 ) -> Result<(), ApiError> {
     let Some(token) = refresh_token else {
@@ -306,7 +306,7 @@ pub(crate) async fn sign_out(
     let ended = state.store.live_session_of(token, now).await?;
     if let Some(found) = ended {
         state.store.revoke(&found.session.id, now, "logout").await?;
-        tracing::info!(user = %found.user.username, customer = %found.user.customer_code, session = %found.session.id, peer = %client.address, "logout");
+        tracing::info!(user = %found.user.username, customer = %found.user.customer_code, session = %found.session.id, peer = %requester.address, "logout");
     }
     Ok(())
 }

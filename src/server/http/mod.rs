@@ -4,11 +4,11 @@
 //! answer goes through. Uses `auth` (the visitor of a render) and `ops` (settings, state).
 
 pub(crate) mod assets; // embedded static files, their URLs and versions
-pub(crate) mod client; // the peer's address and scheme, behind trusted proxies
 pub(crate) mod cross_origin; // refusing cross-site state-changing requests
 pub(crate) mod error; // `ApiError` and the envelope, in one place
 pub(crate) mod language; // the language of each request
 pub(crate) mod page_cache; // anonymous pages rendered once per path and language
+pub(crate) mod requester; // who sent a request and over which scheme, behind trusted proxies
 pub(crate) mod security_headers; // CSP with a nonce, HSTS, and the rest
 pub(crate) mod serve; // the accept loop: timeouts, connection limits, shutdown
 pub(crate) mod ssr; // what server rendering gets from the server

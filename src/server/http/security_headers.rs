@@ -11,7 +11,7 @@ use leptos::nonce::use_nonce;
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
-use crate::server::http::client::client_of;
+use crate::server::http::requester::requester_of;
 use crate::server::ops::state::AppState;
 
 /// Browser features the app does not use, switched off for it and anything it embeds.
@@ -63,7 +63,7 @@ pub(crate) async fn strict_transport_security(
     next: Next,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let https = client_of(&parts, &state.settings.server.trusted_proxies).https;
+    let https = requester_of(&parts, &state.settings.server.trusted_proxies).https;
     let mut response = next.run(Request::from_parts(parts, body)).await;
     if https {
         response

@@ -8,8 +8,8 @@ use utoipa::IntoParams;
 use super::demo_data;
 use crate::api::{paths, ActiveSession, EndedSessions, OrdersPage, OrdersQuery, Profile, Stats};
 use crate::server::auth::extract::Authenticated;
-use crate::server::http::client::ClientInfo;
 use crate::server::http::error::{ApiError, ApiQuery, ApiResult, Data};
+use crate::server::http::requester::Requester;
 use crate::server::ops::openapi::{answers, tag, OK_OR_REFUSED};
 use crate::server::ops::state::AppState;
 use crate::server::ops::timestamp::Timestamp;
@@ -102,7 +102,7 @@ pub(super) async fn list_sessions(
     responses((status = 200, description = OK_OR_REFUSED, body = answers::EndedAnswer)))]
 pub(super) async fn end_other_sessions(
     state: axum::extract::State<AppState>,
-    client: ClientInfo,
+    requester: Requester,
     auth: Authenticated,
 ) -> ApiResult<EndedSessions> {
     let user = auth.found.user;
@@ -111,7 +111,7 @@ pub(super) async fn end_other_sessions(
         .store
         .revoke_others(user.id, &keep, Timestamp::now())
         .await?;
-    tracing::info!(user = %user.username, customer = %user.customer_code, session = %keep, peer = %client.address, ended, "ended the other sessions");
+    tracing::info!(user = %user.username, customer = %user.customer_code, session = %keep, peer = %requester.address, ended, "ended the other sessions");
     Ok(Data(EndedSessions {
         ended: u32::try_from(ended).unwrap_or(u32::MAX),
     }))

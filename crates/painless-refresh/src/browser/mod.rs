@@ -5,7 +5,7 @@
 //!
 //! ```no_run
 //! use painless_refresh::browser::{BrowserClock, BrowserSpawner, BrowserTabs, FetchTransport, TabNames};
-//! use painless_refresh::{Coordinator, Plugins, Settings, TabMessage};
+//! use painless_refresh::{Coordinator, Plugins, Tuning, TabMessage};
 //! # use painless_refresh::{Policy, RefreshVerdict, Request, Response, Verdict};
 //! # struct MyApi;
 //! # impl Policy for MyApi {
@@ -25,7 +25,7 @@
 //!     spawner: BrowserSpawner,
 //!     tabs,
 //! };
-//! let coordinator = Coordinator::new(platform, MyApi, Settings::default());
+//! let coordinator = Coordinator::new(platform, MyApi, Tuning::default());
 //! ```
 
 pub mod json;

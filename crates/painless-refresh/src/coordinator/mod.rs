@@ -31,7 +31,7 @@ use crate::{
 
 /// Tuning of the coordinator.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
+pub struct Tuning {
     /// Refresh before sending when the token expires within this margin (default 5 s).
     /// Never more than a third of the token's lifetime, so that very short tokens are not
     /// refreshed before every single request.
@@ -56,7 +56,7 @@ pub struct Settings {
     pub max_retry_delay: Duration,
 }
 
-impl Default for Settings {
+impl Default for Tuning {
     fn default() -> Self {
         Self {
             margin: Duration::from_secs(5),
@@ -88,7 +88,7 @@ impl<P: Platform<A::Identity>, A: Policy> Clone for Coordinator<P, A> {
 struct Inner<P: Platform<A::Identity>, A: Policy> {
     platform: P,
     policy: A,
-    settings: Settings,
+    tuning: Tuning,
     state: Mutex<State>,
     listeners: Listeners<A::Identity>,
 }
@@ -99,15 +99,15 @@ type Pending<I> = Vec<EventKind<I>>;
 
 impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
     /// A coordinator with no token yet and listeners of its own.
-    pub fn new(platform: P, policy: A, settings: Settings) -> Self {
-        Self::with_listeners(platform, policy, settings, Listeners::new())
+    pub fn new(platform: P, policy: A, tuning: Tuning) -> Self {
+        Self::with_listeners(platform, policy, tuning, Listeners::new())
     }
 
     /// A coordinator that reports to `listeners`, which may have subscribers already.
     pub fn with_listeners(
         platform: P,
         policy: A,
-        settings: Settings,
+        tuning: Tuning,
         listeners: Listeners<A::Identity>,
     ) -> Self {
         // What other tabs announced before this one opened is not newer than anything
@@ -117,7 +117,7 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
             inner: Arc::new(Inner {
                 platform,
                 policy,
-                settings,
+                tuning,
                 state: Mutex::new(State::new(generation_seen)),
                 listeners,
             }),
@@ -278,7 +278,7 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
             let mut state = inner.state();
             let expiring = state.token.as_ref().is_some_and(|token| {
                 token.valid_until_ms() - inner.platform.clock().now_ms()
-                    <= margin_ms(inner.settings.margin, token)
+                    <= margin_ms(inner.tuning.margin, token)
             });
             if state.phase != Phase::Idle || !expiring || !inner.platform.transport().is_online() {
                 return false;

@@ -26,23 +26,23 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
         self.platform
             .clock()
             .now_ms()
-            .saturating_add(millis(self.settings.offline_wait))
+            .saturating_add(millis(self.tuning.offline_wait))
     }
 
     /// The pause after try number `tries` got no answer: doubled each time, capped.
     pub(super) fn backoff(&self, tries: u32) -> Duration {
         let doublings = tries.saturating_sub(1).min(16);
-        self.settings
+        self.tuning
             .retry_delay
             .saturating_mul(1 << doublings)
-            .min(self.settings.max_retry_delay)
+            .min(self.tuning.max_retry_delay)
     }
 
     /// The pause a server asked for with `Retry-After`, or the back-off, capped.
     pub(super) fn pause_after(&self, retry_after: Option<Duration>, tries: u32) -> Duration {
         retry_after
             .unwrap_or_else(|| self.backoff(tries))
-            .min(self.settings.max_retry_delay)
+            .min(self.tuning.max_retry_delay)
     }
 
     /// Waits until it is worth trying again: the network is back (the platform's

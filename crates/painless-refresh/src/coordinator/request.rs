@@ -62,7 +62,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
             let (token, version) = self.usable_token(id).await?;
             if !self.platform.transport().is_online() {
                 let until = *deadline.get_or_insert_with(|| self.network_deadline());
-                let pause = self.settings.max_retry_delay;
+                let pause = self.tuning.max_retry_delay;
                 if !self
                     .hold(
                         Holder::Request(id),
@@ -178,7 +178,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
                 (Phase::Idle, None) => (version, QueueReason::NoToken),
                 (Phase::Idle, Some(token))
                     if token.valid_until_ms() - self.platform.clock().now_ms()
-                        <= margin_ms(self.settings.margin, token) =>
+                        <= margin_ms(self.tuning.margin, token) =>
                 {
                     // Judged on this tab's clock alone: a clock minutes ahead of or behind
                     // the server's changes nothing.

@@ -58,7 +58,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
         if let Some(round_ended) = awaiting_message {
             // Another tab announced something newer while this one waited for the lock;
             // its message is on the way. Refresh anyway only if it never comes.
-            let timeout = Box::pin(self.platform.clock().sleep(self.settings.message_wait));
+            let timeout = Box::pin(self.platform.clock().sleep(self.tuning.message_wait));
             futures::future::select(round_ended, timeout).await;
             if !self.state().in_round(round) {
                 return;
@@ -79,7 +79,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
         let verdict = loop {
             let (reason, pause, verdict) = if !self.platform.transport().is_online() {
                 let verdict = RefreshVerdict::Failed(Error::Offline);
-                (HoldReason::Offline, self.settings.max_retry_delay, verdict)
+                (HoldReason::Offline, self.tuning.max_retry_delay, verdict)
             } else {
                 attempt += 1;
                 match self.refresh_call(round, attempt, &request).await {
@@ -88,7 +88,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
                 }
             };
             let out_of_tries =
-                reason != HoldReason::Offline && attempt >= self.settings.refresh_attempts.max(1);
+                reason != HoldReason::Offline && attempt >= self.tuning.refresh_attempts.max(1);
             if out_of_tries || !self.hold_round(round, reason, pause, deadline).await {
                 break verdict;
             }

@@ -74,7 +74,7 @@ fn a_platform_that_reports_online_again_is_noticed_without_its_event() {
     h.run();
     // navigator.onLine turns true but the `online` event never reaches the page.
     h.server.borrow_mut().offline = false;
-    h.advance(Settings::default().max_retry_delay.as_millis() as i64);
+    h.advance(Tuning::default().max_retry_delay.as_millis() as i64);
     h.run();
     assert_eq!(data_path(&outcome), "/api/me");
     h.assert_settled();
@@ -342,7 +342,7 @@ fn a_long_retry_after_is_capped_and_a_refresh_that_stays_503_hands_over_the_erro
     h.server.borrow_mut().refresh_mode = Some(RefreshMode::Unavailable(Some(3600)));
     let a = h.fire("/api/a");
     h.run();
-    let cap = Settings::default().max_retry_delay.as_millis() as i64;
+    let cap = Tuning::default().max_retry_delay.as_millis() as i64;
     h.advance(cap);
     h.run();
     assert_eq!(h.refresh_calls(), 2, "an hour is capped");

@@ -58,7 +58,7 @@ impl Browser {
             &self.clock,
             &self.pool,
             &self.shared,
-            Settings::default(),
+            Tuning::default(),
             TestPolicy::default(),
         );
         self.tabs.push(Tab {
@@ -349,7 +349,7 @@ fn a_tab_that_finds_a_newer_generation_and_never_gets_the_message_refreshes_afte
     );
     browser
         .clock
-        .advance(Settings::default().message_wait.as_millis() as i64);
+        .advance(Tuning::default().message_wait.as_millis() as i64);
     browser.run();
     assert_eq!(browser.refresh_calls(), 2, "it refreshed after all");
     delivered_with(&outcomes[0], "t2");

@@ -12,17 +12,17 @@ use ipnet::IpNet;
 use crate::server::http::error::ApiError;
 use crate::server::ops::state::AppState;
 
-/// The client as far as this server can tell.
+/// Who sent a request, as far as this server can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientInfo {
+pub struct Requester {
     /// The client's address: the TCP peer, or what trusted proxies say it was.
     pub address: IpAddr,
     /// Whether the client's request came over HTTPS (to us or to a trusted proxy).
     pub https: bool,
 }
 
-impl ClientInfo {
-    /// Works out the client from the TCP peer and the headers. Without a peer (the router
+impl Requester {
+    /// Works out the requester from the TCP peer and the headers. Without a peer (the router
     /// used without a socket), the address is unspecified.
     pub fn from_parts(
         headers: &HeaderMap,
@@ -56,15 +56,15 @@ fn forwarded_for(headers: &HeaderMap, trusted: &impl Fn(&IpAddr) -> bool) -> Opt
         .flat_map(|value| value.split(','))
         .map(str::trim)
         .collect();
-    let mut client = None;
+    let mut requester = None;
     for hop in hops.iter().rev() {
         let address = parse_hop(hop)?;
-        client = Some(address);
+        requester = Some(address);
         if !trusted(&address) {
             break;
         }
     }
-    client
+    requester
 }
 
 /// An address as proxies write it: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1` or `[2001:db8::1]:5678`.
@@ -82,21 +82,21 @@ fn forwarded_https(headers: &HeaderMap) -> bool {
         .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
 }
 
-impl FromRequestParts<AppState> for ClientInfo {
+impl FromRequestParts<AppState> for Requester {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(client_of(parts, &state.settings.server.trusted_proxies))
+        Ok(requester_of(parts, &state.settings.server.trusted_proxies))
     }
 }
 
-/// The client of a request whose peer the server loop recorded as `ConnectInfo`.
-pub(crate) fn client_of(parts: &Parts, trusted_proxies: &[IpNet]) -> ClientInfo {
+/// The requester of a request whose peer the server loop recorded as `ConnectInfo`.
+pub(crate) fn requester_of(parts: &Parts, trusted_proxies: &[IpNet]) -> Requester {
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| peer.ip());
-    ClientInfo::from_parts(
+    Requester::from_parts(
         &parts.headers,
         parts.uri.scheme_str() == Some("https"),
         peer,
@@ -131,16 +131,20 @@ mod tests {
             ("x-forwarded-for", "1.1.1.1"),
             ("x-forwarded-proto", "https"),
         ]);
-        let client = ClientInfo::from_parts(&forged, false, Some(ip("203.0.113.9")), &[]);
-        assert_eq!(client.address, ip("203.0.113.9"));
-        assert!(!client.https);
-        let client = ClientInfo::from_parts(
+        let requester = Requester::from_parts(&forged, false, Some(ip("203.0.113.9")), &[]);
+        assert_eq!(requester.address, ip("203.0.113.9"));
+        assert!(!requester.https);
+        let requester = Requester::from_parts(
             &forged,
             false,
             Some(ip("203.0.113.9")),
             &nets(&["10.0.0.0/8"]),
         );
-        assert_eq!(client.address, ip("203.0.113.9"), "not one of our proxies");
+        assert_eq!(
+            requester.address,
+            ip("203.0.113.9"),
+            "not one of our proxies"
+        );
     }
 
     #[test]
@@ -149,18 +153,18 @@ mod tests {
             ("x-forwarded-for", "6.6.6.6, 198.51.100.7, 10.0.0.2"),
             ("x-forwarded-proto", "https"),
         ]);
-        let client = ClientInfo::from_parts(
+        let requester = Requester::from_parts(
             &forwarded,
             false,
             Some(ip("10.0.0.1")),
             &nets(&["10.0.0.0/8"]),
         );
         assert_eq!(
-            client.address,
+            requester.address,
             ip("198.51.100.7"),
             "the rightmost address that is not a proxy; 6.6.6.6 may be forged"
         );
-        assert!(client.https);
+        assert!(requester.https);
     }
 
     #[test]
@@ -176,13 +180,13 @@ mod tests {
             ("198.51.100.7, nonsense", "127.0.0.1"),
             ("127.0.0.1, ::1", "127.0.0.1"),
         ] {
-            let client = ClientInfo::from_parts(
+            let requester = Requester::from_parts(
                 &headers(&[("x-forwarded-for", value)]),
                 false,
                 peer,
                 &trusted,
             );
-            assert_eq!(client.address, ip(expected), "{value:?}");
+            assert_eq!(requester.address, ip(expected), "{value:?}");
         }
     }
 
@@ -192,12 +196,12 @@ mod tests {
             ("x-forwarded-for", "198.51.100.7"),
             ("x-forwarded-for", "10.0.0.3"),
         ]);
-        let client = ClientInfo::from_parts(
+        let requester = Requester::from_parts(
             &forwarded,
             false,
             Some(ip("10.0.0.1")),
             &nets(&["10.0.0.0/8"]),
         );
-        assert_eq!(client.address, ip("198.51.100.7"));
+        assert_eq!(requester.address, ip("198.51.100.7"));
     }
 }
