@@ -26,15 +26,25 @@ pub trait RenderHost: Send + Sync {
 }
 
 /// The context that carries the host of a render.
+#[cfg(feature = "ssr")]
 #[derive(Clone)]
 struct Host(Arc<dyn RenderHost>);
 
 /// Makes `host` the host of the render under way (the server calls it for every page).
+#[cfg(feature = "ssr")]
 pub fn provide_render_host(host: Arc<dyn RenderHost>) {
     provide_context(Host(host));
 }
 
-/// The host of the render under way: `None` in the browser.
+/// The host of the render under way.
+#[cfg(feature = "ssr")]
 pub fn render_host() -> Option<Arc<dyn RenderHost>> {
     use_context::<Host>().map(|Host(host)| host)
+}
+
+/// In the browser there is none, and everything that would ask it compiles away: the
+/// WASM bundle carries no code for a server render.
+#[cfg(not(feature = "ssr"))]
+pub fn render_host() -> Option<Arc<dyn RenderHost>> {
+    None
 }
