@@ -48,6 +48,8 @@ pub struct Answer {
     pub set_cookie: Vec<String>,
     /// Where a redirect points (empty when it is none).
     pub location: String,
+    /// The `WWW-Authenticate` challenge, if any.
+    pub www_authenticate: Option<String>,
 }
 
 impl Answer {
@@ -226,6 +228,11 @@ impl TestApp {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned();
+        let www_authenticate = response
+            .headers()
+            .get(header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let refresh_cookie = set_cookie.iter().find_map(|c| {
             c.strip_prefix(&format!("{REFRESH_COOKIE}="))
                 .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
@@ -239,6 +246,7 @@ impl TestApp {
             refresh_cookie,
             set_cookie,
             location,
+            www_authenticate,
         }
     }
 

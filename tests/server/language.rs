@@ -30,6 +30,7 @@ async fn missing_token(app: &TestApp, headers: &[(&str, &str)]) -> (Answer, Stri
         refresh_cookie: None,
         set_cookie: Vec::new(),
         location: String::new(),
+        www_authenticate: None,
     };
     (answer, vary)
 }

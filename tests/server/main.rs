@@ -4,6 +4,7 @@
 mod common;
 
 mod api;
+mod auth_errors;
 mod hardening;
 mod hygiene;
 mod language;

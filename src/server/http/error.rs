@@ -1,10 +1,15 @@
 //! One error type for every `/api` handler, mapped to the envelope in one place, and the
 //! extractors whose rejections become that error (so malformed input answers the envelope).
+//! In `server.auth_errors = "http"` mode the same envelopes carry the statuses a standard
+//! client keys on ([`standard_status`]).
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::State;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::WWW_AUTHENTICATE;
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
@@ -12,6 +17,8 @@ use serde::de::DeserializeOwned;
 use crate::api::{Envelope, ErrCode};
 use crate::i18n::Key;
 use crate::server::http::language;
+use crate::server::ops::config::AuthErrors;
+use crate::server::ops::state::AppState;
 
 /// Everything an `/api` handler can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +138,54 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The status of an errcode in `"http"` mode, and its `WWW-Authenticate` challenge, from
+/// the status it has in the envelope mode. RFC 6750 §3.1: a refused access token answers
+/// `401` with `error="invalid_token"`, a request without one `401` with a bare challenge.
+/// A refused refresh token or login answers `400`, as an OAuth token endpoint answers
+/// `invalid_grant` (RFC 6749 §5.2): a standard client must not take either for "refresh
+/// and retry". Every errcode is named, so that a new one cannot be forgotten.
+pub(crate) fn standard_status(
+    code: ErrCode,
+    envelope_status: StatusCode,
+) -> (StatusCode, Option<&'static str>) {
+    use ErrCode::*;
+    match code {
+        SessionSuperseded | InvalidAccessToken | AccessTokenExpired => (
+            StatusCode::UNAUTHORIZED,
+            Some(r#"Bearer error="invalid_token""#),
+        ),
+        InvalidCredential => (StatusCode::UNAUTHORIZED, Some("Bearer")),
+        SessionOver | BadLogin => (StatusCode::BAD_REQUEST, None),
+        DemoDisabled => (StatusCode::FORBIDDEN, None),
+        Ok | InvalidInput | PayloadTooLarge | NotFound | MethodNotAllowed | RateLimited
+        | CrossOrigin | RequestTimeout | Internal | Overloaded | Unavailable => {
+            (envelope_status, None)
+        }
+    }
+}
+
+/// Gives every refused `/api` answer the status of the configured mode (see
+/// [`standard_status`]); the envelope and its errcode stay as they are.
+pub(crate) async fn answer_in_mode(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if state.settings.server.auth_errors == AuthErrors::Http {
+        if let Some(code) = response.extensions().get::<Rejected>().map(|r| r.code) {
+            let (status, challenge) = standard_status(code, response.status());
+            *response.status_mut() = status;
+            if let Some(challenge) = challenge {
+                response
+                    .headers_mut()
+                    .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            }
+        }
+    }
+    response
+}
+
 impl From<crate::server::store::DbError> for ApiError {
     fn from(error: crate::server::store::DbError) -> Self {
         if error.is_unavailable() {
@@ -207,4 +262,65 @@ fn query_rejection(rejection: QueryRejection) -> ApiError {
             .body_text()
             .replace("Failed to deserialize query string: ", "query string: "),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_http_mode_exactly_the_refresh_errcodes_answer_401() {
+        for code in ErrCode::ALL {
+            let (status, challenge) = standard_status(code, StatusCode::OK);
+            let refresh = ErrCode::DEFAULT_REFRESH_SET.contains(&code);
+            assert_eq!(status == StatusCode::UNAUTHORIZED, refresh, "{code:?}");
+            assert_eq!(challenge.is_some(), refresh, "{code:?}");
+        }
+        // (errcode, its status in the envelope mode, in the http mode)
+        for (code, envelope, http) in [
+            (
+                ErrCode::SessionOver,
+                StatusCode::OK,
+                StatusCode::BAD_REQUEST,
+            ),
+            (ErrCode::BadLogin, StatusCode::OK, StatusCode::BAD_REQUEST),
+            (ErrCode::DemoDisabled, StatusCode::OK, StatusCode::FORBIDDEN),
+            (
+                ErrCode::NotFound,
+                StatusCode::NOT_FOUND,
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                ErrCode::Unavailable,
+                StatusCode::SERVICE_UNAVAILABLE,
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+        ] {
+            assert_eq!(standard_status(code, envelope).0, http, "{code:?}");
+        }
+    }
+
+    /// The errcode table of `docs/api.md` states both modes' statuses; they are these.
+    #[test]
+    fn the_errcode_table_states_each_modes_status() {
+        let document = include_str!("../../../docs/api.md");
+        let status = |cell: &str| -> StatusCode {
+            let number = cell.trim().split(' ').next().unwrap_or_default();
+            number
+                .parse::<u16>()
+                .ok()
+                .and_then(|n| StatusCode::from_u16(n).ok())
+                .unwrap_or_else(|| panic!("a status in {cell:?}"))
+        };
+        for code in ErrCode::ALL {
+            let prefix = format!("| {} | {code:?} |", code.code());
+            let row = document
+                .lines()
+                .find(|line| line.starts_with(&prefix))
+                .unwrap_or_else(|| panic!("docs/api.md has no row for {code:?}"));
+            let cells: Vec<&str> = row.trim_matches('|').split(" | ").collect();
+            let (envelope, http) = (status(cells[3]), status(cells[4]));
+            assert_eq!(standard_status(code, envelope).0, http, "{code:?}: {row}");
+        }
+    }
 }

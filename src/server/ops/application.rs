@@ -25,7 +25,7 @@ use crate::server::auth::passwords::PasswordGate;
 use crate::server::auth::throttle::{Limits, LoginThrottle, SharedFailures};
 use crate::server::auth::tokens::{generate_key_text, load_or_create_secret, AccessTokens};
 use crate::server::http::cross_origin::refuse_cross_origin;
-use crate::server::http::error::{ApiError, Rejected};
+use crate::server::http::error::{answer_in_mode, ApiError, Rejected};
 use crate::server::http::page_cache::{self, PageCache};
 use crate::server::http::serve::{serve, ConnectionLimits};
 use crate::server::http::ssr;
@@ -247,6 +247,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_cross_origin,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            answer_in_mode,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -81,6 +81,18 @@ pub struct ServerSettings {
     /// Also accept the original client's `?appkey=<customer code>&token=<access token>`.
     /// Off by default: URLs end up in proxy and CDN logs, browser history and `Referer`.
     pub query_tokens: bool,
+    /// How `/api` tells a client that its credentials did not do: `envelope` (HTTP 200
+    /// and the errcode, as the seed's client expects) or `http` (RFC 6750's `401` with
+    /// `WWW-Authenticate` besides the same envelope, for standard clients).
+    pub auth_errors: AuthErrors,
+}
+
+/// See [`ServerSettings::auth_errors`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthErrors {
+    Envelope,
+    Http,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,6 +208,7 @@ impl Default for Settings {
                 allowed_origins: Vec::new(),
                 trusted_proxies: Vec::new(),
                 query_tokens: false,
+                auth_errors: AuthErrors::Envelope,
             },
             tokens: TokenSettings {
                 issuer: "painless".into(),
