@@ -23,7 +23,7 @@ use leptos::wasm_split::SplitLoaderError;
 
 use crate::i18n::Key;
 use crate::render::render_host;
-use crate::state::use_language;
+use crate::state::{reload_page, use_language};
 
 /// Declares `$load`, the split function that brings the component `$body` from a WASM
 /// chunk of its own, for `<Deferred load=$load/>`. Its name is the chunk's name in the
@@ -86,9 +86,7 @@ where
 #[component]
 fn Unavailable() -> impl IntoView {
     let lang = use_language();
-    let reload = |_| {
-        let _ = window().location().reload();
-    };
+    let reload = |_| reload_page();
     view! {
         <div class="card" role="alert" id="body-unavailable">
             <p class="panel-error">{lang.tr(Key::BodyUnavailable)}</p>

@@ -23,7 +23,7 @@ pub(crate) use api::Api;
 pub(crate) use auth::Auth;
 pub(crate) use language::{use_language, Language};
 pub(crate) use painless_refresh::leptos::Activity;
-pub(crate) use platform::PlatformClock;
+pub(crate) use platform::{reload_page, PlatformClock};
 pub(crate) use toasts::{use_toasts, ToastKind, Toasts};
 
 use leptos::server::codee::{Decoder, Encoder};

@@ -276,10 +276,10 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
         let mut events = Pending::new();
         {
             let mut state = inner.state();
-            let expiring = state.token.as_ref().is_some_and(|token| {
-                token.valid_until_ms() - inner.platform.clock().now_ms()
-                    <= margin_ms(inner.tuning.margin, token)
-            });
+            let expiring = state
+                .token
+                .as_ref()
+                .is_some_and(|token| inner.expires_soon(token));
             if state.phase != Phase::Idle || !expiring || !inner.platform.transport().is_online() {
                 return false;
             }
@@ -392,8 +392,14 @@ fn drop_token<I>(state: &mut State, events: &mut Pending<I>) {
     }
 }
 
-/// How early a token counts as expiring: the configured margin, but never more than a
-/// third of the token's lifetime.
-fn margin_ms(margin: Duration, token: &HeldToken) -> i64 {
-    millis(margin).min(millis(token.lifetime) / 3).max(0)
+impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
+    /// Whether `token` expires within the margin, on this tab's clock alone (a clock
+    /// minutes ahead of or behind the server's changes nothing). The margin is the
+    /// configured one, but never more than a third of the token's lifetime.
+    fn expires_soon(&self, token: &HeldToken) -> bool {
+        let margin_ms = millis(self.tuning.margin)
+            .min(millis(token.lifetime) / 3)
+            .max(0);
+        token.valid_until_ms() - self.platform.clock().now_ms() <= margin_ms
+    }
 }

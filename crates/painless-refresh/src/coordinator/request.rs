@@ -7,10 +7,10 @@ use futures::channel::oneshot;
 use futures::future::pending;
 
 use super::network::Holder;
-use super::{margin_ms, Inner, Pending, Phase};
+use super::{Inner, Pending, Phase};
 use crate::{
-    Clock, Error, EventKind, HoldReason, Platform, Policy, QueueReason, Request, RequestId,
-    Response, Transport, TransportError, Verdict,
+    Error, EventKind, HoldReason, Platform, Policy, QueueReason, Request, RequestId, Response,
+    Transport, TransportError, Verdict,
 };
 
 /// Which transmission of a request comes next.
@@ -176,12 +176,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
                 (Phase::Failed | Phase::SignedOut, _) => return Err(Error::SessionOver),
                 (Phase::Refreshing, _) => (version, QueueReason::RefreshRunning),
                 (Phase::Idle, None) => (version, QueueReason::NoToken),
-                (Phase::Idle, Some(token))
-                    if token.valid_until_ms() - self.platform.clock().now_ms()
-                        <= margin_ms(self.tuning.margin, token) =>
-                {
-                    // Judged on this tab's clock alone: a clock minutes ahead of or behind
-                    // the server's changes nothing.
+                (Phase::Idle, Some(token)) if self.expires_soon(token) => {
                     (version, QueueReason::ExpiresSoon)
                 }
                 (Phase::Idle, Some(token)) => return Ok((Some(token.value.clone()), version)),
