@@ -83,3 +83,95 @@ async fn metrics_count_logins_refreshes_and_throttling_on_their_own_address() {
         "latency as a histogram with buckets"
     );
 }
+
+/// The labels of `name`'s samples under `label`, distinct.
+fn label_values(text: &str, name: &str, label: &str) -> std::collections::BTreeSet<String> {
+    let key = format!("{label}=\"");
+    text.lines()
+        .filter(|line| line.starts_with(&format!("{name}{{")))
+        .filter_map(|line| {
+            let rest = &line[line.find(&key)? + key.len()..];
+            Some(rest[..rest.find('"')?].to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn invented_methods_and_paths_share_one_series_each() {
+    let app =
+        spawn_app_with(|settings| settings.server.metrics_addr = Some(([127, 0, 0, 1], 0).into()))
+            .await;
+    let metrics = app.metrics.expect("a metrics address");
+    let invented = 300;
+    for n in 0..invented {
+        let method = reqwest::Method::from_bytes(format!("X{n}").as_bytes()).expect("a token");
+        app.request(method, &format!("/nowhere/{n}"), None, None, None)
+            .await;
+    }
+    let text = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .expect("metrics answer")
+        .text()
+        .await
+        .expect("text");
+    let count = "painless_http_request_duration_seconds_count";
+    let methods = label_values(&text, count, "method");
+    let known = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    assert!(
+        methods
+            .iter()
+            .all(|method| method == "other" || known.contains(&method.as_str())),
+        "methods from a closed set: {methods:?}"
+    );
+    assert!(
+        sample(&text, count, r#"method="other""#) >= f64::from(invented),
+        "every invented method counted as other\n{text}"
+    );
+    let routes = label_values(&text, count, "route");
+    assert!(
+        routes.iter().all(|route| !route.starts_with("/nowhere")),
+        "no concrete path as a route: {routes:?}"
+    );
+}
+
+#[tokio::test]
+async fn answers_are_counted_by_errcode_whatever_their_status() {
+    use painless::server::config::AuthErrors;
+    // Many requests per mode, so that what other tests of this binary add meanwhile
+    // cannot make up for a mode that is not counted.
+    let requests = 50;
+    for mode in [AuthErrors::Envelope, AuthErrors::Http] {
+        let app = spawn_app_with(|settings| {
+            settings.server.metrics_addr = Some(([127, 0, 0, 1], 0).into());
+            settings.server.auth_errors = mode;
+        })
+        .await;
+        let metrics = app.metrics.expect("a metrics address");
+        let read = || async {
+            let text = reqwest::get(format!("http://{metrics}/metrics"))
+                .await
+                .expect("metrics answer")
+                .text()
+                .await
+                .expect("text");
+            sample(&text, "painless_api_answers_total", r#"errcode="40001""#)
+        };
+        let before = read().await;
+        for _ in 0..requests {
+            let answer = app.get("/api/me", None).await;
+            answer.assert_error(ErrCode::InvalidCredential);
+            let expected = match mode {
+                AuthErrors::Envelope => StatusCode::OK,
+                AuthErrors::Http => StatusCode::UNAUTHORIZED,
+            };
+            assert_eq!(answer.status, expected);
+        }
+        let counted = read().await - before;
+        assert!(
+            counted >= f64::from(requests),
+            "{mode:?}: {counted} of {requests} answers counted"
+        );
+    }
+}

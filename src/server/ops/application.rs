@@ -19,6 +19,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::api::ErrCode;
 use crate::app::{shell, App};
 use crate::server::auth::forms;
 use crate::server::auth::passwords::PasswordGate;
@@ -317,21 +318,28 @@ pub(crate) fn router(state: AppState) -> Router {
     if state.settings.metrics_addr().is_some() {
         app = app.layer(middleware::from_fn(metrics::time_requests));
     }
-    app.layer(CatchPanicLayer::custom(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()))
-        .layer(
-            TraceLayer::new_for_http()
-                // Only the path: query strings may carry `?token=`, which must never be logged.
-                .make_span_with(|request: &Request| {
-                    tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
-                })
-                .on_request(())
-                .on_response(DefaultOnResponse::new().level(Level::INFO))
-                // Not ERROR per 5xx: a refused login flood (503s) would flood the log. The
-                // access line above has the status; internal causes are logged once by
-                // `count_rejections`.
-                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
-        )
-        .with_state(state)
+    app.layer(CatchPanicLayer::custom(|_| {
+        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    }))
+    .layer(
+        TraceLayer::new_for_http()
+            // Only the path: query strings may carry `?token=`, which must never be logged.
+            .make_span_with(|request: &Request| {
+                tracing::info_span!(
+                    "http",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    errcode = tracing::field::Empty,
+                )
+            })
+            .on_request(())
+            .on_response(DefaultOnResponse::new().level(Level::INFO))
+            // Not ERROR per 5xx: a refused login flood (503s) would flood the log. The
+            // access line above has the status; internal causes are logged once by
+            // `count_rejections`.
+            .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+    )
+    .with_state(state)
 }
 
 /// Sets `name: value` on responses that do not set it themselves.
@@ -351,15 +359,19 @@ async fn request_timeout(State(state): State<AppState>, request: Request, next: 
     }
 }
 
-/// Counts refused requests per errcode (in memory; see `maintenance`) and logs internal
-/// causes once.
+/// Counts `/api` answers per errcode (refusals also in memory; see `maintenance`), puts
+/// the errcode on the request's log line and logs internal causes once.
 async fn count_rejections(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
-    if let Some(rejected) = response.extensions().get::<Rejected>() {
+    let rejected = response.extensions().get::<Rejected>();
+    let code = rejected.map_or(ErrCode::Ok, |rejected| rejected.code);
+    if let Some(rejected) = rejected {
         if let Some(cause) = &rejected.cause {
             tracing::error!(%cause, "internal error");
         }
         state.store.count_rejection(rejected.code);
     }
+    tracing::Span::current().record("errcode", code.code());
+    metrics::api_answer(code);
     response
 }

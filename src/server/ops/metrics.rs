@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::get;
@@ -20,11 +21,14 @@ use axum::Router;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 
+use crate::api::ErrCode;
+
 /// Names of the series.
 pub(crate) const REFRESHES: &str = "painless_refreshes_total";
 pub(crate) const LOGINS: &str = "painless_logins_total";
 pub(crate) const THROTTLE_REFUSALS: &str = "painless_login_throttle_refusals_total";
 pub(crate) const PAGE_CACHE: &str = "painless_page_cache_total";
+pub(crate) const API_ANSWERS: &str = "painless_api_answers_total";
 pub(crate) const REQUEST_DURATION: &str = "painless_http_request_duration_seconds";
 
 /// Latency buckets, in seconds: a token check takes microseconds, a password hash tens of
@@ -69,14 +73,22 @@ pub(crate) fn page_cache(outcome: &'static str) {
     metrics::counter!(PAGE_CACHE, "outcome" => outcome).increment(1);
 }
 
-/// Times every request, labelled by its route pattern (never the concrete path, whose
-/// values would make the series unbounded), method and status class.
+/// An `/api` answer, by its errcode (`0` for a success): the same figures whichever
+/// status `server.auth_errors` gives the refusals.
+pub(crate) fn api_answer(code: ErrCode) {
+    metrics::counter!(API_ANSWERS, "errcode" => code.code().to_string()).increment(1);
+}
+
+/// Times every request, labelled by its route pattern, method and status class. Every
+/// label comes from a closed set, since each new value is a new series held until the
+/// process ends: the route pattern (never the concrete path) or `unmatched`, the method
+/// if HTTP defines it or `other` (a client may send any token as a method).
 pub(crate) async fn time_requests(request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;
     let status = match response.status().as_u16() {
@@ -94,6 +106,17 @@ pub(crate) async fn time_requests(request: Request, next: Next) -> Response {
     )
     .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// The method as a label: one of the methods HTTP defines, else `other`.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method.as_str())
+        .unwrap_or("other")
 }
 
 /// The metrics listener, bound (so that start-up fails on a taken address) but not yet
