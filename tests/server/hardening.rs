@@ -524,3 +524,53 @@ async fn hsts_is_sent_over_https_as_told_by_a_trusted_proxy_only() {
         .await
         .is_some_and(|v| v.starts_with("max-age=")));
 }
+
+#[tokio::test]
+async fn a_dual_stack_listener_trusts_an_ipv4_proxy_and_tells_its_clients_apart() {
+    let mut app = spawn_app_with(|settings| {
+        settings.server.site_addr = "[::]:0".parse().expect("addr");
+        settings.server.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
+        settings.login.max_failures_per_address = 5;
+    })
+    .await;
+    // Over IPv4 to the IPv6 wildcard: the server sees the peer as ::ffff:127.0.0.1.
+    let port = app.base.rsplit(':').next().expect("port").to_owned();
+    app.base = format!("http://127.0.0.1:{port}");
+    let https = [
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-for", "203.0.113.1"),
+    ];
+    let login = app
+        .login_with(&https, "ACME", "demo", "demo-password")
+        .await;
+    login.assert_error(ErrCode::Ok);
+    assert!(
+        login
+            .set_cookie
+            .iter()
+            .any(|cookie| cookie.starts_with("__Host-") && cookie.contains("Secure")),
+        "the proxy said https: {:?}",
+        login.set_cookie
+    );
+    let page = app
+        .http
+        .get(format!("{}/login", app.base))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .expect("page");
+    assert!(page
+        .headers()
+        .contains_key(header::STRICT_TRANSPORT_SECURITY));
+    for i in 0..5 {
+        app.login_from("198.51.100.7", &format!("user{i}"), "wrong-password")
+            .await
+            .assert_error(ErrCode::BadLogin);
+    }
+    app.login_from("198.51.100.7", "demo", "demo-password")
+        .await
+        .assert_error(ErrCode::RateLimited);
+    app.login_from("203.0.113.1", "demo", "demo-password")
+        .await
+        .assert_error(ErrCode::Ok);
+}

@@ -30,8 +30,17 @@ impl Requester {
         peer: Option<IpAddr>,
         trusted_proxies: &[IpNet],
     ) -> Self {
-        let peer = peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        let trusted = |address: &IpAddr| trusted_proxies.iter().any(|net| net.contains(address));
+        // A dual-stack listener sees IPv4 peers as `::ffff:a.b.c.d`: one client, one
+        // address, whichever way it arrived or a proxy wrote it.
+        let peer = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |peer| {
+            peer.to_canonical()
+        });
+        let trusted = |address: &IpAddr| {
+            trusted_proxies.iter().any(|net| {
+                net.contains(address)
+                    || matches!(address, IpAddr::V4(v4) if net.contains(&IpAddr::V6(v4.to_ipv6_mapped())))
+            })
+        };
         if !trusted(&peer) {
             return Self {
                 address: peer,
@@ -68,10 +77,13 @@ fn forwarded_for(headers: &HeaderMap, trusted: &impl Fn(&IpAddr) -> bool) -> Opt
 }
 
 /// An address as proxies write it: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1` or `[2001:db8::1]:5678`.
+/// IPv4-mapped IPv6 addresses are read as the IPv4 address they carry.
 fn parse_hop(hop: &str) -> Option<IpAddr> {
-    hop.parse::<IpAddr>()
+    let address = hop
+        .parse::<IpAddr>()
         .ok()
-        .or_else(|| hop.parse::<SocketAddr>().ok().map(|socket| socket.ip()))
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|socket| socket.ip()))?;
+    Some(address.to_canonical())
 }
 
 fn forwarded_https(headers: &HeaderMap) -> bool {
@@ -203,5 +215,25 @@ mod tests {
             &nets(&["10.0.0.0/8"]),
         );
         assert_eq!(requester.address, ip("198.51.100.7"));
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_are_the_ipv4_addresses_they_carry() {
+        let forwarded = headers(&[
+            ("x-forwarded-for", "::ffff:198.51.100.7"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        let mapped_peer = Some(ip("::ffff:127.0.0.1"));
+        for trusted in [nets(&["127.0.0.1/32"]), nets(&["::ffff:127.0.0.1/128"])] {
+            let requester = Requester::from_parts(&forwarded, false, mapped_peer, &trusted);
+            assert_eq!(requester.address, ip("198.51.100.7"), "{trusted:?}");
+            assert!(requester.https, "{trusted:?}");
+        }
+        let direct = Requester::from_parts(&HeaderMap::new(), false, mapped_peer, &[]);
+        assert_eq!(
+            direct.address,
+            ip("127.0.0.1"),
+            "logged and grouped as IPv4"
+        );
     }
 }

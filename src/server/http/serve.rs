@@ -66,6 +66,9 @@ pub(crate) async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // On a dual-stack listener an IPv4 peer is `::ffff:a.b.c.d`; it is logged and
+        // compared as the IPv4 address it is.
+        let peer = SocketAddr::new(peer.ip().to_canonical(), peer.port());
         let router = router.clone();
         let stopping = stopping.clone();
         tokio::spawn(async move {
