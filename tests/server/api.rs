@@ -315,6 +315,63 @@ async fn every_kind_of_bad_access_token_gets_its_errcode() {
     basic.assert_error(ErrCode::InvalidAccessToken);
 }
 
+/// What whoever holds the signing key (a copy of the database, say) can mint: a token of
+/// exactly our shape, with the times they choose.
+fn mint_with_the_key(like: &str, iat: i64, exp: i64) -> String {
+    let mut claims = claims_of(like);
+    claims["iat"] = json!(iat);
+    claims["exp"] = json!(exp);
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = Some("at+jwt".into());
+    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(&secret_key()))
+        .expect("encode")
+}
+
+#[tokio::test]
+async fn a_token_with_a_lifetime_or_issue_time_no_instance_grants_is_refused() {
+    let app = spawn_app().await;
+    let (access, cookie) = app.login_demo().await;
+    let now = now_s();
+    let ttl = app.settings.tokens.access_ttl.as_secs() as i64;
+    let me = |token: String| {
+        let app = &app;
+        async move { app.get("/api/me", Some(&token)).await.errcode() }
+    };
+    let ok = i64::from(ErrCode::Ok.code());
+    let invalid = i64::from(ErrCode::InvalidAccessToken.code());
+    assert_eq!(
+        me(mint_with_the_key(&access, now, now + ttl)).await,
+        ok,
+        "our own shape"
+    );
+    for (name, iat, exp) in [
+        ("until 2100", now, 4_102_444_800),
+        ("an hour", now, now + 3_600),
+        ("issued a day ahead", now + 86_400, now + 86_400 + ttl),
+        ("issued a minute ahead", now + 60, now + 60 + ttl),
+    ] {
+        assert_eq!(
+            me(mint_with_the_key(&access, iat, exp)).await,
+            invalid,
+            "{name}"
+        );
+    }
+    // The lab's per-session lifetime is one this server grants.
+    app.demo("lifetime", &cookie, Some(json!({"seconds": 600})))
+        .await
+        .assert_error(ErrCode::Ok);
+    assert_eq!(
+        me(mint_with_the_key(&access, now, now + 600)).await,
+        ok,
+        "the lab's 600 s"
+    );
+    assert_eq!(
+        me(mint_with_the_key(&access, now, now + 3_600)).await,
+        invalid,
+        "beyond it"
+    );
+}
+
 // Refresh
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! ([`Authenticated`]), or the refresh cookie and how to set it ([`RefreshCookie`]).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::header::AUTHORIZATION;
@@ -10,13 +11,13 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 
 use crate::api::REFRESH_COOKIE;
-use crate::server::auth::tokens::{AccessClaims, TokenError};
+use crate::server::auth::tokens::{AccessClaims, TokenError, CLOCK_ALLOWANCE_SECS};
 use crate::server::http::error::ApiError;
 use crate::server::http::requester::requester_of;
 use crate::server::ops::config::SecureCookies;
 use crate::server::ops::state::AppState;
 use crate::server::ops::timestamp::Timestamp;
-use crate::server::store::records::SessionWithUser;
+use crate::server::store::records::{SessionRecord, SessionWithUser};
 
 /// A request with a valid access token of a live session.
 pub(crate) struct Authenticated {
@@ -48,6 +49,14 @@ impl FromRequestParts<AppState> for Authenticated {
             .load_session(&claims.sid)
             .await?
             .ok_or(ApiError::SessionSuperseded)?;
+        // A lifetime longer than any this server grants was chosen by someone holding the
+        // key (a copy of the database, say), not by an instance of ours.
+        let longest = access_lifetime(state, &found.session)
+            .max(state.settings.tokens.access_ttl)
+            .as_secs() as i64;
+        if claims.exp - claims.iat > longest + CLOCK_ALLOWANCE_SECS {
+            return Err(ApiError::InvalidToken);
+        }
         if !found.session.is_live(Timestamp::now())
             || state.demo_locked(&found.user)
             || claims.ver < found.session.access_version
@@ -62,6 +71,15 @@ impl FromRequestParts<AppState> for Authenticated {
         }
         Ok(Self { found, claims })
     }
+}
+
+/// The lifetime of the session's next access token: the refresh lab's per-session one
+/// while demo mode is on, else `tokens.access_ttl_secs`.
+pub(crate) fn access_lifetime(state: &AppState, session: &SessionRecord) -> Duration {
+    session
+        .access_ttl
+        .filter(|_| state.settings.demo.enabled)
+        .unwrap_or(state.settings.tokens.access_ttl)
 }
 
 /// The bearer token, or (when `query_tokens` is on) the query's token with its appkey.

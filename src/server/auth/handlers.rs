@@ -4,7 +4,7 @@
 use axum_extra::extract::CookieJar;
 
 use crate::api::{paths, AccessGrant, LoginRequest};
-use crate::server::auth::extract::RefreshCookie;
+use crate::server::auth::extract::{access_lifetime, RefreshCookie};
 use crate::server::auth::passwords::Busy;
 use crate::server::auth::throttle::Refusal;
 use crate::server::http::error::{ApiError, ApiJson, Data};
@@ -69,12 +69,7 @@ fn grant(
     now: Timestamp,
     not_after: Option<Timestamp>,
 ) -> AccessGrant {
-    // The lab's per-session lifetime applies only while demo mode is on.
-    let lifetime = found
-        .session
-        .access_ttl
-        .filter(|_| state.settings.demo.enabled)
-        .unwrap_or(state.settings.tokens.access_ttl);
+    let lifetime = access_lifetime(state, &found.session);
     // JWT times are whole seconds; an end that must not come early rounds up.
     let now_s = now.unix_secs();
     let expires_at = (now + lifetime)

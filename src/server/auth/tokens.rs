@@ -1,5 +1,5 @@
-//! Access tokens: HS256 JWTs with the algorithm pinned, no leeway, and checked issuer and
-//! audience; and the signing key (configured, stored in the database, or generated into
+//! Access tokens: HS256 JWTs with the algorithm pinned, no leeway, checked issuer and
+//! audience, and an `iat` that is not in the future; and the signing key (configured, stored in the database, or generated into
 //! the data directory).
 
 use std::collections::HashMap;
@@ -17,6 +17,11 @@ use sha2::{Digest, Sha256};
 
 use crate::server::ops::config::{Secret, TokenSettings};
 use crate::server::ops::secrets::{create_private_dir, random_token, SECRET_FILE};
+
+/// How far a token's `iat` may lie ahead of this server's clock, and its lifetime beyond
+/// the one this server grants: the clocks of several instances differ a little. Beyond
+/// it, the token was not minted by an instance of ours but by whoever holds the key.
+pub(crate) const CLOCK_ALLOWANCE_SECS: i64 = 5;
 
 /// The `typ` header of every access token (RFC 9068); tokens without it are refused.
 pub(crate) const ACCESS_TOKEN_TYPE: &str = "at+jwt";
@@ -177,6 +182,9 @@ impl AccessTokens {
             };
         }
         let claims = Arc::new(self.verify_signature_and_claims(token)?);
+        if claims.iat > now_s + CLOCK_ALLOWANCE_SECS || claims.exp < claims.iat {
+            return Err(TokenError::Invalid);
+        }
         self.verified.insert(token, Arc::clone(&claims), now_s);
         Ok(claims)
     }
@@ -311,6 +319,23 @@ mod tests {
         let t = tokens();
         let token = t.mint(7, "s1", 0, now() - 31, now() - 1);
         assert_eq!(t.verify(&token), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn a_token_issued_in_the_future_is_invalid_beyond_the_clock_allowance() {
+        let t = tokens();
+        let now = now();
+        let ahead = t.mint(7, "s1", 0, now + CLOCK_ALLOWANCE_SECS, now + 60);
+        assert!(t.verify_at(&ahead, now).is_ok(), "another instance's clock");
+        let minted_later = t.mint(7, "s1", 0, now + CLOCK_ALLOWANCE_SECS + 1, now + 60);
+        assert_eq!(t.verify_at(&minted_later, now), Err(TokenError::Invalid));
+        let a_day_ahead = t.mint(7, "s1", 0, now + 86_400, now + 86_430);
+        assert_eq!(t.verify_at(&a_day_ahead, now), Err(TokenError::Invalid));
+        let ends_before_it_starts = t.mint(7, "s1", 0, now + 3, now + 1);
+        assert_eq!(
+            t.verify_at(&ends_before_it_starts, now),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]
