@@ -9,6 +9,7 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use painless::api::{ErrCode, REFRESH_COOKIE};
 use painless::server::config::Secret;
+use painless::server::Application;
 use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -847,15 +848,26 @@ async fn a_protected_page_redirects_on_the_server_without_a_session_and_renders_
 
 // Restarts
 
-#[tokio::test]
-async fn a_restart_keeps_every_session_refreshable_and_access_tokens_valid() {
+/// A server with a generated signing key (kept in the data directory on SQLite, in the
+/// database on PostgreSQL), stopped after a login: its settings, data directory, and the
+/// login's access token and refresh cookie.
+async fn signed_in_before_a_restart() -> (
+    painless::server::Settings,
+    tempfile::TempDir,
+    String,
+    String,
+) {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut settings = test_settings(data_dir.path()).await;
-    // Generated, and kept in the data directory (SQLite) or the database (PostgreSQL).
     settings.tokens.jwt_secret = Secret::default();
     let app = start(settings.clone(), data_dir).await;
     let (access, cookie) = app.login_demo().await;
-    let data_dir = app.stop().await;
+    (settings, app.stop().await, access, cookie)
+}
+
+#[tokio::test]
+async fn a_restart_keeps_every_session_refreshable_and_access_tokens_valid() {
+    let (settings, data_dir, access, cookie) = signed_in_before_a_restart().await;
 
     let app = start(settings, data_dir).await;
     app.get("/api/me", Some(&access))
@@ -868,6 +880,54 @@ async fn a_restart_keeps_every_session_refreshable_and_access_tokens_valid() {
         1,
         "counters survive too"
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_generated_key_in_postgres_is_wrapped_under_a_key_encryption_key() {
+    if !on_postgres() {
+        return; // SQLite keeps its generated key in data_dir, never in the database
+    }
+    let (settings, data_dir, access, cookie) = signed_in_before_a_restart().await;
+    let plain = stored_signing_key(&settings).await.expect("a stored key");
+    assert!(
+        !plain.starts_with("wrapped:"),
+        "no key-encryption key: plain"
+    );
+
+    // The next start with a key-encryption key wraps it; the sessions and tokens go on.
+    let kek = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let mut wrapping = settings.clone();
+    wrapping.tokens.key_encryption_key = Secret::new(kek);
+    let app = start(wrapping.clone(), data_dir).await;
+    app.get("/api/me", Some(&access))
+        .await
+        .assert_error(ErrCode::Ok);
+    app.refresh(Some(&cookie)).await.assert_error(ErrCode::Ok);
+    let data_dir = app.stop().await;
+    let wrapped = stored_signing_key(&settings).await.expect("a stored key");
+    assert!(wrapped.starts_with("wrapped:v1:"), "{wrapped}");
+    assert!(!wrapped.contains(&plain));
+
+    // Without it, or with another, the wrapped key does not open: start-up says which key.
+    let mut other = settings.clone();
+    other.tokens.key_encryption_key = Secret::new("00".repeat(32));
+    for (attempt, named) in [
+        (settings.clone(), "tokens.key_encryption_key"),
+        (other, "does not open"),
+    ] {
+        let error = Application::build(attempt)
+            .await
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(error.contains(named), "{error}");
+        assert!(!error.contains(&plain), "never the key: {error}");
+    }
+    let app = start(wrapping, data_dir).await;
+    app.get("/api/me", Some(&access))
+        .await
+        .assert_error(ErrCode::Ok);
     app.stop().await;
 }
 

@@ -409,6 +409,17 @@ pub async fn stored_counter(settings: &Settings, name: &str) -> Option<i64> {
     }
 }
 
+/// The signing key's value as the shared database stores it (PostgreSQL only).
+pub async fn stored_signing_key(settings: &Settings) -> Option<String> {
+    use sqlx::Connection;
+    let url = postgres_url(settings)?;
+    let mut connection = sqlx::PgConnection::connect(&url).await.expect("connect");
+    sqlx::query_scalar("SELECT value FROM shared_secrets WHERE name = 'jwt_secret'")
+        .fetch_optional(&mut connection)
+        .await
+        .expect("query")
+}
+
 fn postgres_url(settings: &Settings) -> Option<String> {
     let database = settings.server.database.expose();
     database

@@ -6,6 +6,7 @@
 pub(crate) mod extract; // `Authenticated` (an access token) and `RefreshCookie`
 pub(crate) mod forms; // login and logout as plain HTML forms
 pub(crate) mod handlers; // login, refresh (rotation), logout
+pub(crate) mod key_wrap; // the signing key wrapped for a shared database
 pub(crate) mod passwords; // argon2id with bounded cost and a bounded queue
 pub(crate) mod throttle; // failed logins per account and per address
 pub(crate) mod tokens; // HS256 access tokens and the signing key

@@ -127,6 +127,14 @@ pub struct TokenSettings {
     pub jwt_secret: Secret,
     /// The key before the last rotation: still verifies, never signs. Empty: none.
     pub jwt_previous_secret: Secret,
+    /// Wraps the signing key that instances generate and share through PostgreSQL (when
+    /// `jwt_secret` is empty), so that a copy of the database does not hold it in plain
+    /// text; a key stored plain is wrapped at the next start. 32+ random bytes as base64
+    /// or hex. Empty: the key is stored plain, with a warning at start-up.
+    pub key_encryption_key: Secret,
+    /// A file holding `key_encryption_key` (a systemd credential, a mounted secret).
+    /// Empty: none.
+    pub key_encryption_key_file: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -219,6 +227,8 @@ impl Default for Settings {
                 reuse_grace: Duration::from_secs(10),
                 jwt_secret: Secret::default(),
                 jwt_previous_secret: Secret::default(),
+                key_encryption_key: Secret::default(),
+                key_encryption_key_file: PathBuf::new(),
             },
             login: LoginSettings {
                 max_failures: 5,
@@ -463,7 +473,45 @@ impl TokenSettings {
         if self.issuer.is_empty() || self.audience.is_empty() {
             return key_error("tokens.issuer", "issuer and audience must not be empty");
         }
-        Ok(())
+        self.key_encryption_key().map(drop)
+    }
+
+    /// The key-encryption key, from the setting or the file it names; `None` if neither
+    /// is set.
+    pub fn key_encryption_key(&self) -> Result<Option<Secret>, ConfigError> {
+        let refused = |key: &'static str, reason: String| Err(ConfigError::Key { key, reason });
+        let file = &self.key_encryption_key_file;
+        let (key, secret) = match (
+            file.as_os_str().is_empty(),
+            self.key_encryption_key.is_empty(),
+        ) {
+            (true, true) => return Ok(None),
+            (true, false) => ("tokens.key_encryption_key", self.key_encryption_key.clone()),
+            (false, true) => match std::fs::read_to_string(file) {
+                Ok(text) => ("tokens.key_encryption_key_file", Secret::new(text.trim())),
+                Err(error) => {
+                    return refused(
+                        "tokens.key_encryption_key_file",
+                        format!("cannot be read: {error}"),
+                    )
+                }
+            },
+            (false, false) => {
+                return refused(
+                    "tokens.key_encryption_key_file",
+                    "and tokens.key_encryption_key are both set: keep one".into(),
+                )
+            }
+        };
+        if secret.key_bytes().is_none() {
+            return refused(
+                key,
+                "must hold at least 32 random bytes written as base64 or hex, e.g. the output \
+                 of `openssl rand -base64 32`"
+                    .into(),
+            );
+        }
+        Ok(Some(secret))
     }
 }
 

@@ -1,9 +1,9 @@
 //! Work that runs beside the requests: the server-wide counters kept in memory (see
-//! `store/tally.rs`) are added to the stored ones every few seconds; ended sessions and
-//! long-spent refresh tokens are pruned every hour. Neither runs on a request's path; a
-//! crash loses at most one flush interval of server-wide counts. With several instances
-//! each flushes its own counts (they add up) and each prunes (deleting what another
-//! deleted is a no-op).
+//! `store/tally.rs`) are added to the stored ones every few seconds; sessions ended a day
+//! ago are pruned, with their refresh tokens, every hour. Neither runs on a request's
+//! path; a crash loses at most one flush interval of server-wide counts. With several
+//! instances each flushes its own counts (they add up) and each prunes (deleting what
+//! another deleted is a no-op).
 
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use crate::server::store::Store;
 
 /// How often the server-wide counts are written to the database.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(5);
-/// How often ended sessions and old spent tokens are pruned.
+/// How often ended sessions are pruned.
 pub(crate) const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Writes the server-wide counts made since the last flush; on failure they stay
 /// pending for the next.
@@ -41,7 +41,7 @@ pub(crate) fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
                     match store.prune(Timestamp::now()).await {
                         Ok((0, 0)) => {}
                         Ok((sessions, tokens)) => {
-                            tracing::info!(sessions, tokens, "pruned ended sessions and old spent tokens")
+                            tracing::info!(sessions, tokens, "pruned ended sessions and their tokens")
                         }
                         Err(error) if error.is_unavailable() => {}
                         Err(error) => tracing::error!(%error, "pruning failed; will retry"),

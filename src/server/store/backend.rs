@@ -116,18 +116,24 @@ pub(super) trait Backend: Send + Sync {
     /// The session's access-token lifetime from its next refresh.
     async fn set_access_ttl(&self, session_id: String, seconds: i64) -> Result<(), DbError>;
 
-    /// Deletes sessions ended before `ended_before` and tokens spent before
-    /// `spent_before`: (sessions, tokens).
-    async fn prune(
-        &self,
-        ended_before: Timestamp,
-        spent_before: Timestamp,
-    ) -> Result<(u64, u64), DbError>;
+    /// Deletes sessions ended before `ended_before` with their refresh tokens, spent or not
+    /// (and, where they are stored, failed logins older than that): (sessions, tokens).
+    async fn prune(&self, ended_before: Timestamp) -> Result<(u64, u64), DbError>;
 
     /// The signing key every instance shares, `candidate` if none is stored yet; `None`
     /// where one instance keeps its own (SQLite: in `data_dir`).
     async fn shared_signing_key(&self, _candidate: String) -> Result<Option<String>, DbError> {
         Ok(None)
+    }
+
+    /// Replaces the shared signing key's stored value `stored` by `replacement` (the same
+    /// key, wrapped), unless another instance changed it first; whether it did.
+    async fn replace_shared_signing_key(
+        &self,
+        _stored: String,
+        _replacement: String,
+    ) -> Result<bool, DbError> {
+        Ok(false)
     }
 
     /// The connection pool, where several instances share one database (the throttle's

@@ -114,10 +114,10 @@ pub(crate) mod counter {
     pub(crate) const REJECTED_PREFIX: &str = "rejected.";
 }
 
-/// Spent refresh tokens are kept this long, so that one presented again is recognised as
-/// reuse (and revokes its family); older ones are refused as unknown instead.
-pub(crate) const SPENT_TOKENS_KEPT: Duration = Duration::from_secs(24 * 3600);
-/// Ended sessions are kept this long (the lab and the log can still refer to them).
+/// Ended sessions are kept this long (the lab and the log can still refer to them), with
+/// their refresh tokens. A live session's spent tokens are kept as long as it lives, so
+/// that one presented again, however late, is recognised as reuse and revokes the family:
+/// a thief who rotated first cannot outwait the victim.
 pub(crate) const ENDED_SESSIONS_KEPT: Duration = Duration::from_secs(24 * 3600);
 
 /// One store, either backend. Cheap to clone: everything in it is shared.
@@ -469,12 +469,9 @@ impl Store {
     }
 
     /// Deletes sessions that ended more than [`ENDED_SESSIONS_KEPT`] ago, with their tokens
-    /// and counters, and refresh tokens spent more than [`SPENT_TOKENS_KEPT`] ago.
-    /// Returns (sessions, tokens) deleted.
+    /// and counters. Returns (sessions, tokens) deleted.
     pub(crate) async fn prune(&self, now: Timestamp) -> Result<(u64, u64), DbError> {
-        let ended_before = now - ENDED_SESSIONS_KEPT;
-        let spent_before = now - SPENT_TOKENS_KEPT;
-        self.guarded(self.backend.prune(ended_before, spent_before))
+        self.guarded(self.backend.prune(now - ENDED_SESSIONS_KEPT))
             .await
     }
 
@@ -485,6 +482,17 @@ impl Store {
         candidate: String,
     ) -> Result<Option<String>, DbError> {
         self.guarded(self.backend.shared_signing_key(candidate))
+            .await
+    }
+
+    /// Replaces the stored value of the shared signing key, unless another instance changed
+    /// it first; whether it did.
+    pub(crate) async fn replace_shared_signing_key(
+        &self,
+        stored: String,
+        replacement: String,
+    ) -> Result<bool, DbError> {
+        self.guarded(self.backend.replace_shared_signing_key(stored, replacement))
             .await
     }
 }

@@ -411,12 +411,16 @@ impl Backend for PgStore {
         Ok(())
     }
 
-    async fn prune(
-        &self,
-        ended_before: Timestamp,
-        spent_before: Timestamp,
-    ) -> Result<(u64, u64), DbError> {
+    async fn prune(&self, ended_before: Timestamp) -> Result<(u64, u64), DbError> {
         let mut transaction = self.pool.begin().await?;
+        let tokens = sqlx::query(
+            "DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions
+             WHERE expires_at < $1 OR (revoked_at IS NOT NULL AND revoked_at < $1))",
+        )
+        .bind(ended_before.unix_ms())
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected();
         let sessions = sqlx::query(
             "DELETE FROM sessions
              WHERE expires_at < $1 OR (revoked_at IS NOT NULL AND revoked_at < $1)",
@@ -425,15 +429,9 @@ impl Backend for PgStore {
         .execute(&mut *transaction)
         .await?
         .rows_affected();
-        let tokens =
-            sqlx::query("DELETE FROM refresh_tokens WHERE spent_at IS NOT NULL AND spent_at < $1")
-                .bind(spent_before.unix_ms())
-                .execute(&mut *transaction)
-                .await?
-                .rows_affected();
         // Failed logins outlive no throttle window (at most a day).
         sqlx::query("DELETE FROM login_failures WHERE at < $1")
-            .bind(spent_before.unix_ms())
+            .bind(ended_before.unix_ms())
             .execute(&mut *transaction)
             .await?;
         transaction.commit().await?;
@@ -456,6 +454,23 @@ impl Backend for PgStore {
                 .fetch_one(&self.pool)
                 .await?,
         ))
+    }
+
+    async fn replace_shared_signing_key(
+        &self,
+        stored: String,
+        replacement: String,
+    ) -> Result<bool, DbError> {
+        // Compare and swap: of two instances wrapping at once, one writes and both keep
+        // using the same key.
+        let done = sqlx::query(
+            "UPDATE shared_secrets SET value = $2 WHERE name = 'jwt_secret' AND value = $1",
+        )
+        .bind(stored)
+        .bind(replacement)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Every stored refresh-token hash (the tests check that no raw token is kept).

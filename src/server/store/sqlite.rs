@@ -359,21 +359,18 @@ impl Backend for SqliteStore {
         .await
     }
 
-    async fn prune(
-        &self,
-        ended_before: Timestamp,
-        spent_before: Timestamp,
-    ) -> Result<(u64, u64), DbError> {
+    async fn prune(&self, ended_before: Timestamp) -> Result<(u64, u64), DbError> {
         self.call(move |connection| {
             let transaction = connection.transaction()?;
+            let tokens = transaction.execute(
+                "DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions
+                 WHERE expires_at < ?1 OR (revoked_at IS NOT NULL AND revoked_at < ?1))",
+                params![ended_before.unix_ms()],
+            )?;
             let sessions = transaction.execute(
                 "DELETE FROM sessions
                  WHERE expires_at < ?1 OR (revoked_at IS NOT NULL AND revoked_at < ?1)",
                 params![ended_before.unix_ms()],
-            )?;
-            let tokens = transaction.execute(
-                "DELETE FROM refresh_tokens WHERE spent_at IS NOT NULL AND spent_at < ?1",
-                params![spent_before.unix_ms()],
             )?;
             transaction.commit()?;
             Ok((sessions as u64, tokens as u64))

@@ -522,7 +522,7 @@ async fn counters_count_per_server_and_per_session_and_flushes_add_up() {
 }
 
 #[tokio::test]
-async fn pruning_keeps_live_sessions_and_recently_spent_tokens() {
+async fn pruning_removes_ended_sessions_and_keeps_every_spent_token_of_a_live_one() {
     on_every_backend!(|f| {
         let day = Duration::from_secs(24 * 3600);
         let long = RefreshPolicy {
@@ -534,9 +534,10 @@ async fn pruning_keeps_live_sessions_and_recently_spent_tokens() {
             .start_session(f.user_id, T0, 30 * day)
             .await
             .expect("login");
-        let second = f
+        // A thief rotates first, and keeps the session alive for days.
+        let mut current = f
             .store
-            .rotate(Some(first), T0 + ms(1), long)
+            .rotate(Some(first.clone()), T0 + ms(1), long)
             .await
             .expect("rotate")
             .new_refresh_token;
@@ -546,21 +547,37 @@ async fn pruning_keeps_live_sessions_and_recently_spent_tokens() {
             .await
             .expect("short login");
         assert_eq!(f.store.prune(T0 + ms(1_000)).await.expect("prune"), (0, 0));
-        let (sessions, tokens) = f.store.prune(T0 + 2 * day).await.expect("prune");
+        for days in 1..=3 {
+            current = f
+                .store
+                .rotate(Some(current), T0 + days * day, long)
+                .await
+                .expect("the thief's rotation")
+                .new_refresh_token;
+        }
+        let (sessions, tokens) = f.store.prune(T0 + 3 * day).await.expect("prune");
         assert_eq!(sessions, 1, "the 60 s session ended more than a day ago");
-        assert_eq!(tokens, 1, "the first token was spent more than a day ago");
+        assert_eq!(tokens, 1, "with its one token");
         assert!(f
             .store
             .load_session(&short.session.id)
             .await
             .expect("load")
             .is_none());
+        // The victim comes back three days later with the token the thief spent first.
         assert!(
-            f.store
-                .rotate(Some(second), T0 + 2 * day, long)
-                .await
-                .is_ok(),
-            "the current token of the long session still works"
+            matches!(
+                f.store.rotate(Some(first), T0 + 3 * day, long).await,
+                Err(RefreshError::Reused(_))
+            ),
+            "recognised as reuse, not unknown"
+        );
+        assert!(
+            matches!(
+                f.store.rotate(Some(current), T0 + 3 * day, long).await,
+                Err(RefreshError::Revoked(_))
+            ),
+            "and the thief's family is revoked"
         );
     });
 }
@@ -687,6 +704,10 @@ async fn instances_sharing_a_postgres_database_share_one_generated_signing_key()
         None,
         "SQLite keeps its key in data_dir"
     );
+    assert!(!sqlite
+        .replace_shared_signing_key("candidate".into(), "other".into())
+        .await
+        .expect("q"));
     if postgres_server().is_none() {
         return;
     }
@@ -699,6 +720,25 @@ async fn instances_sharing_a_postgres_database_share_one_generated_signing_key()
     let (from_a, from_b) = (from_a.expect("a"), from_b.expect("b"));
     assert_eq!(from_a, from_b);
     assert!(matches!(from_a.as_deref(), Some("key-of-a" | "key-of-b")));
+
+    // Wrapping is compare-and-swap: of two instances, the first changes it.
+    let stored = from_a.expect("stored");
+    let (by_a, by_b) = tokio::join!(
+        a.replace_shared_signing_key(stored.clone(), "wrapped-by-a".into()),
+        b.replace_shared_signing_key(stored, "wrapped-by-b".into())
+    );
+    assert_eq!(
+        [by_a.expect("a"), by_b.expect("b")]
+            .iter()
+            .filter(|done| **done)
+            .count(),
+        1
+    );
+    let now = a.shared_signing_key("ignored".into()).await.expect("q");
+    assert!(matches!(
+        now.as_deref(),
+        Some("wrapped-by-a" | "wrapped-by-b")
+    ));
 }
 
 /// Two stores on one database: what two server instances are to each other.

@@ -105,6 +105,49 @@ fn keys_are_read_as_hex_or_base64_of_at_least_32_bytes() {
 }
 
 #[test]
+fn the_key_encryption_key_comes_from_its_setting_or_its_file_never_both() {
+    let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("kek");
+    std::fs::write(&file, format!("{key}\n")).expect("write");
+    let file = file.display();
+    let of = |toml: &str| Settings::from_toml(toml).map(|s| s.tokens.key_encryption_key());
+    let none = of("").expect("valid").expect("readable");
+    assert_eq!(none, None);
+    for toml in [
+        format!("[tokens]\nkey_encryption_key = \"{key}\""),
+        format!("[tokens]\nkey_encryption_key_file = \"{file}\""),
+    ] {
+        let found = of(&toml).expect("valid").expect("readable");
+        assert_eq!(
+            found.map(|s| s.expose().to_owned()).as_deref(),
+            Some(key),
+            "{toml}"
+        );
+    }
+    for (toml, named) in [
+        (
+            format!(
+                "[tokens]\nkey_encryption_key = \"{key}\"\nkey_encryption_key_file = \"{file}\""
+            ),
+            "tokens.key_encryption_key_file",
+        ),
+        (
+            "[tokens]\nkey_encryption_key = \"hunter2\"".into(),
+            "tokens.key_encryption_key",
+        ),
+        (
+            "[tokens]\nkey_encryption_key_file = \"/nowhere/kek\"".into(),
+            "tokens.key_encryption_key_file",
+        ),
+    ] {
+        let error = Settings::from_toml(&toml).unwrap_err().to_string();
+        assert!(error.contains(named), "{toml:?} gave {error}");
+        assert!(!error.contains(key), "never the key itself: {error}");
+    }
+}
+
+#[test]
 fn the_database_is_a_sqlite_file_under_data_dir_or_a_postgres_url_that_never_prints() {
     let settings = Settings::default();
     assert_eq!(
