@@ -624,6 +624,42 @@ async fn counters_count_logins_refreshes_and_rejections_per_errcode() {
     );
 }
 
+/// Adds ACME's `rita` (password `regular-password`), a user who is not a demo user.
+async fn add_regular_user(settings: &painless::server::Settings) {
+    let hash = painless::server::hash_password("regular-password").expect("hash");
+    execute_sql(
+        settings,
+        "INSERT INTO users (customer_code, username, display_name, password_hash)
+         VALUES ('ACME', 'rita', 'Rita Regular', $1)",
+        &[&hash],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_labs_lifetime_control_is_for_demo_users_only() {
+    let app = spawn_app().await;
+    add_regular_user(&app.settings).await;
+    let login = app.login("ACME", "rita", "regular-password").await;
+    login.assert_error(ErrCode::Ok);
+    let regular = login.refresh_cookie.clone().expect("cookie");
+    let (_, demo) = app.login_demo().await;
+    let hour = Some(json!({"seconds": 3600}));
+    app.demo("lifetime", &regular, hour.clone())
+        .await
+        .assert_error(ErrCode::DemoDisabled);
+    let refreshed = app.refresh(Some(&regular)).await;
+    let lifetime = refreshed.data()["expires_in"].as_i64().expect("expires_in");
+    assert_eq!(
+        lifetime,
+        app.settings.tokens.access_ttl.as_secs() as i64,
+        "unchanged"
+    );
+    app.demo("lifetime", &demo, hour)
+        .await
+        .assert_error(ErrCode::Ok);
+}
+
 #[tokio::test]
 async fn demo_controls_are_off_when_demo_mode_is() {
     let app = spawn_app_with(|s| s.demo.enabled = false).await;
@@ -972,14 +1008,7 @@ async fn the_lab_is_shown_in_demo_mode_and_a_404_for_everyone_without_it() {
     let data_dir = app.stop().await;
 
     // Demo mode off: demo users are locked out, so a regular user is added to the store.
-    let hash = painless::server::hash_password("regular-password").expect("hash");
-    execute_sql(
-        &settings,
-        "INSERT INTO users (customer_code, username, display_name, password_hash)
-         VALUES ('ACME', 'rita', 'Rita Regular', $1)",
-        &[&hash],
-    )
-    .await;
+    add_regular_user(&settings).await;
     settings.demo.enabled = false;
     let app = start(settings, data_dir).await;
     let login = app.login("ACME", "rita", "regular-password").await;

@@ -529,6 +529,7 @@ async fn hsts_is_sent_over_https_as_told_by_a_trusted_proxy_only() {
 async fn a_dual_stack_listener_trusts_an_ipv4_proxy_and_tells_its_clients_apart() {
     let mut app = spawn_app_with(|settings| {
         settings.server.site_addr = "[::]:0".parse().expect("addr");
+        settings.demo.allow_public = true;
         settings.server.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
         settings.login.max_failures_per_address = 5;
     })

@@ -169,6 +169,9 @@ pub struct DemoSettings {
     /// Demo users and the `/api/demo/*` controls. Switch off in any real deployment.
     pub enabled: bool,
     pub users: Vec<DemoUser>,
+    /// Demo mode and `server.query_tokens` start only on a loopback `site_addr`, so that
+    /// the shipped demo configuration cannot go public by accident; this says it may.
+    pub allow_public: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -244,6 +247,7 @@ impl Default for Settings {
             demo: DemoSettings {
                 enabled: false,
                 users: Vec::new(),
+                allow_public: false,
             },
         }
     }
@@ -320,7 +324,30 @@ impl Settings {
         self.tokens.validate()?;
         self.login.validate()?;
         self.client.validate()?;
-        self.demo.validate()
+        self.demo.validate()?;
+        self.refuse_public_demo()
+    }
+
+    /// Demo mode hands out known passwords and lab controls, query tokens put tokens in
+    /// URLs: on an address others reach, only when `demo.allow_public` says so.
+    fn refuse_public_demo(&self) -> Result<(), ConfigError> {
+        let addr = self.server.site_addr;
+        let public = !addr.ip().to_canonical().is_loopback();
+        let what = match (self.demo.enabled, self.server.query_tokens) {
+            _ if !public || self.demo.allow_public => return Ok(()),
+            (true, true) => "demo mode (demo.enabled) and query tokens (server.query_tokens)",
+            (true, false) => "demo mode (demo.enabled)",
+            (false, true) => "query tokens (server.query_tokens)",
+            (false, false) => return Ok(()),
+        };
+        Err(ConfigError::Key {
+            key: "demo.allow_public",
+            reason: format!(
+                "is false, and {what} would be served on {addr}, which is not a loopback \
+                 address: switch them off, listen on 127.0.0.1, or set demo.allow_public = true \
+                 (PAINLESS_DEMO__ALLOW_PUBLIC=true) to serve them publicly on purpose"
+            ),
+        })
     }
 
     /// Where the store lives.

@@ -86,6 +86,10 @@ pub(super) async fn demo_lifetime(
         )));
     }
     let found = demo_session(&state, &cookie).await?;
+    // Longer-lived tokens for a real account would weaken it: the lab's users only.
+    if !found.user.is_demo {
+        return Err(ApiError::DemoDisabled);
+    }
     state
         .store
         .set_access_ttl(&found.session.id, Duration::from_secs(seconds.into()))

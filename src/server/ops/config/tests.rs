@@ -148,6 +148,40 @@ fn the_key_encryption_key_comes_from_its_setting_or_its_file_never_both() {
 }
 
 #[test]
+fn demo_mode_and_query_tokens_start_on_a_public_address_only_when_told_to() {
+    let shipped = include_str!("../../../../Leptos.toml");
+    let on = |addr: &str, extra: &str| {
+        Settings::from_toml(&format!("{shipped}\n{extra}")).and_then(|mut settings| {
+            settings.server.site_addr = addr.parse().expect("addr");
+            settings.validate().map(|()| settings)
+        })
+    };
+    for addr in ["127.0.0.1:3000", "[::1]:3000", "127.0.0.2:80"] {
+        on(addr, "").expect("loopback: the demo as shipped");
+    }
+    for addr in ["0.0.0.0:3000", "[::]:3000", "192.0.2.7:80"] {
+        let error = on(addr, "").unwrap_err().to_string();
+        assert!(error.contains("demo.allow_public"), "{addr}: {error}");
+        assert!(error.contains("PAINLESS_DEMO__ALLOW_PUBLIC"), "{error}");
+    }
+    // One key covers both; either alone is refused too.
+    let mut public = Settings::default();
+    public.server.site_addr = "0.0.0.0:3000".parse().expect("addr");
+    public
+        .validate()
+        .expect("neither demo mode nor query tokens");
+    public.server.query_tokens = true;
+    let error = public.validate().unwrap_err().to_string();
+    assert!(
+        error.contains("server.query_tokens") && !error.contains("demo.enabled"),
+        "{error}"
+    );
+    public.demo.allow_public = true;
+    public.demo.enabled = true;
+    public.validate().expect("allowed on purpose");
+}
+
+#[test]
 fn the_database_is_a_sqlite_file_under_data_dir_or_a_postgres_url_that_never_prints() {
     let settings = Settings::default();
     assert_eq!(
