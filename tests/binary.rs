@@ -173,8 +173,29 @@ fn environment_overrides_apply_secrets_stay_out_of_the_log_and_sigterm_stops_cle
         .and_then(|r| r.json())
         .expect("me");
     assert_eq!(by_header["errcode"], 0);
+    // A TLS proxy missing from trusted_proxies: said once, however often it happens.
+    for _ in 0..3 {
+        http.get(format!("{}/api/me", server.base))
+            .header("x-forwarded-proto", "https")
+            .send()
+            .expect("me");
+    }
 
     let (exit, log) = server.stop();
+    assert_eq!(
+        log.matches("not in server.trusted_proxies").count(),
+        1,
+        "one warning for three requests:\n{log}"
+    );
+    assert!(
+        log.contains("errcode=40001"),
+        "the errcode on the access line:\n{log}"
+    );
+    assert_eq!(
+        log.contains("signing key in plain text"),
+        on_postgres(),
+        "a generated key in the database is warned about:\n{log}"
+    );
     assert_eq!(exit, Some(0), "clean exit on SIGTERM:\n{log}");
     assert!(
         log.contains("/api/me"),

@@ -3,6 +3,7 @@
 //! since any client can send them.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -42,6 +43,9 @@ impl Requester {
             })
         };
         if !trusted(&peer) {
+            if forwarded_https(headers) {
+                warn_once_of_an_untrusted_https_claim(peer);
+            }
             return Self {
                 address: peer,
                 https: scheme_is_https,
@@ -84,6 +88,21 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
         .ok()
         .or_else(|| hop.parse::<SocketAddr>().ok().map(|socket| socket.ip()))?;
     Some(address.to_canonical())
+}
+
+/// A TLS proxy missing from `trusted_proxies` is easy to miss: its requests are served,
+/// only without `Secure` cookies or HSTS. Said once per run (a client may send the header
+/// on every request).
+fn warn_once_of_an_untrusted_https_claim(peer: IpAddr) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            %peer,
+            "a request says X-Forwarded-Proto: https, but its peer is not in server.trusted_proxies: \
+             ignored, so its cookies are not Secure and it gets no HSTS; if this is your TLS proxy, \
+             list it in server.trusted_proxies (said once per run)"
+        );
+    }
 }
 
 fn forwarded_https(headers: &HeaderMap) -> bool {

@@ -143,6 +143,9 @@ impl Application {
 /// Opens the store, loads the secret, seeds demo users.
 async fn prepare_state(settings: Settings) -> Result<Shared, StartupError> {
     let settings = Arc::new(settings);
+    for warning in settings.warnings() {
+        tracing::warn!("{warning}");
+    }
     let store = Store::open(&settings).await?;
     tracing::info!(backend = store.backend(), "store ready");
     let secret = signing_key(&settings, &store).await?;

@@ -328,6 +328,31 @@ impl Settings {
         self.refuse_public_demo()
     }
 
+    /// What is allowed but probably not meant, for the log at start-up.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let public = !self.server.site_addr.ip().to_canonical().is_loopback();
+        if public
+            && self.server.secure_cookies == SecureCookies::Auto
+            && self.server.trusted_proxies.is_empty()
+        {
+            warnings.push(
+                "server.secure_cookies is \"auto\" and server.trusted_proxies is empty: this \
+                 server speaks plain HTTP, so the refresh cookie is never Secure and HSTS is never \
+                 sent; behind a TLS proxy, list it in server.trusted_proxies (or set \
+                 server.secure_cookies = \"always\")"
+                    .to_owned(),
+            );
+        }
+        if public && self.demo.enabled {
+            warnings.push(format!(
+                "demo mode is on at {}, which is not a loopback address (demo.allow_public)",
+                self.server.site_addr
+            ));
+        }
+        warnings
+    }
+
     /// Demo mode hands out known passwords and lab controls, query tokens put tokens in
     /// URLs: on an address others reach, only when `demo.allow_public` says so.
     fn refuse_public_demo(&self) -> Result<(), ConfigError> {

@@ -1,5 +1,7 @@
 //! Logging: `tracing` with an env filter (`RUST_LOG`), compact lines on stderr.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 pub fn init() {
@@ -9,5 +11,7 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours for a terminal only: in a file or the journal they are noise.
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }

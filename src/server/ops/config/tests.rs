@@ -182,6 +182,27 @@ fn demo_mode_and_query_tokens_start_on_a_public_address_only_when_told_to() {
 }
 
 #[test]
+fn a_public_listener_without_trusted_proxies_is_warned_about_its_cookies() {
+    let mut settings = Settings::default();
+    assert!(
+        settings.warnings().is_empty(),
+        "loopback: a developer's machine"
+    );
+    settings.server.site_addr = "[::]:3000".parse().expect("addr");
+    let warnings = settings.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("server.trusted_proxies"),
+        "{warnings:?}"
+    );
+    settings.server.trusted_proxies = vec!["10.0.0.0/8".parse().expect("net")];
+    assert!(settings.warnings().is_empty());
+    settings.server.trusted_proxies.clear();
+    settings.server.secure_cookies = SecureCookies::Always;
+    assert!(settings.warnings().is_empty(), "told what to do");
+}
+
+#[test]
 fn the_database_is_a_sqlite_file_under_data_dir_or_a_postgres_url_that_never_prints() {
     let settings = Settings::default();
     assert_eq!(
