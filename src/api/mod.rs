@@ -9,6 +9,8 @@ mod redirect;
 
 pub use envelope::{Envelope, RawEnvelope};
 pub use errcode::ErrCode;
+#[cfg(feature = "ssr")]
+pub(crate) use models::Redacted;
 pub use models::*;
 pub use redirect::RedirectPath;
 

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// `POST /api/auth/login`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `POST /api/auth/login`. Its `Debug` output hides the password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     #[cfg_attr(feature = "ssr", schema(schema_with = identity_field))]
@@ -39,6 +39,25 @@ fn password_field() -> utoipa::openapi::Schema {
         .into()
 }
 
+/// Stands for a secret in `Debug` output, which ends up in logs and panic messages.
+pub(crate) struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("customer_code", &self.customer_code)
+            .field("username", &self.username)
+            .field("password", &Redacted)
+            .finish()
+    }
+}
+
 impl LoginRequest {
     /// Longest customer code and username, in characters.
     pub const MAX_IDENTITY_CHARS: usize = 64;
@@ -55,8 +74,8 @@ pub struct User {
     pub customer_code: String,
 }
 
-/// `data` of a successful login or refresh.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `data` of a successful login or refresh. Its `Debug` output hides the token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AccessGrant {
     pub access_token: String,
@@ -66,6 +85,17 @@ pub struct AccessGrant {
     /// may disagree with the server's by minutes.
     pub expires_in: i64,
     pub user: User,
+}
+
+impl std::fmt::Debug for AccessGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessGrant")
+            .field("access_token", &Redacted)
+            .field("expires_at", &self.expires_at)
+            .field("expires_in", &self.expires_in)
+            .field("user", &self.user)
+            .finish()
+    }
 }
 
 /// `GET /api/me`.
@@ -297,7 +327,35 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32
 
 #[cfg(test)]
 mod tests {
-    use super::LifetimeRequest;
+    use super::{AccessGrant, LifetimeRequest, LoginRequest, User};
+
+    #[test]
+    fn debug_output_never_shows_a_password_or_a_token() {
+        let login = LoginRequest {
+            customer_code: "ACME".into(),
+            username: "demo".into(),
+            password: "pa55-word".into(),
+        };
+        let grant = AccessGrant {
+            access_token: "eyJ.secret.sig".into(),
+            expires_at: 1,
+            expires_in: 30,
+            user: User {
+                username: "demo".into(),
+                display_name: "Dana".into(),
+                customer_code: "ACME".into(),
+            },
+        };
+        let (login, grant) = (format!("{login:?}"), format!("{grant:#?}"));
+        assert!(
+            !login.contains("pa55-word") && login.contains("demo"),
+            "{login}"
+        );
+        assert!(
+            !grant.contains("eyJ.secret.sig") && grant.contains("Dana"),
+            "{grant}"
+        );
+    }
 
     fn seconds(json: &str) -> Result<u32, String> {
         serde_json::from_str::<LifetimeRequest>(json)

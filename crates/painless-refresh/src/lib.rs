@@ -11,6 +11,15 @@ mod policy;
 mod request;
 mod tabs;
 
+/// Stands for a token in `Debug` output, which ends up in logs and panic messages.
+struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
 #[cfg(feature = "browser")]
 pub mod browser;
 #[cfg(feature = "leptos")]

@@ -111,14 +111,23 @@ pub enum RefreshVerdict {
     Unavailable(Error),
 }
 
-/// A new access token, from a login or a refresh.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A new access token, from a login or a refresh. Its `Debug` output hides the token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Grant {
     /// The token, as the transport will send it.
     pub access_token: String,
     /// How long it is good for from the moment it arrived: timed on this tab's clock,
     /// which may disagree with the server's by minutes.
     pub lifetime: Duration,
+}
+
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Grant")
+            .field("access_token", &crate::Redacted)
+            .field("lifetime", &self.lifetime)
+            .finish()
+    }
 }
 
 impl Grant {

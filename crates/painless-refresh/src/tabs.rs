@@ -44,8 +44,8 @@ pub trait TabLink<I> {
 }
 
 /// What one tab tells the others. No refresh credential is ever in here: it stays with
-/// the transport (an HttpOnly cookie, say).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// the transport (an HttpOnly cookie, say). Its `Debug` output hides the access token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 // Externally tagged (serde's default): an internally tagged enum costs a WASM bundle a
 // buffering deserializer.
 #[serde(rename_all = "snake_case")]
@@ -77,6 +77,37 @@ pub enum TabMessage<I> {
         /// Its browser-wide generation.
         generation: u64,
     },
+}
+
+impl<I: std::fmt::Debug> std::fmt::Debug for TabMessage<I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TabMessage::Token {
+                from,
+                generation,
+                access_token: _,
+                expires_in_ms,
+                login,
+            } => f
+                .debug_struct("Token")
+                .field("from", from)
+                .field("generation", generation)
+                .field("access_token", &crate::Redacted)
+                .field("expires_in_ms", expires_in_ms)
+                .field("login", login)
+                .finish(),
+            TabMessage::SignedOut { from, generation } => f
+                .debug_struct("SignedOut")
+                .field("from", from)
+                .field("generation", generation)
+                .finish(),
+            TabMessage::SessionOver { from, generation } => f
+                .debug_struct("SessionOver")
+                .field("from", from)
+                .field("generation", generation)
+                .finish(),
+        }
+    }
 }
 
 impl<I> TabMessage<I> {

@@ -1555,3 +1555,36 @@ fn each_request_reports_sent_then_delivered_in_order() {
     );
     h.assert_settled();
 }
+
+#[test]
+fn debug_output_never_shows_an_access_token() {
+    let secret = "eyJ.secret-token.sig";
+    let grant = Grant::new(secret, Duration::from_secs(30));
+    let held = HeldToken {
+        value: secret.into(),
+        received_at_ms: 1,
+        lifetime: Duration::from_secs(30),
+    };
+    let message = TabMessage::Token {
+        from: "tab-1".into(),
+        generation: 7,
+        access_token: secret.into(),
+        expires_in_ms: 30_000,
+        login: Some(TestUser {
+            username: "demo".into(),
+        }),
+    };
+    for shown in [
+        format!("{grant:?}"),
+        format!("{held:?}"),
+        format!("{message:?}"),
+        format!("{message:#?}"),
+    ] {
+        assert!(!shown.contains(secret), "{shown}");
+        assert!(shown.contains("***"), "{shown}");
+    }
+    assert!(
+        format!("{message:?}").contains("generation: 7"),
+        "the rest is shown"
+    );
+}

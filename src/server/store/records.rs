@@ -68,8 +68,8 @@ pub(crate) struct SessionWithUser {
     pub user: UserRecord,
 }
 
-/// The outcome of a successful refresh.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The outcome of a successful refresh. Its `Debug` output hides the refresh token.
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Refreshed {
     pub found: SessionWithUser,
     /// The refresh token for the cookie: the successor of a rotation or a grace answer's
@@ -78,6 +78,16 @@ pub(crate) struct Refreshed {
     /// For a grace answer, when the grace window ends: its access token must not outlive
     /// it, so that the client comes back with the new refresh token soon.
     pub grace_ends_at: Option<Timestamp>,
+}
+
+impl std::fmt::Debug for Refreshed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Refreshed")
+            .field("found", &self.found)
+            .field("new_refresh_token", &crate::api::Redacted)
+            .field("grace_ends_at", &self.grace_ends_at)
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -311,6 +321,20 @@ mod tests {
             spent_at,
             successor_is_current,
         }
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_refresh_token() {
+        let refreshed = Refreshed {
+            found: row(None, false).found,
+            new_refresh_token: "raw-refresh-token".into(),
+            grace_ends_at: None,
+        };
+        let shown = format!("{refreshed:?}");
+        assert!(
+            !shown.contains("raw-refresh-token") && shown.contains("ACME"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -46,8 +46,9 @@ pub struct Snapshot {
     pub waiting_for_network: usize,
 }
 
-/// An access token in memory, its lifetime measured on this tab's own clock.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An access token in memory, its lifetime measured on this tab's own clock. Its `Debug`
+/// output hides the token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HeldToken {
     /// The token.
     pub value: String,
@@ -55,6 +56,16 @@ pub struct HeldToken {
     pub received_at_ms: i64,
     /// How long it was good for when it arrived.
     pub lifetime: Duration,
+}
+
+impl std::fmt::Debug for HeldToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeldToken")
+            .field("value", &crate::Redacted)
+            .field("received_at_ms", &self.received_at_ms)
+            .field("lifetime", &self.lifetime)
+            .finish()
+    }
 }
 
 impl HeldToken {
