@@ -96,7 +96,13 @@ impl Api {
             tabs,
         };
         let policy = EnvelopePolicy::with_codes(boot.refresh_errcodes);
-        Coordinator::with_listeners(platform, policy, tuning, self.listeners())
+        let client = Coordinator::with_listeners(platform, policy, tuning, self.listeners());
+        // The page was rendered for this user: tokens other tabs refresh for someone else
+        // (a login there that this tab missed) are not taken.
+        if let Some(user) = boot.user {
+            client.identify(user);
+        }
+        client
     }
 
     /// The coordinator's listeners.

@@ -25,7 +25,7 @@ pub mod browser;
 #[cfg(feature = "leptos")]
 pub mod leptos;
 
-pub use coordinator::{Coordinator, HeldToken, Phase, Snapshot, Tuning};
+pub use coordinator::{Coordinator, HeldToken, Phase, Snapshot, Tuning, MAX_GENERATION};
 pub use error::Error;
 pub use events::{Event, EventKind, HoldReason, QueueReason, RequestId};
 pub use listeners::{ListenerId, Listeners};

@@ -62,6 +62,10 @@ pub enum TabMessage<I> {
         expires_in_ms: i64,
         /// Who logged in, for a login's token.
         login: Option<I>,
+        /// Whose session the token belongs to, if the sending tab knows (absent in
+        /// messages of older versions).
+        #[serde(default = "nobody")]
+        user: Option<I>,
     },
     /// The user logged out in tab `from`.
     SignedOut {
@@ -79,6 +83,12 @@ pub enum TabMessage<I> {
     },
 }
 
+/// The `user` of a message that has none (serde's plain `default` would ask `I` for a
+/// `Default`).
+fn nobody<I>() -> Option<I> {
+    None
+}
+
 impl<I: std::fmt::Debug> std::fmt::Debug for TabMessage<I> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -88,6 +98,7 @@ impl<I: std::fmt::Debug> std::fmt::Debug for TabMessage<I> {
                 access_token: _,
                 expires_in_ms,
                 login,
+                user,
             } => f
                 .debug_struct("Token")
                 .field("from", from)
@@ -95,6 +106,7 @@ impl<I: std::fmt::Debug> std::fmt::Debug for TabMessage<I> {
                 .field("access_token", &crate::Redacted)
                 .field("expires_in_ms", expires_in_ms)
                 .field("login", login)
+                .field("user", user)
                 .finish(),
             TabMessage::SignedOut { from, generation } => f
                 .debug_struct("SignedOut")

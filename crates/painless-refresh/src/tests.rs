@@ -1573,6 +1573,7 @@ fn debug_output_never_shows_an_access_token() {
         login: Some(TestUser {
             username: "demo".into(),
         }),
+        user: None,
     };
     for shown in [
         format!("{grant:?}"),
@@ -1587,4 +1588,24 @@ fn debug_output_never_shows_an_access_token() {
         format!("{message:?}").contains("generation: 7"),
         "the rest is shown"
     );
+}
+
+#[test]
+fn a_token_message_of_an_older_version_without_its_user_still_reads() {
+    let old = json!({"token": {
+        "from": "tab9", "generation": 3, "access_token": "t", "expires_in_ms": 1000,
+        "login": null
+    }});
+    let message: TabMessage = serde_json::from_value(old).expect("reads");
+    assert!(matches!(message, TabMessage::Token { user: None, .. }));
+    let new = serde_json::to_value(TabMessage::Token {
+        from: "tab9".into(),
+        generation: 4,
+        access_token: "t".into(),
+        expires_in_ms: 1000,
+        login: None,
+        user: Some(demo_user()),
+    })
+    .expect("writes");
+    assert_eq!(new["token"]["user"]["username"], "demo");
 }

@@ -188,7 +188,7 @@ impl<I: Serialize> TabLink<I> for BrowserTabs {
 
     fn count_refresh_call(&self) {
         let key = &self.names.refresh_calls_key;
-        self.write(key, self.read(key) + 1);
+        self.write(key, self.read(key).saturating_add(1));
     }
 
     fn refresh_calls(&self) -> u64 {

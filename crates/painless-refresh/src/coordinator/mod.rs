@@ -89,9 +89,14 @@ struct Inner<P: Platform<A::Identity>, A: Policy> {
     platform: P,
     policy: A,
     tuning: Tuning,
-    state: Mutex<State>,
+    state: Mutex<State<A::Identity>>,
     listeners: Listeners<A::Identity>,
 }
+
+/// The largest browser-wide generation a tab uses or accepts: one per login, logout or
+/// refresh, so a browser never comes near it (2^53, the largest integer JavaScript counts
+/// exactly); beyond it, the value was written by something else.
+pub const MAX_GENERATION: u64 = 1 << 53;
 
 /// Events gathered under the lock and emitted after it is released, so that listeners
 /// may call back into the coordinator.
@@ -112,7 +117,9 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
     ) -> Self {
         // What other tabs announced before this one opened is not newer than anything
         // this tab will ask for.
-        let generation_seen = platform.tabs().generation();
+        let generation_seen = Some(platform.tabs().generation())
+            .filter(|generation| *generation <= MAX_GENERATION)
+            .unwrap_or(0);
         Self {
             inner: Arc::new(Inner {
                 platform,
@@ -157,6 +164,13 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
         self.inner.platform.tabs().refresh_calls()
     }
 
+    /// Says whose session this tab is in, when it learnt that otherwise than by a login
+    /// here or in another tab (from the page the server rendered, say). Tokens that other
+    /// tabs refresh for someone else are ignored from then on, until a login.
+    pub fn identify(&self, identity: A::Identity) {
+        self.inner.state().identity = Some(identity);
+    }
+
     /// Installs the token of a fresh login and hands it to the other tabs, with who
     /// logged in. A failed or signed-out session becomes usable again, and requests
     /// parked for a refresh go out with this token.
@@ -167,13 +181,14 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
             let mut state = inner.state();
             let generation = inner.next_generation(&mut state);
             let token = inner.install(&mut state, grant, &mut events);
+            state.identity = Some(identity.clone());
             if state.phase != Phase::Idle {
                 // A refresh still running is abandoned: its answer must not replace the
                 // token of this login.
                 state.phase = Phase::Idle;
                 events.push(EventKind::PhaseChanged(Phase::Idle));
             }
-            let message = inner.token_message(generation, &token, Some(identity));
+            let message = inner.token_message(&state, generation, &token, Some(identity));
             (state.end_round(), message)
         };
         inner.platform.tabs().post(&message);
@@ -204,13 +219,28 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
 
     /// Takes in what another tab announced. Anything not newer than what this tab has seen
     /// is dropped: a late message must not replace a newer token or undo a newer login.
+    /// So is a generation beyond [`MAX_GENERATION`], which no tab reaches, and a refreshed
+    /// token for another user than the one this tab knows is signed in: only a login
+    /// (a message that says who logged in) changes the user.
     pub fn receive(&self, message: TabMessage<A::Identity>) {
         let inner = &self.inner;
         let mut events = Pending::new();
         let (waiters, outcome) = {
             let mut state = inner.state();
-            if message.generation() <= state.generation_seen {
+            if message.generation() <= state.generation_seen
+                || message.generation() > MAX_GENERATION
+            {
                 return;
+            }
+            if let TabMessage::Token {
+                login: None,
+                user: Some(user),
+                ..
+            } = &message
+            {
+                if state.identity.as_ref().is_some_and(|known| known != user) {
+                    return;
+                }
             }
             state.generation_seen = message.generation();
             match message {
@@ -220,9 +250,13 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
                     access_token,
                     expires_in_ms,
                     login,
+                    user,
                 } => {
                     let lifetime = Duration::from_millis(expires_in_ms.max(0).unsigned_abs());
                     inner.install(&mut state, Grant::new(access_token, lifetime), &mut events);
+                    if let Some(identity) = login.clone().or(user) {
+                        state.identity = Some(identity);
+                    }
                     events.push(EventKind::TokenReceived {
                         from,
                         generation,
@@ -321,7 +355,7 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
 }
 
 impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
-    fn state(&self) -> MutexGuard<'_, State> {
+    fn state(&self) -> MutexGuard<'_, State<A::Identity>> {
         lock(&self.state)
     }
 
@@ -341,9 +375,14 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
     }
 
     /// Takes the next browser-wide generation for something this tab is about to announce.
-    fn next_generation(&self, state: &mut State) -> u64 {
+    fn next_generation(&self, state: &mut State<A::Identity>) -> u64 {
         let tabs = self.platform.tabs();
-        let generation = tabs.generation().max(state.generation_seen) + 1;
+        // An absurd stored generation (storage another script wrote) is ignored, and
+        // overwritten below; none of ours comes near the bound.
+        let stored = Some(tabs.generation())
+            .filter(|g| *g <= MAX_GENERATION)
+            .unwrap_or(0);
+        let generation = (stored.max(state.generation_seen) + 1).min(MAX_GENERATION);
         tabs.set_generation(generation);
         state.generation_seen = generation;
         generation
@@ -352,6 +391,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
     /// The message that hands `token` to the other tabs, with what is left of its lifetime.
     fn token_message(
         &self,
+        state: &State<A::Identity>,
         generation: u64,
         token: &HeldToken,
         login: Option<A::Identity>,
@@ -362,6 +402,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
             access_token: token.value.clone(),
             expires_in_ms: (token.valid_until_ms() - self.platform.clock().now_ms()).max(0),
             login,
+            user: state.identity.clone(),
         }
     }
 
@@ -369,7 +410,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
     /// tab's clock.
     fn install(
         &self,
-        state: &mut State,
+        state: &mut State<A::Identity>,
         grant: Grant,
         events: &mut Pending<A::Identity>,
     ) -> HeldToken {
@@ -385,7 +426,9 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
     }
 }
 
-fn drop_token<I>(state: &mut State, events: &mut Pending<I>) {
+/// The session ended (here or in another tab): no token, and nobody's.
+fn drop_token<I>(state: &mut State<I>, events: &mut Pending<I>) {
+    state.identity = None;
     if state.token.take().is_some() {
         state.token_version += 1;
         events.push(EventKind::TokenChanged(None));

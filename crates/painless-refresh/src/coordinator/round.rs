@@ -18,7 +18,7 @@ use crate::{
 impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
     pub(super) fn start_refresh(
         self: &Arc<Self>,
-        state: &mut State,
+        state: &mut State<A::Identity>,
         events: &mut Pending<A::Identity>,
     ) {
         state.phase = Phase::Refreshing;
@@ -113,7 +113,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
                     });
                     let generation = self.next_generation(&mut state);
                     let token = self.install(&mut state, grant, &mut events);
-                    announce = Some(self.token_message(generation, &token, None));
+                    announce = Some(self.token_message(&state, generation, &token, None));
                     state.phase = Phase::Idle;
                     Ok(())
                 }

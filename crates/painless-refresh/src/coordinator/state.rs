@@ -87,8 +87,11 @@ pub(super) type RefreshOutcome = Result<(), Error>;
 /// A parked request: woken with the outcome of the round it waits for.
 pub(super) type Waiter = (RequestId, oneshot::Sender<RefreshOutcome>);
 
-pub(super) struct State {
+pub(super) struct State<I> {
     pub(super) token: Option<HeldToken>,
+    /// Whose session the token belongs to, when this tab knows: from a login here or in
+    /// another tab, or [`Coordinator::identify`](super::Coordinator::identify).
+    pub(super) identity: Option<I>,
     pub(super) token_version: u64,
     pub(super) generation_seen: u64,
     pub(super) phase: Phase,
@@ -103,10 +106,11 @@ pub(super) struct State {
     pub(super) network_waits: usize,
 }
 
-impl State {
+impl<I> State<I> {
     pub(super) fn new(generation_seen: u64) -> Self {
         Self {
             token: None,
+            identity: None,
             token_version: 0,
             generation_seen,
             phase: Phase::Idle,

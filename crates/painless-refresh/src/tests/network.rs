@@ -301,6 +301,7 @@ fn a_token_from_another_tab_ends_a_refresh_that_waits_for_the_network() {
         access_token: token.access_token,
         expires_in_ms: LIFETIME_S * 1000,
         login: None,
+        user: None,
     });
     h.run();
     assert_eq!(h.coordinator.snapshot().phase, Phase::Idle);

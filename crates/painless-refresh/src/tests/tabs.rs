@@ -585,6 +585,7 @@ fn messages_older_than_what_a_tab_has_seen_are_ignored() {
         access_token: value.into(),
         expires_in_ms: LIFETIME_S * 1000,
         login: None,
+        user: None,
     };
     browser.tab(1).receive(token("newer", generation + 2));
     browser.tab(1).receive(token("late", generation + 1));
@@ -700,4 +701,129 @@ fn a_tab_that_missed_a_logout_elsewhere_knows_it_missed_something() {
     browser.login(0);
     browser.settle();
     assert!(!browser.tab(1).missed_messages());
+}
+
+/// A message of another tab carrying `value`, for `user`, a login if `login`.
+fn token_for(value: &str, generation: u64, user: &str, login: bool) -> TabMessage {
+    let user = TestUser {
+        username: user.into(),
+    };
+    TabMessage::Token {
+        from: "tab9".into(),
+        generation,
+        access_token: value.into(),
+        expires_in_ms: LIFETIME_S * 1000,
+        login: login.then(|| user.clone()),
+        user: Some(user),
+    }
+}
+
+#[test]
+fn a_refreshed_token_of_another_user_is_ignored_and_only_a_login_changes_the_user() {
+    let browser = Browser::logged_in(2);
+    let generation = browser.tab(1).snapshot().generation_seen;
+    browser
+        .tab(1)
+        .receive(token_for("mallory's", generation + 1, "mallory", false));
+    assert_eq!(
+        browser.token_of(1).as_deref(),
+        Some("t1"),
+        "tab 1 knows demo signed in: mallory's refreshed token is not taken"
+    );
+    browser
+        .tab(1)
+        .receive(token_for("demo's", generation + 2, "demo", false));
+    assert_eq!(
+        browser.token_of(1).as_deref(),
+        Some("demo's"),
+        "the same user's is"
+    );
+    browser
+        .tab(1)
+        .receive(token_for("login", generation + 3, "mallory", true));
+    assert_eq!(
+        browser.token_of(1).as_deref(),
+        Some("login"),
+        "a login changes the user"
+    );
+    browser
+        .tab(1)
+        .receive(token_for("refreshed", generation + 4, "mallory", false));
+    assert_eq!(browser.token_of(1).as_deref(), Some("refreshed"));
+    // A refresh in tab 0 now names demo, whom tab 1 no longer takes it for.
+    browser
+        .tab(1)
+        .receive(token_for("stale", generation + 5, "demo", false));
+    assert_eq!(browser.token_of(1).as_deref(), Some("refreshed"));
+}
+
+#[test]
+fn a_tab_told_who_is_signed_in_ignores_other_users_refreshed_tokens() {
+    let mut browser = Browser::with_tabs(1);
+    browser.tab(0).identify(demo_user());
+    browser
+        .tab(0)
+        .receive(token_for("mallory's", 1, "mallory", false));
+    assert_eq!(browser.token_of(0), None);
+    browser
+        .tab(0)
+        .receive(token_for("demo's", 2, "demo", false));
+    assert_eq!(browser.token_of(0).as_deref(), Some("demo's"));
+    // Messages of older versions say nobody: taken as before.
+    browser.tab(0).receive(TabMessage::Token {
+        from: "tab9".into(),
+        generation: 3,
+        access_token: "unsigned".into(),
+        expires_in_ms: LIFETIME_S * 1000,
+        login: None,
+        user: None,
+    });
+    assert_eq!(browser.token_of(0).as_deref(), Some("unsigned"));
+    browser.assert_settled();
+}
+
+#[test]
+fn refreshed_tokens_carry_their_user_to_the_other_tabs() {
+    let mut browser = Browser::logged_in(2);
+    browser.expire_tokens_on_server();
+    let outcome = browser.fire(0, "/api/me");
+    browser.settle();
+    delivered_with(&outcome, "t2");
+    assert_eq!(browser.token_of(1).as_deref(), Some("t2"), "demo's, taken");
+    browser.assert_settled();
+}
+
+#[test]
+fn absurd_generations_neither_overflow_nor_stop_the_tabs() {
+    let mut browser = Browser::with_tabs(0);
+    // Storage another script wrote: the largest number it holds.
+    browser.shared.borrow_mut().generation = u64::MAX;
+    browser.open_tab();
+    browser.open_tab();
+    assert_eq!(browser.tab(0).snapshot().generation_seen, 0, "ignored");
+    browser.login(0);
+    browser.settle();
+    assert_eq!(
+        browser.token_of(1).as_deref(),
+        Some("t1"),
+        "messages still flow"
+    );
+    assert!(
+        browser.shared.borrow().generation <= MAX_GENERATION,
+        "and storage is healed"
+    );
+    let seen = browser.tab(1).snapshot().generation_seen;
+    browser
+        .tab(1)
+        .receive(token_for("far", u64::MAX, "demo", false));
+    browser
+        .tab(1)
+        .receive(token_for("bound", MAX_GENERATION + 1, "demo", false));
+    assert_eq!(
+        browser.token_of(1).as_deref(),
+        Some("t1"),
+        "beyond the bound: refused"
+    );
+    assert_eq!(browser.tab(1).snapshot().generation_seen, seen);
+    browser.assert_settled();
 }
