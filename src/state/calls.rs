@@ -1,21 +1,35 @@
 //! The typed API calls pages make. Each goes through the coordinator, the only path to
 //! the network, which keeps the spinner, the refresh and the replay in one place.
 
+use std::time::Duration;
+
+use painless_refresh::Clock;
+
 use crate::api::{
     paths, AccessGrant, ActiveSession, CountersReport, EndedSessions, Lifetime, LifetimeRequest,
-    LoginRequest, OrdersPage, OrdersQuery, Profile, Stats,
+    ErrCode, LoginRequest, OrdersPage, OrdersQuery, Profile, Stats,
 };
 use crate::refresh::{post_json, ApiRequest, ClientError};
 
-use super::Api;
+use super::{Api, PlatformClock};
+
+/// How long a login answered "busy" waits before its one retry (the server's
+/// `Retry-After`).
+const BUSY_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 impl Api {
     /// Logs in and hands the token to the coordinator (and the other tabs); never
-    /// triggers or waits for a refresh.
+    /// triggers or waits for a refresh. A "busy" answer (50300: nothing was checked) is
+    /// tried again once, a moment later, as its `Retry-After` asks.
     pub(super) async fn login(&self, request: LoginRequest) -> Result<AccessGrant, ClientError> {
-        let grant: AccessGrant = self
-            .call(post_json(paths::LOGIN, &request).bypassing_refresh())
-            .await?;
+        let send = || self.call::<AccessGrant>(post_json(paths::LOGIN, &request).bypassing_refresh());
+        let grant = match send().await {
+            Err(ClientError::Api { code, .. }) if code == ErrCode::Overloaded.code() => {
+                PlatformClock.sleep(BUSY_RETRY_AFTER).await;
+                send().await?
+            }
+            answer => answer?,
+        };
         let client = self.client().await;
         client.install_login(grant.to_grant(), grant.user.clone());
         Ok(grant)

@@ -41,6 +41,7 @@ pub struct TestApp {
 /// One HTTP answer, with the parts the tests look at.
 pub struct Answer {
     pub status: StatusCode,
+    pub retry_after: Option<String>,
     pub content_type: String,
     pub body: Value,
     /// The refresh cookie set by this answer: `Some("")` when it was cleared.
@@ -228,6 +229,11 @@ impl TestApp {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned();
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let www_authenticate = response
             .headers()
             .get(header::WWW_AUTHENTICATE)
@@ -241,6 +247,7 @@ impl TestApp {
         let body = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "not_json": text }));
         Answer {
             status,
+            retry_after,
             content_type,
             body,
             refresh_cookie,

@@ -279,10 +279,33 @@ async fn parallel_guesses_for_one_account_reach_the_hash_at_most_max_failures_ti
         3,
         "only max_failures were checked"
     );
-    assert_eq!(count(ErrCode::RateLimited), 97);
+    // Refused while the first three were checked (busy), or after they failed.
+    assert_eq!(count(ErrCode::RateLimited) + count(ErrCode::Overloaded), 97);
     app.login("ACME", "demo", "demo-password")
         .await
         .assert_error(ErrCode::RateLimited);
+}
+
+#[tokio::test]
+async fn a_burst_of_correct_logins_is_never_told_it_failed_and_gets_through_on_a_retry() {
+    let app = spawn_app().await; // login.max_failures = 3
+    let burst = futures::future::join_all((0..8).map(|_| app.login_demo_with(&[]))).await;
+    let mut busy = 0;
+    for answer in &burst {
+        match answer.errcode() {
+            0 => {}
+            code if code == i64::from(ErrCode::Overloaded.code()) => {
+                busy += 1;
+                assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+                assert!(answer.retry_after.is_some(), "says when to try again");
+            }
+            code => panic!("a correct login answered {code}: {:?}", answer.body),
+        }
+    }
+    // What a client does with 50300: tries again once, a moment later.
+    for _ in 0..busy {
+        app.login_demo_with(&[]).await.assert_error(ErrCode::Ok);
+    }
 }
 
 #[tokio::test]

@@ -25,6 +25,7 @@ async fn missing_token(app: &TestApp, headers: &[(&str, &str)]) -> (Answer, Stri
     let body: serde_json::Value = response.json().await.expect("JSON");
     let answer = Answer {
         status,
+        retry_after: None,
         content_type: "application/json".into(),
         body,
         refresh_cookie: None,

@@ -172,12 +172,14 @@ async fn check_and_sign_in(
     {
         Ok(attempt) => attempt,
         Err(refusal) => {
-            metrics::throttle_refusal(match refusal {
-                Refusal::Account => "account",
-                Refusal::Address => "address",
-            });
+            metrics::throttle_refusal(refusal.label());
             tracing::warn!(customer = %identity.customer_code, user = %identity.username, peer = %requester.address, ?refusal, "login throttled");
-            return Err(ApiError::RateLimited);
+            // Attempts still being checked have not failed: a burst of correct logins
+            // gets "busy, try again in a moment", not "too many failures".
+            return Err(match refusal {
+                Refusal::InFlight => ApiError::Overloaded,
+                Refusal::Account | Refusal::Address => ApiError::RateLimited,
+            });
         }
     };
     let found = state.store.find_user(&identity).await?;
@@ -198,7 +200,7 @@ async fn check_and_sign_in(
     let user = match user {
         Some(user) if verified && !state.demo_locked(&user) => user,
         _ => {
-            drop(attempt);
+            attempt.failed().await?;
             tracing::info!(customer = %identity.customer_code, user = %identity.username, peer = %requester.address, "failed login");
             state.store.count(counter::FAILED_LOGINS);
             return Err(ApiError::BadLogin);

@@ -181,6 +181,7 @@ async fn prepare_state(settings: Settings) -> Result<Shared, StartupError> {
                 per_account: settings.login.max_failures,
                 per_address: settings.login.max_failures_per_address,
                 window: settings.login.failure_window,
+                ipv6_prefix_len: settings.login.ipv6_prefix_len,
             },
             store.postgres_pool().map(SharedFailures::new),
         ),

@@ -142,8 +142,13 @@ pub struct TokenSettings {
 pub struct LoginSettings {
     /// Failed logins per account allowed within `failure_window_secs`.
     pub max_failures: u32,
-    /// Failed logins per client address (IPv6: per /64) within the same window.
+    /// Failed logins per client address within the same window. While an account or an
+    /// address is at its limit even the right password is refused, deliberately: checking
+    /// it would tell a guesser when a guess was right (ASVS 2.2.1 allows either).
     pub max_failures_per_address: u32,
+    /// IPv6 clients are counted per network of this prefix length (one subscriber usually
+    /// holds a whole /64, and can change addresses within it at will); 128: per address.
+    pub ipv6_prefix_len: u8,
     #[serde(rename = "failure_window_secs", with = "seconds")]
     pub failure_window: Duration,
     /// Password hashes computed at once (each holds 19 MiB); 0: one per CPU core.
@@ -236,6 +241,7 @@ impl Default for Settings {
             login: LoginSettings {
                 max_failures: 5,
                 max_failures_per_address: 30,
+                ipv6_prefix_len: 64,
                 failure_window: Duration::from_secs(300),
                 hash_workers: 0,
                 hash_queue: 8,
@@ -574,6 +580,9 @@ impl LoginSettings {
         }
         if self.max_failures_per_address == 0 {
             return key_error("login.max_failures_per_address", "must be at least 1");
+        }
+        if !(32..=128).contains(&self.ipv6_prefix_len) {
+            return key_error("login.ipv6_prefix_len", "must be between 32 and 128");
         }
         if self.hash_queue > 10_000 {
             return key_error("login.hash_queue", "must be at most 10000");

@@ -906,6 +906,7 @@ async fn failed_logins_counted_in_postgres_throttle_every_instance_as_one() {
         per_account: 3,
         per_address: 5,
         window: Duration::from_secs(60),
+        ipv6_prefix_len: 64,
     };
     let now = Timestamp::now();
     let racing = (0..10).map(|i| {
@@ -923,13 +924,16 @@ async fn failed_logins_counted_in_postgres_throttle_every_instance_as_one() {
         3,
         "only max_failures may be in flight at once"
     );
+    let next = || a.reserve("acme/demo", "198.51.100.1", now, &limits);
     assert_eq!(
-        a.reserve("acme/demo", "198.51.100.1", now, &limits)
-            .await
-            .expect("q")
-            .err(),
-        Some(Refusal::Account)
+        next().await.expect("q").err(),
+        Some(Refusal::InFlight),
+        "busy: none of them failed yet"
     );
+    for attempt in reserved {
+        b.failed(attempt).await.expect("settle");
+    }
+    assert_eq!(next().await.expect("q").err(), Some(Refusal::Account));
     assert!(
         a.reserve("acme/demo", "198.51.100.1", now + limits.window, &limits)
             .await
@@ -944,7 +948,7 @@ async fn failed_logins_counted_in_postgres_throttle_every_instance_as_one() {
         .reserve("acme/other", home, now, &limits)
         .await
         .expect("q");
-    first.expect("allowed");
+    b.failed(first.expect("allowed")).await.expect("settle");
     let second = b
         .reserve("acme/other", home, now, &limits)
         .await
@@ -968,10 +972,12 @@ async fn failed_logins_counted_in_postgres_throttle_every_instance_as_one() {
     // The address still counts the first failure (not the success, not the try that
     // never ran): four more make its limit of five.
     for i in 0..4 {
-        b.reserve(&format!("acme/user{i}"), home, now, &limits)
+        let attempt = b
+            .reserve(&format!("acme/user{i}"), home, now, &limits)
             .await
             .expect("q")
             .expect("the address has room");
+        a.failed(attempt).await.expect("settle");
     }
     assert_eq!(
         b.reserve("acme/fifth", home, now, &limits)
