@@ -6,8 +6,8 @@ use std::time::Duration;
 use painless_refresh::Clock;
 
 use crate::api::{
-    paths, AccessGrant, ActiveSession, CountersReport, EndedSessions, Lifetime, LifetimeRequest,
-    ErrCode, LoginRequest, OrdersPage, OrdersQuery, Profile, Stats,
+    paths, AccessGrant, ActiveSession, CountersReport, EndedSessions, ErrCode, Lifetime,
+    LifetimeRequest, LoginRequest, OrdersPage, OrdersQuery, Profile, Stats,
 };
 use crate::refresh::{post_json, ApiRequest, ClientError};
 
@@ -22,7 +22,8 @@ impl Api {
     /// triggers or waits for a refresh. A "busy" answer (50300: nothing was checked) is
     /// tried again once, a moment later, as its `Retry-After` asks.
     pub(super) async fn login(&self, request: LoginRequest) -> Result<AccessGrant, ClientError> {
-        let send = || self.call::<AccessGrant>(post_json(paths::LOGIN, &request).bypassing_refresh());
+        let send =
+            || self.call::<AccessGrant>(post_json(paths::LOGIN, &request).bypassing_refresh());
         let grant = match send().await {
             Err(ClientError::Api { code, .. }) if code == ErrCode::Overloaded.code() => {
                 PlatformClock.sleep(BUSY_RETRY_AFTER).await;

@@ -78,6 +78,8 @@ async fn api_answers_are_never_cached_and_pages_carry_safety_headers() {
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
         ("referrer-policy", "same-origin"),
+        ("cross-origin-opener-policy", "same-origin"),
+        ("cross-origin-resource-policy", "same-origin"),
     ] {
         assert_eq!(
             page.headers().get(name).and_then(|v| v.to_str().ok()),
@@ -571,6 +573,45 @@ async fn logout_revokes_the_session_and_clears_the_cookie() {
     app.request(Method::POST, "/api/auth/logout", None, None, None)
         .await
         .assert_error(ErrCode::Ok);
+}
+
+#[tokio::test]
+async fn a_login_over_a_live_session_ends_that_session() {
+    let app = spawn_app().await;
+    let (old_access, old_cookie) = app.login_demo().await;
+    let (_, elsewhere) = app.login_demo().await; // another browser: untouched
+    let again = app
+        .login_with(
+            &[("cookie", &format!("{REFRESH_COOKIE}={old_cookie}"))],
+            "GLOBEX",
+            "hank",
+            "hank-password",
+        )
+        .await;
+    again.assert_error(ErrCode::Ok);
+    let new_cookie = again.refresh_cookie.clone().expect("a new cookie");
+    assert_ne!(new_cookie, old_cookie);
+    app.refresh(Some(&old_cookie))
+        .await
+        .assert_error(ErrCode::SessionOver);
+    app.get("/api/me", Some(&old_access))
+        .await
+        .assert_error(ErrCode::SessionSuperseded);
+    app.refresh(Some(&new_cookie))
+        .await
+        .assert_error(ErrCode::Ok);
+    app.refresh(Some(&elsewhere))
+        .await
+        .assert_error(ErrCode::Ok);
+    // A cookie of no live session is just replaced.
+    app.login_with(
+        &[("cookie", &format!("{REFRESH_COOKIE}=nonsense"))],
+        "ACME",
+        "demo",
+        "demo-password",
+    )
+    .await
+    .assert_error(ErrCode::Ok);
 }
 
 #[tokio::test]

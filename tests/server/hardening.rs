@@ -543,9 +543,16 @@ async fn hsts_is_sent_over_https_as_told_by_a_trusted_proxy_only() {
     let direct = spawn_app().await;
     assert_eq!(hsts(&direct).await, None);
     let proxied = spawn_app_with(loopback_is_a_proxy).await;
-    assert!(hsts(&proxied)
-        .await
-        .is_some_and(|v| v.starts_with("max-age=")));
+    assert_eq!(hsts(&proxied).await.as_deref(), Some("max-age=31536000"));
+    let subdomains = spawn_app_with(|settings| {
+        loopback_is_a_proxy(settings);
+        settings.server.hsts_include_subdomains = true;
+    })
+    .await;
+    assert_eq!(
+        hsts(&subdomains).await.as_deref(),
+        Some("max-age=31536000; includeSubDomains")
+    );
 }
 
 #[tokio::test]

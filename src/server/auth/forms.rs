@@ -65,7 +65,7 @@ async fn login(
     };
     match sign_in(&state, &requester, request).await {
         Ok(signed_in) => (
-            signed_in.cookie(&state, cookie),
+            signed_in.cookie(&state, cookie).await,
             Redirect::to(target.as_str()),
         )
             .into_response(),

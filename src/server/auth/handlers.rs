@@ -13,9 +13,9 @@ use crate::server::ops::metrics;
 use crate::server::ops::openapi::{answers, tag, RefusalBody, OK_OR_REFUSED};
 use crate::server::ops::state::AppState;
 use crate::server::ops::timestamp::Timestamp;
-use crate::server::store::counter;
 use crate::server::store::records::{RefreshError, SessionWithUser};
 use crate::server::store::users::Identity;
+use crate::server::store::{counter, DbError};
 
 /// The rules the document states for [`LoginRequest`] (lengths in characters, as JSON
 /// Schema counts them): generous for people, small for attackers.
@@ -115,7 +115,7 @@ pub(crate) async fn login(
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<(CookieJar, Data<AccessGrant>), ApiError> {
     let signed_in = sign_in(&state, &requester, request).await?;
-    let jar = signed_in.cookie(&state, cookie);
+    let jar = signed_in.cookie(&state, cookie).await;
     Ok((
         jar,
         Data(grant(&state, &signed_in.found, signed_in.now, None)),
@@ -130,10 +130,31 @@ pub(crate) struct SignedIn {
 }
 
 impl SignedIn {
-    /// The refresh cookie that carries the new session.
-    pub(crate) fn cookie(&self, state: &AppState, cookie: RefreshCookie) -> CookieJar {
+    /// The refresh cookie that carries the new session, in place of the request's. A
+    /// session that cookie still held is ended: the browser can no longer use it, and a
+    /// copy of its token elsewhere should not outlive it.
+    pub(crate) async fn cookie(&self, state: &AppState, cookie: RefreshCookie) -> CookieJar {
+        if let Some(older) = cookie.token() {
+            if let Err(error) = self.end_older_session(state, older).await {
+                tracing::warn!(%error, "the session this login replaces could not be ended");
+            }
+        }
         let max_age = cookie_max_age(state, &self.found, self.now);
         cookie.with_token(self.refresh_token.clone(), max_age)
+    }
+
+    async fn end_older_session(&self, state: &AppState, older: String) -> Result<(), DbError> {
+        let Some(found) = state.store.live_session_of(older, self.now).await? else {
+            return Ok(());
+        };
+        if found.session.id != self.found.session.id {
+            state
+                .store
+                .revoke(&found.session.id, self.now, "replaced by a new login")
+                .await?;
+            tracing::info!(session = %found.session.id, replaced_by = %self.found.session.id, "older session of this browser ended");
+        }
+        Ok(())
     }
 }
 

@@ -1,6 +1,8 @@
 //! Security headers for pages: a Content-Security-Policy with a fresh nonce per render,
-//! `Strict-Transport-Security` over HTTPS, and a `Permissions-Policy` that switches off
-//! what the app never uses.
+//! `Strict-Transport-Security` over HTTPS, a `Permissions-Policy` that switches off what
+//! the app never uses, and the cross-origin isolation pair (`Cross-Origin-Opener-Policy`,
+//! `Cross-Origin-Resource-Policy`: no other site's window keeps a handle on ours, and no
+//! other site may embed our answers).
 
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_SECURITY_POLICY, STRICT_TRANSPORT_SECURITY};
@@ -18,8 +20,19 @@ use crate::server::ops::state::AppState;
 pub(crate) const PERMISSIONS_POLICY: &str =
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), display-capture=()";
 
-/// A year, as recommended once HTTPS is known to work.
-const HSTS: &str = "max-age=31536000";
+/// `Cross-Origin-Opener-Policy` and `Cross-Origin-Resource-Policy`, on every answer.
+pub(crate) const OPENER_POLICY: &str = "same-origin";
+pub(crate) const RESOURCE_POLICY: &str = "same-origin";
+
+/// A year, as recommended once HTTPS is known to work; with `includeSubDomains` when
+/// `server.hsts_include_subdomains` says every subdomain is HTTPS too.
+fn hsts(include_subdomains: bool) -> HeaderValue {
+    HeaderValue::from_static(if include_subdomains {
+        "max-age=31536000; includeSubDomains"
+    } else {
+        "max-age=31536000"
+    })
+}
 
 /// The policy for a page whose inline scripts carry `nonce`. Leptos' hydration script is
 /// inline, so scripts are allowed by nonce ('strict-dynamic' lets it import the bundle);
@@ -66,9 +79,10 @@ pub(crate) async fn strict_transport_security(
     let https = requester_of(&parts, &state.settings.server.trusted_proxies).https;
     let mut response = next.run(Request::from_parts(parts, body)).await;
     if https {
-        response
-            .headers_mut()
-            .insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+        response.headers_mut().insert(
+            STRICT_TRANSPORT_SECURITY,
+            hsts(state.settings.server.hsts_include_subdomains),
+        );
     }
     response
 }

@@ -318,6 +318,14 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(default_header(CACHE_CONTROL, "private, no-cache"))
         .layer(default_header(X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(default_header(X_FRAME_OPTIONS, "DENY"))
+        .layer(default_header(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            security_headers::OPENER_POLICY,
+        ))
+        .layer(default_header(
+            HeaderName::from_static("cross-origin-resource-policy"),
+            security_headers::RESOURCE_POLICY,
+        ))
         .layer(default_header(REFERRER_POLICY, "same-origin"))
         .layer(default_header(
             HeaderName::from_static("permissions-policy"),

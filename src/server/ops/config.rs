@@ -78,6 +78,9 @@ pub struct ServerSettings {
     /// Peers (addresses or networks) whose `X-Forwarded-For`/`X-Forwarded-Proto` are
     /// believed. Empty: none, the TCP peer is the client.
     pub trusted_proxies: Vec<IpNet>,
+    /// HSTS with `includeSubDomains`: every subdomain is HTTPS-only too. Off by default,
+    /// since browsers keep it a year, for hosts this server does not know of.
+    pub hsts_include_subdomains: bool,
     /// Also accept the original client's `?appkey=<customer code>&token=<access token>`.
     /// Off by default: URLs end up in proxy and CDN logs, browser history and `Referer`.
     pub query_tokens: bool,
@@ -223,6 +226,7 @@ impl Default for Settings {
                 max_connections: 768,
                 allowed_origins: Vec::new(),
                 trusted_proxies: Vec::new(),
+                hsts_include_subdomains: false,
                 query_tokens: false,
                 auth_errors: AuthErrors::Envelope,
             },
