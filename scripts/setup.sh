@@ -3,8 +3,9 @@
 # idempotent: a second run on a prepared machine only checks versions.
 #
 #   scripts/setup.sh          build tools (wasm target, cargo-leptos, wasm-bindgen, wasm-opt)
-#   scripts/setup.sh --e2e    also Chromium, PostgreSQL, the end-to-end npm packages and
-#                             schemathesis (in target/fuzz-venv)
+#   scripts/setup.sh --e2e    also Chromium, PostgreSQL, the end-to-end npm packages, and
+#                             the API's attackers: Spectral (scripts/attack), schemathesis,
+#                             myjwt and wapiti3 (in target/fuzz-venv, target/attack-venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,12 +74,14 @@ npm_ci_if_stale() {
 
 # Chromium, PostgreSQL's server binaries (the tests start their own throwaway server,
 # scripts/with-postgres.sh; the package's own cluster, if it creates one, is left alone)
-# and python3-venv (Debian's python3 lacks venv without it), in one apt run.
+# python3-venv (Debian's python3 lacks venv without it) and openssl (scripts/attack.sh
+# makes an RSA key with it), in one apt run.
 install_debian_packages() {
     local missing=()
     [[ -x /usr/bin/chromium ]] || missing+=(chromium)
     compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
     python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+    command -v openssl >/dev/null || missing+=(openssl)
     [[ ${#missing[@]} -gt 0 ]] || return 0
     local sudo_cmd=""
     [[ $(id -u) -eq 0 ]] || sudo_cmd=sudo
@@ -87,16 +90,16 @@ install_debian_packages() {
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-# schemathesis and an OpenAPI validator (scripts/fuzz-api.sh), pinned, in a virtual
-# environment under target/.
-install_fuzz_venv() {
-    local venv=target/fuzz-venv want
-    want=$(sha256sum scripts/fuzz/requirements.txt | cut -d' ' -f1)
+# Python tools, each set pinned in a virtual environment under target/: schemathesis and
+# an OpenAPI validator (scripts/fuzz-api.sh), myjwt and wapiti3 (scripts/attack.sh).
+install_venv() {
+    local venv=$1 requirements=$2 want
+    want=$(sha256sum "$requirements" | cut -d' ' -f1)
     if [[ "$(cat "$venv/.requirements-sha256" 2>/dev/null)" != "$want" ]]; then
-        log "installing schemathesis into $venv"
+        log "installing $requirements into $venv"
         rm -rf "$venv"
         python3 -m venv "$venv"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/fuzz/requirements.txt
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
         echo "$want" >"$venv/.requirements-sha256"
     fi
 }
@@ -105,7 +108,9 @@ if [[ "${1:-}" == "--e2e" ]]; then
     install_test_tools() {
         install_debian_packages
         npm_ci_if_stale end2end
-        install_fuzz_venv
+        npm_ci_if_stale scripts/attack
+        install_venv target/fuzz-venv scripts/fuzz/requirements.txt
+        install_venv target/attack-venv scripts/attack/requirements.txt
     }
     in_background labelled test-tools install_test_tools
 fi

@@ -3,7 +3,7 @@
 # own (crates/painless-refresh), native unit and API tests (on SQLite and on a throwaway
 # PostgreSQL server), the end-to-end tests in Chromium against a freshly built release
 # server, the library's native example against it, the single-binary check, the API
-# fuzzing and the size report. Installs what it needs first.
+# lint and fuzzing, the attackers' tools and the size report. Installs what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -88,8 +88,11 @@ scripts/native-example.sh
 step "single deployable binary"
 scripts/check-single-binary.sh target/release/painless
 
-step "API fuzzing (schemathesis, against the release binary)"
+step "API fuzzing (Spectral's OWASP rules and schemathesis, both auth_errors modes, against the release binary)"
 scripts/fuzz-api.sh
+
+step "attackers' tools: forged tokens (myjwt) and a scan (wapiti3), against the release binary"
+scripts/attack.sh
 
 step "size report"
 scripts/size-report.sh

@@ -315,3 +315,48 @@ async fn unknown_api_paths_still_answer_the_envelope() {
         .await;
     answer.assert_error(ErrCode::MethodNotAllowed);
 }
+
+#[tokio::test]
+async fn in_the_http_mode_every_refusal_status_is_described_where_it_can_happen() {
+    use painless::server::config::AuthErrors;
+    let envelope = document(&spawn_app().await).await;
+    let http =
+        document(&spawn_app_with(|settings| settings.server.auth_errors = AuthErrors::Http).await)
+            .await;
+    let response = |doc: &Value, path: &str, method: &str, status: &str| {
+        doc["paths"][path][method]["responses"][status].clone()
+    };
+    for (path, method) in [
+        ("/api/me", "get"),
+        ("/api/orders", "get"),
+        ("/api/sessions", "get"),
+    ] {
+        assert!(
+            response(&envelope, path, method, "401").is_null(),
+            "{path}: 200 + errcode"
+        );
+        let unauthorized = response(&http, path, method, "401");
+        assert!(
+            unauthorized["headers"]["WWW-Authenticate"].is_object(),
+            "{path}: {unauthorized}"
+        );
+        let ok = response(&http, path, method, "200")["description"].to_string();
+        assert!(
+            !ok.contains("30001"),
+            "a 200 is a success in this mode: {ok}"
+        );
+    }
+    for (path, status, errcode) in [
+        ("/api/auth/refresh", "400", "42002"),
+        ("/api/auth/login", "400", "40101"),
+        ("/api/demo/expire", "403", "40300"),
+        ("/api/demo/expire", "400", "42002"),
+    ] {
+        let described = response(&http, path, "post", status)["description"].to_string();
+        assert!(described.contains(errcode), "{path} {status}: {described}");
+    }
+    assert!(
+        response(&http, "/api/health", "get", "401").is_null(),
+        "public operations have no 401"
+    );
+}

@@ -21,7 +21,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::api::{paths, Envelope, ErrCode};
 use crate::server::auth::extract::refresh_cookie_name;
-use crate::server::ops::config::{SecureCookies, Settings};
+use crate::server::ops::config::{AuthErrors, SecureCookies, Settings};
 
 /// Names of the security schemes, as the handlers' attributes use them.
 pub(crate) mod scheme {
@@ -75,6 +75,8 @@ impl PartialSchema for ErrCode {
         ObjectBuilder::new()
             .schema_type(Type::Integer)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+            .minimum(Some(0))
+            .maximum(Some(99_999))
             .enum_values(Some(ErrCode::ALL.map(ErrCode::code)))
             .description(Some(format!(
                 "What happened; never changes with the language of `errmsg`.\n\n{}",
@@ -220,7 +222,9 @@ pub(crate) fn retry_after() -> utoipa::openapi::header::Header {
         .schema(
             ObjectBuilder::new()
                 .schema_type(Type::Integer)
-                .minimum(Some(0)),
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                .minimum(Some(0))
+                .maximum(Some(3_600)),
         )
         .description(Some("Seconds to wait before trying again"))
         .build()
@@ -248,6 +252,10 @@ pub(crate) fn complete(mut doc: OpenApi, settings: &Settings) -> OpenApi {
     for (path, item) in doc.paths.paths.iter_mut() {
         for (is_post, operation) in operations(item) {
             add_refusals(path, is_post, operation);
+            if settings.server.auth_errors == AuthErrors::Http {
+                describe_http_statuses(path, operation);
+            }
+            bound_headers(operation);
             if !settings.server.query_tokens {
                 drop_query_credentials(operation);
             }
@@ -267,7 +275,10 @@ pub(crate) fn complete(mut doc: OpenApi, settings: &Settings) -> OpenApi {
                 .scheme(HttpAuthScheme::Bearer)
                 .bearer_format("JWT")
                 .description(Some(
-                    "The access token from login or refresh; short-lived (`expires_in`).",
+                    "The access token from login or refresh; short-lived (`expires_in`). \
+                     A JWT verified as RFC8725 recommends: HS256 only (no `none`, no key \
+                     confusion), typed `at+jwt` (RFC 9068), issuer, audience and expiry \
+                     checked with no leeway, an `iat` not in the future.",
                 ))
                 .build(),
         ),
@@ -344,6 +355,95 @@ fn add_refusals(path: &str, is_post: bool, operation: &mut Operation) {
             .responses
             .entry(refused.status().into())
             .or_insert_with(|| refused.response().into());
+    }
+}
+
+/// In the `http` mode of `server.auth_errors` the refusals that answer 200 in the
+/// envelope mode get their RFC 6750 status (`http/error.rs` decides which): a refused or
+/// missing access token 401 with `WWW-Authenticate`, a refused refresh cookie or login
+/// 400, the demo controls while off 403; a 200 is then a success.
+fn describe_http_statuses(path: &str, operation: &mut Operation) {
+    // A requirement's map of schemes is private; its serialized form names them.
+    let uses = |name: &str| {
+        operation.security.iter().flatten().any(|requirement| {
+            serde_json::to_value(requirement).is_ok_and(|value| value.get(name).is_some())
+        })
+    };
+    let bearer = uses(scheme::BEARER);
+    let demo = operation.tags.iter().flatten().any(|t| t == tag::DEMO);
+    let mut refusals: Vec<(&str, &str)> = Vec::new();
+    if bearer {
+        refusals.push((
+            "401",
+            "30001, 40014 or 42001: the access token was refused — refresh it and replay \
+             (`WWW-Authenticate: Bearer error=\"invalid_token\"`); 40001: no access token \
+             (`WWW-Authenticate: Bearer`)",
+        ));
+    }
+    if path == paths::REFRESH || demo {
+        refusals.push((
+            "400",
+            "42002: the refresh cookie's session is over — log in again",
+        ));
+    }
+    if path == paths::LOGIN {
+        refusals.push(("400", "40101: wrong customer code, username or password"));
+    }
+    if demo {
+        refusals.push(("403", "40300: demo mode is off"));
+    }
+    let responses = &mut operation.responses.responses;
+    if let Some(RefOr::T(ok)) = responses.get_mut("200") {
+        ok.description = "The envelope with `errcode` 0 and `data`.".into();
+    }
+    for (status, description) in refusals {
+        match responses.get_mut(status) {
+            Some(RefOr::T(existing)) => {
+                existing.description = format!("{}; or {description}", existing.description);
+            }
+            _ => {
+                let mut response = refusal_response(description);
+                if status == "401" {
+                    response = response.header("WWW-Authenticate", www_authenticate());
+                }
+                responses.insert(status.into(), response.build().into());
+            }
+        }
+    }
+}
+
+/// The challenge of a 401 (RFC 6750 §3).
+fn www_authenticate() -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(64))
+                .enum_values(Some([r#"Bearer error="invalid_token""#, "Bearer"])),
+        )
+        .description(Some(
+            "`Bearer`, with `error=\"invalid_token\"` when a token was refused",
+        ))
+        .build()
+}
+
+/// Headers as precise as the rest: `Set-Cookie` carries the refresh cookie in at most
+/// 4096 bytes (what RFC 6265 §6.1 asks a browser to keep), `Retry-After` whole seconds.
+fn bound_headers(operation: &mut Operation) {
+    for response in operation.responses.responses.values_mut() {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        if let Some(header) = response.headers.get_mut("Set-Cookie") {
+            header.schema = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(4096))
+                .pattern(Some("^(__Host-)?painless_refresh="))
+                .into();
+        }
+        if let Some(header) = response.headers.get_mut("Retry-After") {
+            header.schema = retry_after().schema;
+        }
     }
 }
 
