@@ -1,8 +1,27 @@
 import type { FullConfig } from "@playwright/test";
 
+import { spawnServer } from "./tests/servers";
+
 // `cargo leptos end-to-end` starts the server and the tests at the same time, so wait
-// until the API answers its health check instead of hoping it is up.
+// until the API answers its health check instead of hoping it is up. Then start the
+// http-mode server of project chromium-http, if that project runs; the returned function
+// stops it when the run ends.
 export default async function globalSetup(config: FullConfig) {
+  await waitForTheServer(config);
+  const http = config.projects.find((project) => project.name === "chromium-http");
+  if (!http) return;
+  const addr = new URL(http.use.baseURL as string).host;
+  const server = await spawnServer({ PAINLESS_SERVER__AUTH_ERRORS: "http" }, addr);
+  // The project proves nothing unless this server really answers in the http mode.
+  const unauthenticated = await fetch(`${server.base}/api/me`);
+  if (unauthenticated.status !== 401) {
+    await server.stop();
+    throw new Error(`the http-mode server answered ${unauthenticated.status} without a token`);
+  }
+  return server.stop;
+}
+
+async function waitForTheServer(config: FullConfig) {
   const baseURL = config.projects[0].use.baseURL as string;
   const deadline = Date.now() + 120_000;
   let lastError = "";

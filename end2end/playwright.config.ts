@@ -1,8 +1,12 @@
 import { defineConfig } from "@playwright/test";
 
 // The server under test: started by `cargo leptos end-to-end` (or by hand) at
-// LEPTOS_SITE_ADDR; global-setup waits until it answers.
+// LEPTOS_SITE_ADDR; global-setup waits until it answers. Beside it, global-setup starts
+// the same release binary with `server.auth_errors = "http"` on the next port, for the
+// refresh-flow and tabs specs a second time (project chromium-http).
 const siteAddr = process.env.LEPTOS_SITE_ADDR ?? "127.0.0.1:3000";
+const [host, port] = siteAddr.split(":");
+export const httpModeAddr = `${host}:${Number(port) + 1}`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -33,5 +37,17 @@ export default defineConfig({
       ],
     },
   },
-  projects: [{ name: "chromium", use: { browserName: "chromium" } }],
+  projects: [
+    { name: "chromium", use: { browserName: "chromium" } },
+    {
+      name: "chromium-http",
+      testMatch: ["refresh-flow.spec.ts", "tabs.spec.ts"],
+      use: {
+        browserName: "chromium",
+        baseURL: `http://${httpModeAddr}`,
+        // Refusals answer 400/401/403 in this mode; Chromium logs each failed load.
+        refusalStatuses: [400, 401, 403],
+      },
+    },
+  ],
 });

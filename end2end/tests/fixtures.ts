@@ -12,8 +12,12 @@ export const test = base.extend<{
   cspViolations: string[];
   consoleErrors: string[];
   expectedConsoleErrors: RegExp[];
+  refusalStatuses: number[];
 }>({
   expectedConsoleErrors: [[], { option: true }],
+  // Statuses the server answers refusals with, which Chromium logs as failed loads: none in
+  // the envelope mode (a refusal is a 200), 400/401/403 in the http mode of auth_errors.
+  refusalStatuses: [[], { option: true }],
   cspViolations: [
     async ({ context }, use) => {
       const violations: string[] = [];
@@ -36,9 +40,12 @@ export const test = base.extend<{
     { auto: true },
   ],
   consoleErrors: [
-    async ({ context, expectedConsoleErrors }, use) => {
+    async ({ context, expectedConsoleErrors, refusalStatuses }, use) => {
       const errors: string[] = [];
-      const unexpected = (text: string) => !expectedConsoleErrors.some((pattern) => pattern.test(text));
+      const refusal = (text: string) =>
+        refusalStatuses.some((status) => text.includes(`the server responded with a status of ${status}`));
+      const unexpected = (text: string) =>
+        !refusal(text) && !expectedConsoleErrors.some((pattern) => pattern.test(text));
       context.on("console", (message) => {
         const text = message.text();
         const counts =
