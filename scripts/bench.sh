@@ -2,7 +2,8 @@
 # Measures the release server and the browser in one run and prints one table:
 # requests/s and latency per kind of request (wrk, and examples/load.rs for logins and
 # cookie-rotating refreshes), the ratios that matter, the server's peak memory, the time
-# from navigation to hydrated in headless Chromium, and the payload. Not part of
+# from navigation to hydrated in headless Chromium, our coordinator beside its peers
+# across token expiries (scripts/bench-peers.sh), and the payload. Not part of
 # scripts/test.sh: figures on a shared machine are reports, not pass/fail.
 #
 #   scripts/bench.sh            about three minutes once built
@@ -142,6 +143,11 @@ awk -v p="$rendered64" -v h="$health" 'BEGIN { printf "| SSR page (rendered) ÷ 
 printf '| server RSS idle, after one login | %s MiB |\n' "$rss_idle"
 printf '| server peak RSS, page and API load | %s MiB |\n' "$rss_pages"
 printf '| server peak RSS, refresh and login load (256 logins first) | %s MiB |\n' "$rss_login"
+if [[ -z "$database" ]]; then
+    log "peers: refresh across expiries, ours beside axios-auth-refresh and the seed's interceptor"
+    printf '\n### Refresh across expiries, beside the peers\n\n'
+    scripts/bench-peers.sh
+fi
 [[ -n "$browser" ]] || exit 0
 printf '%s\n' "$browser"
 printf '\n```\n'

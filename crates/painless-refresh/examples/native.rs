@@ -11,6 +11,13 @@
 //! and every request is still answered, the session kept (`scripts/native-example.sh`
 //! does exactly that).
 //!
+//! With `--expiries <rounds> [--tabs <clients>]` instead (demo mode on, for the lab's
+//! "expire" control), it measures what `scripts/bench-peers.sh` compares with other
+//! clients: each round expires the session's access tokens and fires the requests at
+//! once from each of `clients` coordinators sharing the session, as tabs in separate
+//! processes would, and prints one `peers:` line per round and client: answers, failures,
+//! refresh calls, and the stall from the first refused token to the last answer.
+//!
 //! Everything the library needs from a native program is here: a transport (reqwest,
 //! with a cookie store for the refresh cookie), a clock and a spawner (tokio's local
 //! tasks), and a policy that reads this API's `{errcode, errmsg, data}` envelope.
@@ -19,13 +26,14 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::future::{join_all, LocalBoxFuture};
 use painless_refresh::{
     Clock, Coordinator, Error, EventKind, Grant, Plugins, Policy, RefreshVerdict, Request,
     Response, SingleTab, Spawn, Transport, TransportError, Triggers, Tuning, Verdict,
 };
+use reqwest::cookie::{CookieStore, Jar};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -188,31 +196,54 @@ struct Args {
     username: String,
     password: String,
     requests: usize,
-    /// How long to keep up steady traffic after the burst, if at all.
-    traffic: Option<Duration>,
+    then: Then,
+}
+
+/// What follows the first burst.
+enum Then {
+    Nothing,
+    /// Steady traffic for this long.
+    Traffic(Duration),
+    /// Rounds of expiry and burst, from this many clients sharing the session.
+    Expiries {
+        rounds: usize,
+        clients: usize,
+    },
 }
 
 fn args() -> Result<Args, String> {
-    let usage =
-        "usage: native <base URL> <customer code> <username> <password> <requests> [<seconds>]";
+    let usage = "usage: native <base URL> <customer code> <username> <password> <requests> \
+                 [<seconds> | --expiries <rounds> [--tabs <clients>]]";
     let mut args = std::env::args().skip(1);
     let mut next = || args.next().ok_or_else(|| usage.to_owned());
+    let number = |text: String, what: &str| {
+        text.parse::<usize>()
+            .map_err(|_| format!("{usage}\n<{what}> must be a number"))
+    };
+    let base = next()?.trim_end_matches('/').to_owned();
+    let (customer_code, username, password) = (next()?, next()?, next()?);
+    let requests = number(next()?, "requests")?;
+    let then = match next().ok().as_deref() {
+        None => Then::Nothing,
+        Some("--expiries") => {
+            let rounds = number(next()?, "rounds")?;
+            let clients = match next().ok().as_deref() {
+                Some("--tabs") => number(next()?, "clients")?.max(1),
+                _ => 1,
+            };
+            Then::Expiries { rounds, clients }
+        }
+        Some(seconds) => Then::Traffic(Duration::from_secs(
+            number(seconds.to_owned(), "seconds")? as u64
+        )),
+    };
     Ok(Args {
-        base: next()?.trim_end_matches('/').to_owned(),
-        customer_code: next()?,
-        username: next()?,
-        password: next()?,
-        requests: next()?
-            .parse()
-            .map_err(|_| format!("{usage}\n<requests> must be a number"))?,
-        traffic: match next() {
-            Ok(seconds) => {
-                Some(Duration::from_secs(seconds.parse().map_err(|_| {
-                    format!("{usage}\n<seconds> must be a number")
-                })?))
-            }
-            Err(_) => None,
-        },
+        base,
+        customer_code,
+        username,
+        password,
+        requests,
+        then,
     })
 }
 
@@ -235,9 +266,15 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args) -> Result<(), Error> {
+type NativeCoordinator = Coordinator<Plugins<Reqwest, SystemClock, LocalTasks, SingleTab>, SeedApi>;
+
+/// A coordinator whose refresh cookie lives in `jar`, and the HTTP client it sends with.
+fn coordinator_on(
+    base: &str,
+    jar: &Arc<Jar>,
+) -> Result<(NativeCoordinator, reqwest::Client), Error> {
     let http = reqwest::Client::builder()
-        .cookie_store(true)
+        .cookie_provider(Arc::clone(jar))
         .build()
         .map_err(|e| Error::Transport {
             status: 0,
@@ -245,8 +282,8 @@ async fn run(args: Args) -> Result<(), Error> {
         })?;
     let platform = Plugins {
         transport: Reqwest {
-            http,
-            base: args.base,
+            http: http.clone(),
+            base: base.to_owned(),
         },
         clock: SystemClock,
         spawner: LocalTasks,
@@ -255,7 +292,12 @@ async fn run(args: Args) -> Result<(), Error> {
     let policy = SeedApi {
         triggers: Triggers::seed(),
     };
-    let coordinator = Coordinator::new(platform, policy, Tuning::default());
+    Ok((Coordinator::new(platform, policy, Tuning::default()), http))
+}
+
+async fn run(args: Args) -> Result<(), Error> {
+    let jar = Arc::new(Jar::default());
+    let (coordinator, http) = coordinator_on(&args.base, &jar)?;
     let refused = Arc::new(AtomicUsize::new(0));
     let sessions_over = Arc::new(AtomicUsize::new(0));
     let (counter, ended) = (Arc::clone(&refused), Arc::clone(&sessions_over));
@@ -280,7 +322,11 @@ async fn run(args: Args) -> Result<(), Error> {
         .await?;
     let grant = grant_of(answer)?;
     let lifetime = grant.lifetime;
-    coordinator.install_login(grant, args.username);
+    coordinator.install_login(grant.clone(), args.username.clone());
+    if let Then::Expiries { rounds, clients } = args.then {
+        let session = Session { jar, http, grant };
+        return expiry_rounds(&args, coordinator, session, rounds, clients).await;
+    }
     println!("logged in; waiting {lifetime:?} for the access token to expire");
     tokio::time::sleep(lifetime + Duration::from_millis(500)).await;
 
@@ -297,7 +343,7 @@ async fn run(args: Args) -> Result<(), Error> {
         results.len() - ok,
         snapshot.refresh_calls
     );
-    if let Some(length) = args.traffic {
+    if let Then::Traffic(length) = args.then {
         let (ok, sent) = steady_traffic(&coordinator, length).await;
         println!(
             "traffic: {ok} of {sent} ok, sessions ended: {}, sends repeated: {}",
@@ -335,4 +381,103 @@ where
         }
     }
     (ok, sent)
+}
+
+/// The session the login started: its cookie jar, the client that sends with it, and the
+/// login's token.
+struct Session {
+    jar: Arc<Jar>,
+    http: reqwest::Client,
+    grant: Grant,
+}
+
+/// `rounds` times: the lab's "expire" on the session, then `args.requests` requests at
+/// once from each of `clients` coordinators sharing the session (each its own process,
+/// as far as the others know: the cookie and the login's token copied, nothing shared).
+async fn expiry_rounds(
+    args: &Args,
+    first: NativeCoordinator,
+    session: Session,
+    rounds: usize,
+    clients: usize,
+) -> Result<(), Error> {
+    let transport = |e: reqwest::Error| Error::Transport {
+        status: 0,
+        message: e.to_string(),
+    };
+    let url = reqwest::Url::parse(&args.base).map_err(|e| Error::Transport {
+        status: 0,
+        message: e.to_string(),
+    })?;
+    let cookie = session
+        .jar
+        .cookies(&url)
+        .and_then(|value| value.to_str().ok().map(str::to_owned))
+        .unwrap_or_default();
+    let mut tabs = vec![first];
+    for _ in 1..clients {
+        let jar = Arc::new(Jar::default());
+        for pair in cookie.split("; ") {
+            jar.add_cookie_str(pair, &url);
+        }
+        let (coordinator, _) = coordinator_on(&args.base, &jar)?;
+        coordinator.install_login(session.grant.clone(), args.username.clone());
+        tabs.push(coordinator);
+    }
+    // When each client's first refused answer of the round came.
+    let first_refused: Vec<Arc<std::sync::Mutex<Option<Instant>>>> =
+        tabs.iter().map(|_| Arc::default()).collect();
+    for (tab, seen) in tabs.iter().zip(&first_refused) {
+        let seen = Arc::clone(seen);
+        tab.subscribe(move |event| {
+            if let EventKind::TokenRefused { .. } = event.kind {
+                let mut first = seen.lock().unwrap_or_else(|e| e.into_inner());
+                first.get_or_insert_with(Instant::now);
+            }
+        });
+    }
+    for round in 1..=rounds {
+        let expired: Value = session
+            .http
+            .post(format!("{}/api/demo/expire", args.base))
+            .send()
+            .await
+            .map_err(transport)?
+            .json()
+            .await
+            .map_err(transport)?;
+        if expired["errcode"] != 0 {
+            return Err(Error::Decode(format!(
+                "the lab's expire answered {expired}"
+            )));
+        }
+        for seen in &first_refused {
+            *seen.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+        let before: Vec<u64> = tabs
+            .iter()
+            .map(|tab| tab.snapshot().refresh_calls)
+            .collect();
+        let bursts = tabs.iter().map(|tab| async move {
+            let calls = (0..args.requests).map(|_| tab.send(Request::get("/api/me")));
+            let results = join_all(calls).await;
+            (results, Instant::now())
+        });
+        for (index, (results, ended)) in join_all(bursts).await.into_iter().enumerate() {
+            let ok = results.iter().filter(|result| result.is_ok()).count();
+            let refused = *first_refused[index]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let stall = refused.map_or(Duration::ZERO, |first| ended.duration_since(first));
+            println!(
+                "peers: client=ours tab={} round={round} answers={ok} failed={} \
+                 refresh_calls={} stall_ms={:.1}",
+                index + 1,
+                results.len() - ok,
+                tabs[index].snapshot().refresh_calls - before[index],
+                stall.as_secs_f64() * 1000.0
+            );
+        }
+    }
+    Ok(())
 }
