@@ -74,20 +74,25 @@ npm_ci_if_stale() {
 
 # Chromium, PostgreSQL's server binaries (the tests start their own throwaway server,
 # scripts/with-postgres.sh; the package's own cluster, if it creates one, is left alone)
-# python3-venv (Debian's python3 lacks venv without it) and openssl (scripts/attack.sh
-# makes an RSA key with it), in one apt run.
+# python3-venv (Debian's python3 lacks venv without it), openssl (scripts/attack.sh and
+# scripts/with-proxy.sh make keys with it) and nginx (scripts/with-proxy.sh), in one apt
+# run. nginx's package may start a server of its own: it is stopped, the tests run theirs.
 install_debian_packages() {
     local missing=()
     [[ -x /usr/bin/chromium ]] || missing+=(chromium)
     compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
     python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
     command -v openssl >/dev/null || missing+=(openssl)
+    command -v nginx >/dev/null || missing+=(nginx-light)
     [[ ${#missing[@]} -gt 0 ]] || return 0
     local sudo_cmd=""
     [[ $(id -u) -eq 0 ]] || sudo_cmd=sudo
     log "installing Debian's ${missing[*]}"
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+    if [[ " ${missing[*]} " == *" nginx-light "* ]]; then
+        $sudo_cmd nginx -s quit 2>/dev/null || true
+    fi
 }
 
 # Python tools, each set pinned in a virtual environment under target/: schemathesis and

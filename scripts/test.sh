@@ -3,7 +3,8 @@
 # own (crates/painless-refresh), native unit and API tests (on SQLite and on a throwaway
 # PostgreSQL server), the end-to-end tests in Chromium against a freshly built release
 # server, the library's native example against it, the single-binary check, the API
-# lint and fuzzing, the attackers' tools and the size report. Installs what it needs first.
+# lint and fuzzing, the attackers' tools, the production shape of deploy/ (nginx, two
+# instances, rolling restarts) and the size report. Installs what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -93,6 +94,9 @@ scripts/fuzz-api.sh
 
 step "attackers' tools: forged tokens (myjwt) and a scan (wapiti3), against the release binary"
 scripts/attack.sh
+
+step "the production shape: nginx with TLS, two instances on PostgreSQL, rolling restarts under load"
+scripts/with-proxy.sh
 
 step "size report"
 scripts/size-report.sh
