@@ -7,7 +7,9 @@ import { spawnServer } from "./tests/servers";
 // http-mode server of project chromium-http, if that project runs; the returned function
 // stops it when the run ends.
 export default async function globalSetup(config: FullConfig) {
-  await waitForTheServer(config);
+  // Through the proxy of scripts/with-proxy.sh, its instances are the servers.
+  if (process.env.PROXY_BASE) return waitFor(process.env.PROXY_BASE);
+  await waitFor(config.projects[0].use.baseURL as string);
   const http = config.projects.find((project) => project.name === "chromium-http");
   if (!http) return;
   const addr = new URL(http.use.baseURL as string).host;
@@ -21,8 +23,7 @@ export default async function globalSetup(config: FullConfig) {
   return server.stop;
 }
 
-async function waitForTheServer(config: FullConfig) {
-  const baseURL = config.projects[0].use.baseURL as string;
+async function waitFor(baseURL: string) {
   const deadline = Date.now() + 120_000;
   let lastError = "";
   while (Date.now() < deadline) {

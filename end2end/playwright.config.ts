@@ -7,6 +7,9 @@ import { defineConfig } from "@playwright/test";
 const siteAddr = process.env.LEPTOS_SITE_ADDR ?? "127.0.0.1:3000";
 const [host, port] = siteAddr.split(":");
 export const httpModeAddr = `${host}:${Number(port) + 1}`;
+// scripts/with-proxy.sh sets PROXY_BASE: nginx over HTTPS in front of two instances,
+// where Web Locks and BroadcastChannel behave as on a real site (project chromium-proxy).
+const proxyBase = process.env.PROXY_BASE;
 
 export default defineConfig({
   testDir: "./tests",
@@ -49,5 +52,15 @@ export default defineConfig({
         refusalStatuses: [400, 401, 403],
       },
     },
+    ...(proxyBase
+      ? [
+          {
+            name: "chromium-proxy",
+            testMatch: ["refresh-flow.spec.ts", "tabs.spec.ts"],
+            // The certificate is made by the script for the run.
+            use: { browserName: "chromium" as const, baseURL: proxyBase, ignoreHTTPSErrors: true },
+          },
+        ]
+      : []),
   ],
 });
