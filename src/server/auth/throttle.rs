@@ -65,6 +65,9 @@ pub(crate) struct Limits {
     pub per_address: u32,
     pub window: Duration,
     pub ipv6_prefix_len: u8,
+    /// An account at its limit refuses every login (`login.account_lockout = "refuse"`);
+    /// else only addresses are limited.
+    pub account_refuses_all: bool,
 }
 
 /// The throttle of this deployment.

@@ -33,7 +33,7 @@ use crate::server::http::serve::{serve, ConnectionLimits};
 use crate::server::http::ssr;
 use crate::server::http::{assets, language, security_headers};
 use crate::server::ops::config::Secret;
-use crate::server::ops::config::{ConfigError, Settings};
+use crate::server::ops::config::{AccountLockout, ConfigError, Settings};
 use crate::server::ops::maintenance;
 use crate::server::ops::metrics::{self, MetricsServer};
 use crate::server::ops::secrets::random_token;
@@ -182,6 +182,7 @@ async fn prepare_state(settings: Settings) -> Result<Shared, StartupError> {
                 per_address: settings.login.max_failures_per_address,
                 window: settings.login.failure_window,
                 ipv6_prefix_len: settings.login.ipv6_prefix_len,
+                account_refuses_all: settings.login.account_lockout == AccountLockout::Refuse,
             },
             store.postgres_pool().map(SharedFailures::new),
         ),

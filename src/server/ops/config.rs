@@ -90,6 +90,18 @@ pub struct ServerSettings {
     pub auth_errors: AuthErrors,
 }
 
+/// See [`LoginSettings::account_lockout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountLockout {
+    /// Refused, even with the right password, until its failures leave the window: the
+    /// guesses of every address together stop at `max_failures`.
+    Refuse,
+    /// Checked as usual, so its owner can still log in: guesses are then limited per
+    /// address only (`max_failures_per_address`), and by the hashing bound.
+    Verify,
+}
+
 /// See [`ServerSettings::auth_errors`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -145,10 +157,12 @@ pub struct TokenSettings {
 pub struct LoginSettings {
     /// Failed logins per account allowed within `failure_window_secs`.
     pub max_failures: u32,
-    /// Failed logins per client address within the same window. While an account or an
-    /// address is at its limit even the right password is refused, deliberately: checking
-    /// it would tell a guesser when a guess was right (ASVS 2.2.1 allows either).
+    /// Failed logins per client address within the same window; while an address is at
+    /// its limit even the right password is refused (checking it would tell a guesser when
+    /// a guess was right).
     pub max_failures_per_address: u32,
+    /// What an account at `max_failures` does with a login (ASVS 2.2.1 allows either).
+    pub account_lockout: AccountLockout,
     /// IPv6 clients are counted per network of this prefix length (one subscriber usually
     /// holds a whole /64, and can change addresses within it at will); 128: per address.
     pub ipv6_prefix_len: u8,
@@ -245,6 +259,7 @@ impl Default for Settings {
             login: LoginSettings {
                 max_failures: 5,
                 max_failures_per_address: 30,
+                account_lockout: AccountLockout::Refuse,
                 ipv6_prefix_len: 64,
                 failure_window: Duration::from_secs(300),
                 hash_workers: 0,

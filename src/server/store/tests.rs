@@ -907,6 +907,7 @@ async fn failed_logins_counted_in_postgres_throttle_every_instance_as_one() {
         per_address: 5,
         window: Duration::from_secs(60),
         ipv6_prefix_len: 64,
+        account_refuses_all: true,
     };
     let now = Timestamp::now();
     let racing = (0..10).map(|i| {
@@ -986,6 +987,17 @@ async fn failed_logins_counted_in_postgres_throttle_every_instance_as_one() {
             .err(),
         Some(Refusal::Address)
     );
+
+    // login.account_lockout = "verify": a failed-out account is still checked.
+    let verify = Limits {
+        account_refuses_all: false,
+        ..limits
+    };
+    assert!(a
+        .reserve("acme/demo", "198.51.100.77", now, &verify)
+        .await
+        .expect("q")
+        .is_ok());
 }
 
 #[test]

@@ -16,6 +16,7 @@ const MAX_TRACKED_KEYS: usize = 50_000;
 pub(crate) struct LocalThrottle {
     window: Duration,
     ipv6_prefix_len: u8,
+    account_refuses_all: bool,
     accounts: Mutex<Windows<String>>,
     addresses: Mutex<Windows<IpAddr>>,
 }
@@ -25,6 +26,7 @@ impl LocalThrottle {
         Arc::new(Self {
             window: limits.window,
             ipv6_prefix_len: limits.ipv6_prefix_len,
+            account_refuses_all: limits.account_refuses_all,
             accounts: Mutex::new(Windows::new(limits.per_account as usize, MAX_TRACKED_KEYS)),
             addresses: Mutex::new(Windows::new(limits.per_address as usize, MAX_TRACKED_KEYS)),
         })
@@ -44,7 +46,10 @@ impl LocalThrottle {
         let mut accounts = lock(&self.accounts);
         let mut addresses = lock(&self.addresses);
         let by_address = addresses.room(&address, now, self.window);
-        let by_account = accounts.room(account, now, self.window);
+        let by_account = match accounts.room(account, now, self.window) {
+            _ if !self.account_refuses_all => Room::Free,
+            room => room,
+        };
         match (by_address, by_account) {
             (Room::Full, _) => return Err(Refusal::Address),
             (_, Room::Full) => return Err(Refusal::Account),

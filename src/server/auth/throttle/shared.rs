@@ -59,10 +59,11 @@ impl SharedFailures {
         if failed_by_address >= per_address {
             return Ok(Err(Refusal::Address));
         }
-        if failed_by_account >= per_account {
+        let account_counts = limits.account_refuses_all;
+        if account_counts && failed_by_account >= per_account {
             return Ok(Err(Refusal::Account));
         }
-        if by_address >= per_address || by_account >= per_account {
+        if by_address >= per_address || (account_counts && by_account >= per_account) {
             return Ok(Err(Refusal::InFlight));
         }
         let id = sqlx::query_scalar(

@@ -15,6 +15,7 @@ fn local(per_account: u32, per_address: u32) -> Arc<LocalThrottle> {
         per_address,
         window: Duration::from_secs(60),
         ipv6_prefix_len: 64,
+        account_refuses_all: true,
     })
 }
 
@@ -193,4 +194,38 @@ fn a_spray_of_keys_stays_bounded_and_keeps_the_newest() {
     }
     assert!(windows.map.contains_key(&999), "the newest key is kept");
     assert!(!windows.map.contains_key(&0), "the oldest is forgotten");
+}
+
+#[test]
+fn with_account_lockout_verify_only_addresses_are_limited() {
+    let throttle = LocalThrottle::new(Limits {
+        per_account: 2,
+        per_address: 3,
+        window: Duration::from_secs(60),
+        ipv6_prefix_len: 64,
+        account_refuses_all: false,
+    });
+    let now = Instant::now();
+    for i in 0..5 {
+        throttle
+            .begin("acme/demo", other_address(i), now)
+            .expect("the account's limit does not refuse")
+            .failed();
+    }
+    // The owner, from an address of their own, still gets the password checked.
+    throttle
+        .begin("acme/demo", HOME, now)
+        .expect("checked")
+        .succeeded();
+    for _ in 0..3 {
+        throttle
+            .begin("acme/demo", other_address(9), now)
+            .expect("room")
+            .failed();
+    }
+    assert_eq!(
+        throttle.begin("acme/demo", other_address(9), now).err(),
+        Some(Refusal::Address),
+        "each address still stops at its limit"
+    );
 }
