@@ -30,14 +30,22 @@ command -v nginx >/dev/null || { echo "proxy: no nginx; run scripts/setup.sh --e
 
 work=$(mktemp -d)
 declare -A pid port
-nginx_pid=""
 cleanup() {
-    for name in "${!pid[@]}"; do kill -9 "${pid[$name]}" 2>/dev/null || true; done
-    [[ -n "$nginx_pid" ]] && kill "$nginx_pid" 2>/dev/null
-    wait 2>/dev/null || true
+    # No `wait`: the watchdog below is a child too, and waits for this script to end.
+    [[ -f "$work/pids" ]] && xargs -r kill -9 -- <"$work/pids" 2>/dev/null || true
     if [[ -n "${PROXY_KEEP:-}" ]]; then echo "proxy: kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT INT TERM
+# The watchdog, for a kill that no trap sees (SIGKILL): its own session, so that killing
+# this script's process group does not take it along; it stops every process this script
+# started (their pids in $work/pids) at most a second after the script is gone.
+setsid bash -c '
+    while kill -0 "$1" 2>/dev/null; do sleep 1; done
+    [[ -d "$2" ]] || exit 0
+    xargs -r kill -9 -- <"$2/pids" 2>/dev/null
+    rm -rf "$2"
+' watchdog $$ "$work" </dev/null >/dev/null 2>&1 &
+touch "$work/pids"
 failed=0
 fail() {
     echo "proxy: $*" >&2
@@ -67,6 +75,7 @@ start_instance() {
         PAINLESS_LOGIN__MAX_FAILURES_PER_ADDRESS=1000000 \
         "$binary" >>"$work/$name.log" 2>&1 &
     pid[$name]=$!
+    echo "$!" >>"$work/pids"
 }
 ready() {
     local _
@@ -111,8 +120,9 @@ http {
     include $PWD/deploy/nginx/painless.conf;
 }
 EOF
-nginx -p "$work" -c "$work/nginx.conf" 2>>"$work/nginx-error.log" &
-nginx_pid=$!
+# In a process group of its own: killing it stops the master and its workers together.
+setsid nginx -p "$work" -c "$work/nginx.conf" 2>>"$work/nginx-error.log" </dev/null &
+echo "-$!" >>"$work/pids"
 base="https://127.0.0.1:$tls_port"
 https=(curl -sS --cacert "$work/cert.pem")
 for _ in $(seq 1 100); do
@@ -142,9 +152,12 @@ echo "proxy: HTTPS through nginx: __Host- cookie with Secure, HSTS, the client's
 
 # The app in Chromium through nginx over HTTPS: the refresh flow and the tabs.
 if [[ -z "${PROXY_SKIP_BROWSER:-}" ]]; then
-    (cd end2end && PROXY_BASE="$base" NODE_EXTRA_CA_CERTS="$work/cert.pem" \
-        npx playwright test --project chromium-proxy --reporter=line) ||
-        fail "the browser tests through the proxy failed"
+    # In a process group of its own, which the watchdog stops whole (Chromium included).
+    PROXY_BASE="$base" NODE_EXTRA_CA_CERTS="$work/cert.pem" setsid bash -c \
+        'cd end2end && exec npx playwright test --project chromium-proxy --reporter=line' </dev/null &
+    browser_tests=$!
+    echo "-$browser_tests" >>"$work/pids"
+    wait "$browser_tests" || fail "the browser tests through the proxy failed"
 fi
 
 # Shorter tokens for the load: both instances restarted (one at a time) with them.
@@ -163,6 +176,7 @@ restart b
 load() {
     NODE_EXTRA_CA_CERTS="$work/cert.pem" node scripts/proxy/load.mjs "$base" 48 "$1" >"$work/load.json" &
     load_pid=$!
+    echo "$load_pid" >>"$work/pids"
 }
 field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/load.json" "$1"; }
 report() {
