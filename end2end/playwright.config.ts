@@ -1,14 +1,12 @@
 import { defineConfig } from "@playwright/test";
 
 // The server under test: started by `cargo leptos end-to-end` (or by hand) at
-// LEPTOS_SITE_ADDR; global-setup waits until it answers. Beside it, global-setup starts
-// the same release binary with `server.auth_errors = "http"` on the next port, for the
-// refresh-flow and tabs specs a second time (project chromium-http).
+// LEPTOS_SITE_ADDR; global-setup waits until it answers.
 const siteAddr = process.env.LEPTOS_SITE_ADDR ?? "127.0.0.1:3000";
-const [host, port] = siteAddr.split(":");
-export const httpModeAddr = `${host}:${Number(port) + 1}`;
-// scripts/with-proxy.sh sets PROXY_BASE: nginx over HTTPS in front of two instances,
-// where Web Locks and BroadcastChannel behave as on a real site (project chromium-proxy).
+// scripts/with-proxy.sh sets PROXY_BASE: nginx over HTTPS in front of two instances with
+// `server.auth_errors = "http"`, where the refresh-flow and tabs specs run a second time
+// (project chromium-proxy): the other mode, and Web Locks, BroadcastChannel and the
+// __Host- cookie as on a real site.
 const proxyBase = process.env.PROXY_BASE;
 
 export default defineConfig({
@@ -42,23 +40,19 @@ export default defineConfig({
   },
   projects: [
     { name: "chromium", use: { browserName: "chromium" } },
-    {
-      name: "chromium-http",
-      testMatch: ["refresh-flow.spec.ts", "tabs.spec.ts"],
-      use: {
-        browserName: "chromium",
-        baseURL: `http://${httpModeAddr}`,
-        // Refusals answer 400/401/403 in this mode; Chromium logs each failed load.
-        refusalStatuses: [400, 401, 403],
-      },
-    },
     ...(proxyBase
       ? [
           {
             name: "chromium-proxy",
             testMatch: ["refresh-flow.spec.ts", "tabs.spec.ts"],
             // The certificate is made by the script for the run.
-            use: { browserName: "chromium" as const, baseURL: proxyBase, ignoreHTTPSErrors: true },
+            use: {
+              browserName: "chromium" as const,
+              baseURL: proxyBase,
+              ignoreHTTPSErrors: true,
+              // Refusals answer 400/401/403 in the http mode; Chromium logs each failed load.
+              refusalStatuses: [400, 401, 403],
+            },
           },
         ]
       : []),

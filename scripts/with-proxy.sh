@@ -7,8 +7,10 @@
 #    plain-HTTP request straight to an instance from an untrusted address, with a forged
 #    X-Forwarded-Proto, gets neither;
 #  - the client address the instance logs is the client's (127.0.0.5), not nginx's;
-#  - the refresh-flow and tabs specs run in Chromium through nginx over HTTPS, where Web
-#    Locks and BroadcastChannel behave as on a real site (PROXY_SKIP_BROWSER=1 skips them);
+#  - the refresh-flow and tabs specs run in Chromium through nginx over HTTPS, against
+#    instances with server.auth_errors = "http" (the end-to-end run of scripts/test.sh
+#    has the envelope mode), where Web Locks and BroadcastChannel behave as on a real
+#    site (PROXY_SKIP_BROWSER=1 skips them);
 #  - a rolling restart under load: 48 clients call the API and refresh 4-second tokens
 #    while each instance in turn gets SIGTERM, exits, starts again and becomes ready.
 #    Fails on any failed answer or lost session;
@@ -60,7 +62,9 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
     -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 
 # The instances, from the repository's root (the demo Leptos.toml: the demo user), on one
-# database, trusting nginx's address only, the generated signing key stored wrapped; the
+# database, in the http mode of server.auth_errors (scripts/test.sh's own end-to-end run
+# has the envelope mode), trusting nginx's address only, the generated signing key stored
+# wrapped; the
 # access-token lifetime is $ttl (20 s for the browser tests, as scripts/test.sh gives
 # its own; 4 s under load, so that refreshes happen during the restarts).
 ttl=20
@@ -70,6 +74,7 @@ start_instance() {
         PAINLESS_SERVER__DATA_DIR="$work/$name" \
         PAINLESS_SERVER__DATABASE="$database" \
         PAINLESS_SERVER__TRUSTED_PROXIES='["127.0.0.1/32"]' \
+        PAINLESS_SERVER__AUTH_ERRORS=http \
         PAINLESS_TOKENS__KEY_ENCRYPTION_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= \
         PAINLESS_TOKENS__ACCESS_TTL_SECS="$ttl" \
         PAINLESS_LOGIN__MAX_FAILURES_PER_ADDRESS=1000000 \
@@ -150,7 +155,11 @@ if grep -qi '^set-cookie: __Host-\|; Secure\|^strict-transport-security' <<<"$he
 fi
 echo "proxy: HTTPS through nginx: __Host- cookie with Secure, HSTS, the client's address; a forged proto from elsewhere ignored"
 
-# The app in Chromium through nginx over HTTPS: the refresh flow and the tabs.
+[[ "$("${https[@]}" -o /dev/null -w '%{http_code}' "$base/api/me")" == 401 ]] ||
+    fail "the instances do not answer in the http mode: the browser tests would not prove it"
+
+# The app in Chromium through nginx over HTTPS, against the http mode: the refresh flow
+# and the tabs.
 if [[ -z "${PROXY_SKIP_BROWSER:-}" ]]; then
     # In a process group of its own, which the watchdog stops whole (Chromium included).
     PROXY_BASE="$base" NODE_EXTRA_CA_CERTS="$work/cert.pem" setsid bash -c \

@@ -1,8 +1,9 @@
 // Clients of scripts/with-proxy.sh: each logs in as the demo user through the proxy, then
 // calls the API in a loop for a while and refreshes whenever its short-lived access token
-// is refused, as the app does. Prints one JSON line: answers, refreshes, failed answers
-// (no answer, a status other than 200, an errcode that is neither 0 nor a refresh one),
-// sessions lost (a refresh refused with 42002) and the longest answer.
+// is refused, as the app does, against instances in the http mode. Prints one JSON line:
+// answers, refreshes, failed answers (no answer, a status other than 200/400/401 or no
+// envelope, an errcode that is neither 0 nor a refresh one), sessions lost (a refresh
+// refused with 42002) and the longest answer.
 //
 //   NODE_EXTRA_CA_CERTS=cert.pem node scripts/proxy/load.mjs <base URL> <clients> <seconds>
 const [base, clientsArg, secondsArg] = process.argv.slice(2);
@@ -18,14 +19,16 @@ const cookieOf = (response) =>
     .filter(Boolean)
     .map((m) => `${m[1]}=${m[2]}`)[0];
 
-/** One call, timed; its JSON body, or null if it failed (counted). */
+/** One call, timed; its JSON body, or null if it failed (counted). The instances answer
+ * in the http mode: a refused token is a 401 and a refused refresh a 400, each with the
+ * envelope, which is what counts. */
 async function call(path, init) {
   const started = performance.now();
   try {
     const response = await fetch(`${base}${path}`, init);
     const body = await response.json().catch(() => null);
     totals.longest_ms = Math.max(totals.longest_ms, performance.now() - started);
-    if (response.status !== 200 || body === null) {
+    if (![200, 400, 401].includes(response.status) || body === null) {
       fail(`${init?.method ?? "GET"} ${path}: HTTP ${response.status}`);
       return null;
     }
