@@ -9,6 +9,16 @@ use reqwest::StatusCode;
 
 use crate::common::*;
 
+/// What the metrics listener at `metrics` serves.
+async fn metrics_text(metrics: std::net::SocketAddr) -> String {
+    reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .expect("metrics answer")
+        .text()
+        .await
+        .expect("text")
+}
+
 /// The sum of a series' samples whose labels include `labels`.
 fn sample(text: &str, name: &str, labels: &str) -> f64 {
     text.lines()
@@ -49,12 +59,7 @@ async fn metrics_count_logins_refreshes_and_throttling_on_their_own_address() {
         assert_eq!(app.page("/login").await.status(), StatusCode::OK);
     }
 
-    let text = reqwest::get(format!("http://{metrics}/metrics"))
-        .await
-        .expect("metrics answer")
-        .text()
-        .await
-        .expect("text");
+    let text = metrics_text(metrics).await;
     for (name, labels, at_least) in [
         ("painless_logins_total", r#"outcome="ok""#, 1.0),
         ("painless_logins_total", r#"outcome="bad_login""#, 3.0),
@@ -108,12 +113,7 @@ async fn invented_methods_and_paths_share_one_series_each() {
         app.request(method, &format!("/nowhere/{n}"), None, None, None)
             .await;
     }
-    let text = reqwest::get(format!("http://{metrics}/metrics"))
-        .await
-        .expect("metrics answer")
-        .text()
-        .await
-        .expect("text");
+    let text = metrics_text(metrics).await;
     let count = "painless_http_request_duration_seconds_count";
     let methods = label_values(&text, count, "method");
     let known = [
@@ -150,12 +150,7 @@ async fn answers_are_counted_by_errcode_whatever_their_status() {
         .await;
         let metrics = app.metrics.expect("a metrics address");
         let read = || async {
-            let text = reqwest::get(format!("http://{metrics}/metrics"))
-                .await
-                .expect("metrics answer")
-                .text()
-                .await
-                .expect("text");
+            let text = metrics_text(metrics).await;
             sample(&text, "painless_api_answers_total", r#"errcode="40001""#)
         };
         let before = read().await;

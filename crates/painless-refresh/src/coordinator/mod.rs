@@ -98,6 +98,16 @@ struct Inner<P: Platform<A::Identity>, A: Policy> {
 /// exactly); beyond it, the value was written by something else.
 pub const MAX_GENERATION: u64 = 1 << 53;
 
+/// A stored generation, or 0 if it is beyond [`MAX_GENERATION`] (storage another script
+/// wrote): ignored, never overflowed.
+fn bounded(generation: u64) -> u64 {
+    if generation <= MAX_GENERATION {
+        generation
+    } else {
+        0
+    }
+}
+
 /// Events gathered under the lock and emitted after it is released, so that listeners
 /// may call back into the coordinator.
 type Pending<I> = Vec<EventKind<I>>;
@@ -117,9 +127,7 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
     ) -> Self {
         // What other tabs announced before this one opened is not newer than anything
         // this tab will ask for.
-        let generation_seen = Some(platform.tabs().generation())
-            .filter(|generation| *generation <= MAX_GENERATION)
-            .unwrap_or(0);
+        let generation_seen = bounded(platform.tabs().generation());
         Self {
             inner: Arc::new(Inner {
                 platform,
@@ -377,12 +385,9 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
     /// Takes the next browser-wide generation for something this tab is about to announce.
     fn next_generation(&self, state: &mut State<A::Identity>) -> u64 {
         let tabs = self.platform.tabs();
-        // An absurd stored generation (storage another script wrote) is ignored, and
-        // overwritten below; none of ours comes near the bound.
-        let stored = Some(tabs.generation())
-            .filter(|g| *g <= MAX_GENERATION)
-            .unwrap_or(0);
-        let generation = (stored.max(state.generation_seen) + 1).min(MAX_GENERATION);
+        // An absurd stored generation is overwritten below; none of ours comes near the bound.
+        let generation =
+            (bounded(tabs.generation()).max(state.generation_seen) + 1).min(MAX_GENERATION);
         tabs.set_generation(generation);
         state.generation_seen = generation;
         generation
