@@ -9,6 +9,7 @@ pub mod migrate;
 mod postgres;
 pub(crate) mod records;
 mod rows;
+mod sql;
 mod sqlite;
 pub(crate) mod tally;
 #[cfg(test)]

@@ -14,12 +14,10 @@ use sqlx::{Postgres, Row, Transaction};
 use super::backend::Backend;
 use super::cache::{Changed, SessionCache};
 use super::records::{
-    active_session, RefreshError, RefreshPolicy, Refreshed, SessionWithUser, TokenRow, UserRecord,
-    Verdict,
+    RefreshError, RefreshPolicy, Refreshed, SessionWithUser, TokenRow, UserRecord, Verdict,
 };
-use super::rows::{
-    presented_token, session_columns, session_with_user, token_columns, user_columns, user_record,
-};
+use super::rows::{self, presented_token, session_with_user, user_record};
+use super::sql::{self, postgres_only};
 use super::tally::Tally;
 use super::{counter, DbError};
 use crate::api::ActiveSession;
@@ -45,7 +43,7 @@ impl Backend for PgStore {
     }
 
     async fn ping(&self) -> Result<(), DbError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query(sql::PING).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -85,15 +83,11 @@ impl Backend for PgStore {
     }
 
     async fn find_user(&self, identity: Identity) -> Result<Option<(UserRecord, String)>, DbError> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            user_columns!(),
-            ", password_hash FROM users WHERE customer_code = $1 AND username = $2"
-        ))
-        .bind(&identity.customer_code)
-        .bind(&identity.username)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(sql::FIND_USER)
+            .bind(&identity.customer_code)
+            .bind(&identity.username)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|row| Ok((user_record(&row)?, row.try_get("password_hash")?)))
             .transpose()
     }
@@ -104,41 +98,30 @@ impl Backend for PgStore {
         display_name: String,
         password_hash: String,
     ) -> Result<(), DbError> {
-        sqlx::query(
-            "INSERT INTO users (customer_code, username, display_name, password_hash, is_demo)
-             VALUES ($1, $2, $3, $4, TRUE)
-             ON CONFLICT (customer_code, username) DO UPDATE
-             SET display_name = excluded.display_name,
-                 password_hash = excluded.password_hash, is_demo = TRUE",
-        )
-        .bind(&identity.customer_code)
-        .bind(&identity.username)
-        .bind(&display_name)
-        .bind(&password_hash)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(sql::UPSERT_DEMO_USER)
+            .bind(&identity.customer_code)
+            .bind(&identity.username)
+            .bind(&display_name)
+            .bind(&password_hash)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     async fn count_demo_users(&self) -> Result<i64, DbError> {
-        Ok(
-            sqlx::query_scalar("SELECT count(*) FROM users WHERE is_demo")
-                .fetch_one(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_scalar(sql::COUNT_DEMO_USERS)
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     async fn add_to_counters(&self, counts: Vec<(String, u64)>) -> Result<(), DbError> {
         let mut transaction = self.pool.begin().await?;
         for (name, count) in &counts {
-            sqlx::query(
-                "INSERT INTO counters (name, value) VALUES ($1, $2)
-                 ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
-            )
-            .bind(name)
-            .bind(i64::try_from(*count).unwrap_or(i64::MAX))
-            .execute(&mut *transaction)
-            .await?;
+            sqlx::query(sql::ADD_TO_COUNTER)
+                .bind(name)
+                .bind(i64::try_from(*count).unwrap_or(i64::MAX))
+                .execute(&mut *transaction)
+                .await?;
         }
         transaction.commit().await?;
         Ok(())
@@ -147,18 +130,18 @@ impl Backend for PgStore {
     async fn counter_rows(&self, session: Option<String>) -> Result<Vec<(String, i64)>, DbError> {
         let rows = match session {
             None => {
-                sqlx::query_as("SELECT name, value FROM counters")
+                sqlx::query(sql::SERVER_COUNTERS)
                     .fetch_all(&self.pool)
                     .await?
             }
             Some(session) => {
-                sqlx::query_as("SELECT name, value FROM session_counters WHERE session_id = $1")
+                sqlx::query(sql::SESSION_COUNTERS)
                     .bind(session)
                     .fetch_all(&self.pool)
                     .await?
             }
         };
-        Ok(rows)
+        Ok(rows.iter().map(rows::counter).collect::<Result<_, _>>()?)
     }
 
     async fn start_session(
@@ -170,15 +153,13 @@ impl Backend for PgStore {
     ) -> Result<(SessionWithUser, String), DbError> {
         let mut transaction = self.pool.begin().await?;
         let session_id = random_token(16);
-        sqlx::query(
-            "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&session_id)
-        .bind(user_id)
-        .bind(now.unix_ms())
-        .bind((now + lifetime).unix_ms())
-        .execute(&mut *transaction)
-        .await?;
+        sqlx::query(sql::INSERT_SESSION)
+            .bind(&session_id)
+            .bind(user_id)
+            .bind(now.unix_ms())
+            .bind((now + lifetime).unix_ms())
+            .execute(&mut *transaction)
+            .await?;
         let (token, _) = insert_token(&mut transaction, &session_id, now).await?;
         count_for_session(&mut transaction, counter::LOGINS, &session_id).await?;
         let found = load(&mut *transaction, &session_id)
@@ -199,13 +180,11 @@ impl Backend for PgStore {
         // Which family, before any transaction: a flood of unknown tokens costs one read
         // each. The token itself is read again under the family's lock below.
         let found: Option<String> = match refresh_token_hash(&presented) {
-            Some(hash) => {
-                sqlx::query_scalar("SELECT session_id FROM refresh_tokens WHERE hash = $1")
-                    .bind(hash)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(DbError::from)?
-            }
+            Some(hash) => sqlx::query_scalar(postgres_only::SESSION_OF_TOKEN)
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(DbError::from)?,
             None => None,
         };
         let Some(session_id) = found else {
@@ -217,7 +196,7 @@ impl Backend for PgStore {
         // request with the same token, on this instance or another, waits here and then
         // reads the token as spent. The token is read after the lock, in a new statement,
         // so that it sees what the request before it committed.
-        sqlx::query("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE")
+        sqlx::query(postgres_only::LOCK_SESSION)
             .bind(&session_id)
             .execute(&mut *transaction)
             .await
@@ -232,16 +211,13 @@ impl Backend for PgStore {
         let new_token = if plan.issue_token {
             let (token, new_hash) = insert_token(&mut transaction, &session_id, now).await?;
             if plan.spend_family {
-                sqlx::query(
-                    "UPDATE refresh_tokens SET spent_at = $1, replaced_by = $2
-                     WHERE session_id = $3 AND spent_at IS NULL AND hash <> $2",
-                )
-                .bind(now.unix_ms())
-                .bind(new_hash)
-                .bind(&session_id)
-                .execute(&mut *transaction)
-                .await
-                .map_err(DbError::from)?;
+                sqlx::query(sql::SPEND_FAMILY)
+                    .bind(now.unix_ms())
+                    .bind(new_hash)
+                    .bind(&session_id)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(DbError::from)?;
             }
             Some(token)
         } else {
@@ -294,23 +270,15 @@ impl Backend for PgStore {
         current: String,
         now: Timestamp,
     ) -> Result<Vec<ActiveSession>, DbError> {
-        let rows: Vec<(String, i64, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT s.id, s.created_at, s.expires_at,
-                    (SELECT max(t.issued_at) FROM refresh_tokens t WHERE t.session_id = s.id)
-             FROM sessions s
-             WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
-             ORDER BY s.created_at DESC, s.id",
-        )
-        .bind(user_id)
-        .bind(now.unix_ms())
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(sql::LIST_LIVE)
+            .bind(user_id)
+            .bind(now.unix_ms())
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
-            .into_iter()
-            .map(|(id, created_at, expires_at, last_issued)| {
-                active_session(&current, id, created_at, expires_at, last_issued)
-            })
-            .collect())
+            .iter()
+            .map(|row| rows::active_session(row, &current))
+            .collect::<Result<_, _>>()?)
     }
 
     async fn revoke(
@@ -333,16 +301,13 @@ impl Backend for PgStore {
         now: Timestamp,
     ) -> Result<u64, DbError> {
         let mut transaction = self.pool.begin().await?;
-        let ended = sqlx::query(
-            "UPDATE sessions SET revoked_at = $1, revoked_reason = 'signed out from another session'
-             WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL",
-        )
-        .bind(now.unix_ms())
-        .bind(user_id)
-        .bind(keep)
-        .execute(&mut *transaction)
-        .await?
-        .rows_affected();
+        let ended = sqlx::query(sql::REVOKE_OTHERS)
+            .bind(now.unix_ms())
+            .bind(user_id)
+            .bind(keep)
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
         announce(&mut *transaction, &Changed::User(user_id)).await?;
         transaction.commit().await?;
         Ok(ended)
@@ -350,7 +315,7 @@ impl Backend for PgStore {
 
     async fn supersede_access_tokens(&self, session_id: String) -> Result<(), DbError> {
         let mut transaction = self.pool.begin().await?;
-        sqlx::query("UPDATE sessions SET access_version = access_version + 1 WHERE id = $1")
+        sqlx::query(sql::SUPERSEDE_ACCESS_TOKENS)
             .bind(&session_id)
             .execute(&mut *transaction)
             .await?;
@@ -361,7 +326,7 @@ impl Backend for PgStore {
 
     async fn set_access_ttl(&self, session_id: String, seconds: i64) -> Result<(), DbError> {
         let mut transaction = self.pool.begin().await?;
-        sqlx::query("UPDATE sessions SET access_ttl_secs = $1 WHERE id = $2")
+        sqlx::query(sql::SET_ACCESS_TTL)
             .bind(seconds)
             .bind(&session_id)
             .execute(&mut *transaction)
@@ -373,24 +338,18 @@ impl Backend for PgStore {
 
     async fn prune(&self, ended_before: Timestamp) -> Result<(u64, u64), DbError> {
         let mut transaction = self.pool.begin().await?;
-        let tokens = sqlx::query(
-            "DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions
-             WHERE expires_at < $1 OR (revoked_at IS NOT NULL AND revoked_at < $1))",
-        )
-        .bind(ended_before.unix_ms())
-        .execute(&mut *transaction)
-        .await?
-        .rows_affected();
-        let sessions = sqlx::query(
-            "DELETE FROM sessions
-             WHERE expires_at < $1 OR (revoked_at IS NOT NULL AND revoked_at < $1)",
-        )
-        .bind(ended_before.unix_ms())
-        .execute(&mut *transaction)
-        .await?
-        .rows_affected();
+        let tokens = sqlx::query(sql::PRUNE_TOKENS)
+            .bind(ended_before.unix_ms())
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+        let sessions = sqlx::query(sql::PRUNE_SESSIONS)
+            .bind(ended_before.unix_ms())
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
         // Failed logins outlive no throttle window (at most a day).
-        sqlx::query("DELETE FROM login_failures WHERE at < $1")
+        sqlx::query(postgres_only::PRUNE_LOGIN_FAILURES)
             .bind(ended_before.unix_ms())
             .execute(&mut *transaction)
             .await?;
@@ -402,15 +361,12 @@ impl Backend for PgStore {
     /// the stored one. Two instances starting together: the second insert waits for the
     /// first on the primary key, then does nothing, and both read the first's key.
     async fn shared_signing_key(&self, candidate: String) -> Result<Option<String>, DbError> {
-        sqlx::query(
-            "INSERT INTO shared_secrets (name, value) VALUES ('jwt_secret', $1)
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(candidate)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(postgres_only::OFFER_SIGNING_KEY)
+            .bind(candidate)
+            .execute(&self.pool)
+            .await?;
         Ok(Some(
-            sqlx::query_scalar("SELECT value FROM shared_secrets WHERE name = 'jwt_secret'")
+            sqlx::query_scalar(postgres_only::SIGNING_KEY)
                 .fetch_one(&self.pool)
                 .await?,
         ))
@@ -423,13 +379,11 @@ impl Backend for PgStore {
     ) -> Result<bool, DbError> {
         // Compare and swap: of two instances wrapping at once, one writes and both keep
         // using the same key.
-        let done = sqlx::query(
-            "UPDATE shared_secrets SET value = $2 WHERE name = 'jwt_secret' AND value = $1",
-        )
-        .bind(stored)
-        .bind(replacement)
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query(postgres_only::REPLACE_SIGNING_KEY)
+            .bind(stored)
+            .bind(replacement)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -459,17 +413,10 @@ where
     let Some(hash) = refresh_token_hash(presented) else {
         return Ok(None);
     };
-    let row = sqlx::query(concat!(
-        "SELECT ",
-        token_columns!(),
-        " FROM refresh_tokens t
-         JOIN sessions s ON s.id = t.session_id
-         JOIN users u ON u.id = s.user_id
-         WHERE t.hash = $1"
-    ))
-    .bind(hash)
-    .fetch_optional(executor)
-    .await?;
+    let row = sqlx::query(sql::TOKEN_ROW)
+        .bind(hash)
+        .fetch_optional(executor)
+        .await?;
     Ok(row.map(|row| presented_token(&row)).transpose()?)
 }
 
@@ -477,14 +424,10 @@ async fn load<'e, E>(executor: E, session_id: &str) -> Result<Option<SessionWith
 where
     E: sqlx::Executor<'e, Database = Postgres>,
 {
-    let row = sqlx::query(concat!(
-        "SELECT ",
-        session_columns!(),
-        " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1"
-    ))
-    .bind(session_id)
-    .fetch_optional(executor)
-    .await?;
+    let row = sqlx::query(sql::LOAD_SESSION)
+        .bind(session_id)
+        .fetch_optional(executor)
+        .await?;
     Ok(row.map(|row| session_with_user(&row)).transpose()?)
 }
 
@@ -496,7 +439,7 @@ async fn insert_token(
     let token = new_refresh_token();
     let hash = refresh_token_hash(&token)
         .ok_or_else(|| DbError::Task("fresh token did not hash".into()))?;
-    sqlx::query("INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES ($1, $2, $3)")
+    sqlx::query(sql::INSERT_TOKEN)
         .bind(&hash)
         .bind(session_id)
         .bind(now.unix_ms())
@@ -514,15 +457,12 @@ async fn revoke<'e, E>(
 where
     E: sqlx::Executor<'e, Database = Postgres>,
 {
-    sqlx::query(
-        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2
-         WHERE id = $3 AND revoked_at IS NULL",
-    )
-    .bind(now.unix_ms())
-    .bind(reason)
-    .bind(session_id)
-    .execute(executor)
-    .await?;
+    sqlx::query(sql::REVOKE)
+        .bind(now.unix_ms())
+        .bind(reason)
+        .bind(session_id)
+        .execute(executor)
+        .await?;
     Ok(())
 }
 
@@ -531,7 +471,7 @@ async fn announce<'e, E>(executor: E, changed: &Changed) -> Result<(), DbError>
 where
     E: sqlx::Executor<'e, Database = Postgres>,
 {
-    sqlx::query("SELECT pg_notify($1, $2)")
+    sqlx::query(postgres_only::ANNOUNCE)
         .bind(CHANGES)
         .bind(changed.to_payload())
         .execute(executor)
@@ -545,13 +485,10 @@ async fn count_for_session(
     name: &str,
     session_id: &str,
 ) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO session_counters (session_id, name, value) VALUES ($1, $2, 1)
-         ON CONFLICT (session_id, name) DO UPDATE SET value = session_counters.value + 1",
-    )
-    .bind(session_id)
-    .bind(name)
-    .execute(&mut **transaction)
-    .await?;
+    sqlx::query(sql::COUNT_FOR_SESSION)
+        .bind(session_id)
+        .bind(name)
+        .execute(&mut **transaction)
+        .await?;
     Ok(())
 }

@@ -268,25 +268,6 @@ pub(crate) struct Plan {
     pub counts: &'static [&'static str],
 }
 
-/// One row of the sessions list; `last_issued` is the newest refresh token's issue time.
-pub(crate) fn active_session(
-    current: &str,
-    id: String,
-    created_at: i64,
-    expires_at: i64,
-    last_issued: Option<i64>,
-) -> crate::api::ActiveSession {
-    let started = Timestamp::from_unix_ms(created_at);
-    crate::api::ActiveSession {
-        started_at: started.unix_secs(),
-        last_active_at: last_issued
-            .map_or(started, Timestamp::from_unix_ms)
-            .unix_secs(),
-        expires_at: Timestamp::from_unix_ms(expires_at).unix_secs(),
-        current: id == current,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

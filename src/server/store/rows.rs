@@ -8,6 +8,7 @@ use sqlx::postgres::PgRow;
 use sqlx::Row as _;
 
 use super::records::{SessionRecord, SessionWithUser, TokenRow, UserRecord};
+use crate::api::ActiveSession;
 use crate::server::ops::timestamp::Timestamp;
 
 /// The columns [`user_record`] reads, from `users` (unqualified).
@@ -41,6 +42,15 @@ macro_rules! token_columns {
     };
 }
 pub(super) use token_columns;
+
+/// The columns [`active_session`] reads, from `sessions s`.
+macro_rules! active_session_columns {
+    () => {
+        "s.id AS session_id, s.created_at, s.expires_at, \
+         (SELECT max(t.issued_at) FROM refresh_tokens t WHERE t.session_id = s.id) AS last_issued"
+    };
+}
+pub(super) use active_session_columns;
 
 /// A row of either backend, read by column name.
 pub(super) trait Columns {
@@ -135,4 +145,27 @@ pub(super) fn presented_token<R: Columns>(row: &R) -> Result<TokenRow, R::Error>
         issued_at: Timestamp::from_unix_ms(row.int("issued_at")?),
         successor_is_current: row.maybe_flag("successor_is_current")?.unwrap_or(false),
     })
+}
+
+/// A live session as its user sees it, from [`active_session_columns!`]; `current` is the
+/// asking session's id.
+pub(super) fn active_session<R: Columns>(
+    row: &R,
+    current: &str,
+) -> Result<ActiveSession, R::Error> {
+    let started = Timestamp::from_unix_ms(row.int("created_at")?);
+    Ok(ActiveSession {
+        started_at: started.unix_secs(),
+        last_active_at: row
+            .maybe_int("last_issued")?
+            .map_or(started, Timestamp::from_unix_ms)
+            .unix_secs(),
+        expires_at: Timestamp::from_unix_ms(row.int("expires_at")?).unix_secs(),
+        current: row.text("session_id")? == current,
+    })
+}
+
+/// A counter's name and value, from `SELECT name, value`.
+pub(super) fn counter<R: Columns>(row: &R) -> Result<(String, i64), R::Error> {
+    Ok((row.text("name")?, row.int("value")?))
 }

@@ -8,16 +8,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
 
 use super::backend::Backend;
 use super::records::{
     RefreshError, RefreshPolicy, Refreshed, SessionWithUser, TokenRow, UserRecord, Verdict,
 };
-use super::rows::{
-    presented_token, session_columns, session_with_user, token_columns, user_columns, user_record,
-};
+use super::rows::{self, presented_token, session_with_user, user_record};
+use super::sql;
 use super::tally::Tally;
 use super::{counter, DbError};
 use crate::api::ActiveSession;
@@ -118,7 +117,7 @@ impl Backend for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), DbError> {
-        self.call(|connection| Ok(connection.query_row("SELECT 1", [], |_| Ok(()))?))
+        self.call(|connection| Ok(connection.query_row(sql::PING, [], |_| Ok(()))?))
             .await
     }
 
@@ -126,11 +125,7 @@ impl Backend for SqliteStore {
         self.call(move |connection| {
             Ok(connection
                 .query_row(
-                    concat!(
-                        "SELECT ",
-                        user_columns!(),
-                        ", password_hash FROM users WHERE customer_code = ?1 AND username = ?2"
-                    ),
+                    sql::FIND_USER,
                     params![identity.customer_code, identity.username],
                     |row| Ok((user_record(row)?, row.get("password_hash")?)),
                 )
@@ -147,11 +142,7 @@ impl Backend for SqliteStore {
     ) -> Result<(), DbError> {
         self.call(move |connection| {
             connection.execute(
-                "INSERT INTO users (customer_code, username, display_name, password_hash, is_demo)
-                 VALUES (?1, ?2, ?3, ?4, 1)
-                 ON CONFLICT (customer_code, username) DO UPDATE
-                 SET display_name = excluded.display_name,
-                     password_hash = excluded.password_hash, is_demo = 1",
+                sql::UPSERT_DEMO_USER,
                 params![
                     identity.customer_code,
                     identity.username,
@@ -166,13 +157,7 @@ impl Backend for SqliteStore {
 
     async fn count_demo_users(&self) -> Result<i64, DbError> {
         self.call(|connection| {
-            Ok(
-                connection.query_row(
-                    "SELECT count(*) FROM users WHERE is_demo = 1",
-                    [],
-                    |row| row.get(0),
-                )?,
-            )
+            Ok(connection.query_row(sql::COUNT_DEMO_USERS, [], |row| row.get(0))?)
         })
         .await
     }
@@ -182,8 +167,7 @@ impl Backend for SqliteStore {
             let transaction = connection.transaction()?;
             for (name, count) in &counts {
                 transaction.execute(
-                    "INSERT INTO counters (name, value) VALUES (?1, ?2)
-                     ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+                    sql::ADD_TO_COUNTER,
                     params![name, i64::try_from(*count).unwrap_or(i64::MAX)],
                 )?;
             }
@@ -195,17 +179,14 @@ impl Backend for SqliteStore {
 
     async fn counter_rows(&self, session: Option<String>) -> Result<Vec<(String, i64)>, DbError> {
         self.call(move |connection| {
-            let pair = |row: &Row<'_>| Ok((row.get(0)?, row.get(1)?));
             let rows = match session {
                 None => connection
-                    .prepare_cached("SELECT name, value FROM counters")?
-                    .query_map([], pair)?
+                    .prepare_cached(sql::SERVER_COUNTERS)?
+                    .query_map([], |row| rows::counter(row))?
                     .collect::<Result<_, _>>()?,
                 Some(session) => connection
-                    .prepare_cached(
-                        "SELECT name, value FROM session_counters WHERE session_id = ?1",
-                    )?
-                    .query_map(params![session], pair)?
+                    .prepare_cached(sql::SESSION_COUNTERS)?
+                    .query_map(params![session], |row| rows::counter(row))?
                     .collect::<Result<_, _>>()?,
             };
             Ok(rows)
@@ -225,8 +206,13 @@ impl Backend for SqliteStore {
                 connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let session_id = random_token(16);
             transaction.execute(
-                "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                params![session_id, user_id, now.unix_ms(), (now + lifetime).unix_ms()],
+                sql::INSERT_SESSION,
+                params![
+                    session_id,
+                    user_id,
+                    now.unix_ms(),
+                    (now + lifetime).unix_ms()
+                ],
             )?;
             let (token, _) = insert_token(&transaction, &session_id, now)?;
             count_for_session(&transaction, counter::LOGINS, &session_id)?;
@@ -289,21 +275,9 @@ impl Backend for SqliteStore {
         now: Timestamp,
     ) -> Result<Vec<ActiveSession>, DbError> {
         self.call(move |connection| {
-            let mut statement = connection.prepare_cached(
-                "SELECT s.id, s.created_at, s.expires_at,
-                        (SELECT max(t.issued_at) FROM refresh_tokens t WHERE t.session_id = s.id)
-                 FROM sessions s
-                 WHERE s.user_id = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2
-                 ORDER BY s.created_at DESC, s.id",
-            )?;
+            let mut statement = connection.prepare_cached(sql::LIST_LIVE)?;
             let rows = statement.query_map(params![user_id, now.unix_ms()], |row| {
-                Ok(super::records::active_session(
-                    &current,
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                ))
+                rows::active_session(row, &current)
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
@@ -327,11 +301,8 @@ impl Backend for SqliteStore {
         now: Timestamp,
     ) -> Result<u64, DbError> {
         self.call(move |connection| {
-            let ended = connection.execute(
-                "UPDATE sessions SET revoked_at = ?1, revoked_reason = 'signed out from another session'
-                 WHERE user_id = ?2 AND id <> ?3 AND revoked_at IS NULL",
-                params![now.unix_ms(), user_id, keep],
-            )?;
+            let ended =
+                connection.execute(sql::REVOKE_OTHERS, params![now.unix_ms(), user_id, keep])?;
             Ok(ended as u64)
         })
         .await
@@ -339,10 +310,7 @@ impl Backend for SqliteStore {
 
     async fn supersede_access_tokens(&self, session_id: String) -> Result<(), DbError> {
         self.call(move |connection| {
-            connection.execute(
-                "UPDATE sessions SET access_version = access_version + 1 WHERE id = ?1",
-                params![session_id],
-            )?;
+            connection.execute(sql::SUPERSEDE_ACCESS_TOKENS, params![session_id])?;
             Ok(())
         })
         .await
@@ -350,10 +318,7 @@ impl Backend for SqliteStore {
 
     async fn set_access_ttl(&self, session_id: String, seconds: i64) -> Result<(), DbError> {
         self.call(move |connection| {
-            connection.execute(
-                "UPDATE sessions SET access_ttl_secs = ?1 WHERE id = ?2",
-                params![seconds, session_id],
-            )?;
+            connection.execute(sql::SET_ACCESS_TTL, params![seconds, session_id])?;
             Ok(())
         })
         .await
@@ -362,16 +327,9 @@ impl Backend for SqliteStore {
     async fn prune(&self, ended_before: Timestamp) -> Result<(u64, u64), DbError> {
         self.call(move |connection| {
             let transaction = connection.transaction()?;
-            let tokens = transaction.execute(
-                "DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions
-                 WHERE expires_at < ?1 OR (revoked_at IS NOT NULL AND revoked_at < ?1))",
-                params![ended_before.unix_ms()],
-            )?;
-            let sessions = transaction.execute(
-                "DELETE FROM sessions
-                 WHERE expires_at < ?1 OR (revoked_at IS NOT NULL AND revoked_at < ?1)",
-                params![ended_before.unix_ms()],
-            )?;
+            let tokens = transaction.execute(sql::PRUNE_TOKENS, params![ended_before.unix_ms()])?;
+            let sessions =
+                transaction.execute(sql::PRUNE_SESSIONS, params![ended_before.unix_ms()])?;
             transaction.commit()?;
             Ok((sessions as u64, tokens as u64))
         })
@@ -423,8 +381,7 @@ fn rotate(
         if plan.spend_family {
             transaction
                 .execute(
-                    "UPDATE refresh_tokens SET spent_at = ?1, replaced_by = ?2
-                     WHERE session_id = ?3 AND spent_at IS NULL AND hash <> ?2",
+                    sql::SPEND_FAMILY,
                     params![now.unix_ms(), new_hash, session_id],
                 )
                 .map_err(DbError::from)?;
@@ -451,28 +408,15 @@ fn token_row(connection: &Connection, presented: &str) -> Result<Option<TokenRow
     let Some(hash) = refresh_token_hash(presented) else {
         return Ok(None);
     };
-    let sql = concat!(
-        "SELECT ",
-        token_columns!(),
-        " FROM refresh_tokens t
-         JOIN sessions s ON s.id = t.session_id
-         JOIN users u ON u.id = s.user_id
-         WHERE t.hash = ?1"
-    );
     Ok(connection
-        .prepare_cached(sql)?
+        .prepare_cached(sql::TOKEN_ROW)?
         .query_row(params![hash], |row| presented_token(row))
         .optional()?)
 }
 
 fn load(connection: &Connection, session_id: &str) -> Result<Option<SessionWithUser>, DbError> {
-    let sql = concat!(
-        "SELECT ",
-        session_columns!(),
-        " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?1"
-    );
     Ok(connection
-        .prepare_cached(sql)?
+        .prepare_cached(sql::LOAD_SESSION)?
         .query_row(params![session_id], |row| session_with_user(row))
         .optional()?)
 }
@@ -485,10 +429,7 @@ fn insert_token(
     let token = new_refresh_token();
     let hash = refresh_token_hash(&token)
         .ok_or_else(|| DbError::Task("fresh token did not hash".into()))?;
-    transaction.execute(
-        "INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES (?1, ?2, ?3)",
-        params![hash, session_id, now.unix_ms()],
-    )?;
+    transaction.execute(sql::INSERT_TOKEN, params![hash, session_id, now.unix_ms()])?;
     Ok((token, hash))
 }
 
@@ -498,20 +439,14 @@ fn revoke(
     now: Timestamp,
     reason: &str,
 ) -> Result<(), DbError> {
-    connection.execute(
-        "UPDATE sessions SET revoked_at = ?1, revoked_reason = ?2 WHERE id = ?3 AND revoked_at IS NULL",
-        params![now.unix_ms(), reason, session_id],
-    )?;
+    connection.execute(sql::REVOKE, params![now.unix_ms(), reason, session_id])?;
     Ok(())
 }
 
 /// Adds one to the session's counter (the server-wide one is counted in the [`Tally`]).
 fn count_for_session(connection: &Connection, name: &str, session_id: &str) -> Result<(), DbError> {
     connection
-        .prepare_cached(
-            "INSERT INTO session_counters (session_id, name, value) VALUES (?1, ?2, 1)
-             ON CONFLICT (session_id, name) DO UPDATE SET value = value + 1",
-        )?
+        .prepare_cached(sql::COUNT_FOR_SESSION)?
         .execute(params![session_id, name])?;
     Ok(())
 }

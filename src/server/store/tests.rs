@@ -155,6 +155,24 @@ macro_rules! on_every_backend {
     };
 }
 
+/// SQLite's half is `sql.rs`'s own test, which also checks the parameters' order.
+#[tokio::test]
+async fn every_statement_prepares_on_postgres() {
+    if postgres_server().is_none() {
+        eprintln!("TEST_POSTGRES is not set: the statements are checked on SQLite only");
+        return;
+    }
+    let f = fixture("postgres").await;
+    let pool = f.store.postgres_pool().expect("a pool");
+    for (name, statement) in super::sql::ALL.iter().chain(super::sql::postgres_only::ALL) {
+        if let Err(error) =
+            sqlx::Executor::prepare(&pool, sqlx::SqlSafeStr::into_sql_str(*statement)).await
+        {
+            panic!("{name} does not prepare on PostgreSQL: {error}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_current_token_rotates_into_a_new_one_and_is_spent() {
     on_every_backend!(|f| {
