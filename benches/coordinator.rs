@@ -13,7 +13,7 @@ use futures::future::LocalBoxFuture;
 use futures::task::LocalSpawnExt;
 use painless::api::{paths, AccessGrant, ErrCode, RawEnvelope, User};
 use painless::refresh::{
-    ApiRequest, Clock, Coordinator, EnvelopePolicy, Plugins, Response, SingleTab, Spawn, Transport,
+    Clock, Coordinator, EnvelopePolicy, Plugins, Request, Response, SingleTab, Spawn, Transport,
     TransportError, Tuning,
 };
 use serde_json::json;
@@ -30,7 +30,7 @@ struct InstantServer {
 impl Transport for InstantServer {
     fn send(
         &self,
-        request: &ApiRequest,
+        request: &Request,
         token: Option<&str>,
     ) -> impl Future<Output = Result<Response, TransportError>> {
         let answer = if request.url == paths::REFRESH {
@@ -104,7 +104,7 @@ fn no_refresh_needed(c: &mut Criterion) {
     let mut pool = LocalPool::new();
     let server = InstantServer::default();
     let coordinator = coordinator(&pool, &server);
-    let request = ApiRequest::get("/api/me");
+    let request = Request::get("/api/me");
     let mut group = c.benchmark_group("coordinator");
     group.throughput(Throughput::Elements(1));
     group.bench_function("request with a valid token", |b| {
@@ -137,7 +137,7 @@ fn thousand_expired(c: &mut Criterion) {
                     pool.spawner()
                         .spawn_local(async move {
                             if coordinator
-                                .send(ApiRequest::get(format!("/api/item/{i}")))
+                                .send(Request::get(format!("/api/item/{i}")))
                                 .await
                                 .is_ok()
                             {

@@ -12,8 +12,6 @@ use crate::api::{json, AccessGrant, ErrCode, User};
 
 /// The library's error, under the name the app's pages know it by.
 pub type ClientError = painless_refresh::Error;
-/// One API request.
-pub type ApiRequest = painless_refresh::Request;
 /// A coordinator event; a login names its [`User`].
 pub type Event = painless_refresh::Event<User>;
 /// What a coordinator event reports.
@@ -22,9 +20,9 @@ pub type EventKind = painless_refresh::EventKind<User>;
 pub type TabMessage = painless_refresh::TabMessage<User>;
 
 /// A POST with `body` as JSON.
-pub fn post_json(url: impl Into<String>, body: &impl Serialize) -> ApiRequest {
+pub fn post_json(url: impl Into<String>, body: &impl Serialize) -> Request {
     // Serialising the app's own plain structs cannot fail.
-    ApiRequest::post(
+    Request::post(
         url,
         json::to_string(body).unwrap_or_else(|_| "null".to_owned()),
     )
@@ -34,7 +32,7 @@ pub fn post_json(url: impl Into<String>, body: &impl Serialize) -> ApiRequest {
 /// a failed response, or -1 when the request never got an answer.
 pub fn errcode_of(error: &ClientError) -> i32 {
     match error {
-        ClientError::Api { code, .. } => *code,
+        ClientError::Refused { code, .. } => *code,
         ClientError::SessionOver => ErrCode::SessionOver.code(),
         ClientError::Transport { status: 0, .. }
         | ClientError::Decode(_)
@@ -134,7 +132,7 @@ impl Policy for EnvelopePolicy {
             });
         }
         let refused = self.triggers.matches(response.status, Some(head.errcode));
-        let error = ClientError::Api {
+        let error = ClientError::Refused {
             code: head.errcode,
             message: head.errmsg,
         };
@@ -147,8 +145,8 @@ impl Policy for EnvelopePolicy {
         }
     }
 
-    fn refresh_request(&self) -> ApiRequest {
-        ApiRequest::post_empty(crate::api::paths::REFRESH)
+    fn refresh_request(&self) -> Request {
+        Request::post_empty(crate::api::paths::REFRESH)
     }
 
     fn read_refresh(&self, response: Response) -> RefreshVerdict {
@@ -159,10 +157,10 @@ impl Policy for EnvelopePolicy {
             },
             // The refresh call presents no access token: a refresh errcode on it means
             // the refresh token itself was not accepted.
-            Verdict::RefreshAndReplay(ClientError::Api { message, .. }) => {
+            Verdict::RefreshAndReplay(ClientError::Refused { message, .. }) => {
                 RefreshVerdict::Refused(message)
             }
-            Verdict::Failure(ClientError::Api { code, message })
+            Verdict::Failure(ClientError::Refused { code, message })
                 if code == ErrCode::SessionOver.code() =>
             {
                 RefreshVerdict::Refused(message)

@@ -11,7 +11,7 @@ use crate::components::page_head::PageHead;
 use crate::components::panels::{OrdersTable, Panel, PanelError};
 use crate::format::{date, money};
 use crate::i18n::Key;
-use crate::state::{use_api, use_language};
+use crate::state::{use_calls, use_language};
 
 #[component]
 pub(crate) fn DashboardPage() -> impl IntoView {
@@ -25,17 +25,18 @@ deferred_body!(panels => Panels);
 
 #[component]
 fn Panels() -> impl IntoView {
-    let api = use_api();
+    let calls = use_calls();
     let lang = use_language();
-    let profile = LocalResource::new(move || async move { api.reported(api.me().await) });
-    let stats = LocalResource::new(move || async move { api.reported(api.stats().await) });
+    let profile = LocalResource::new(move || async move { calls.reported(calls.me().await) });
+    let stats = LocalResource::new(move || async move { calls.reported(calls.stats().await) });
     let recent = LocalResource::new(move || async move {
-        api.reported(
-            api.orders(OrdersQuery {
-                page: 1,
-                page_size: 5,
-            })
-            .await,
+        calls.reported(
+            calls
+                .orders(OrdersQuery {
+                    page: 1,
+                    page_size: 5,
+                })
+                .await,
         )
     });
 

@@ -9,7 +9,7 @@ use crate::components::deferred::{deferred_body, Deferred};
 use crate::components::page_head::PageHead;
 use crate::components::panels::{OrdersTable, PanelError};
 use crate::i18n::Key;
-use crate::state::{use_api, use_language};
+use crate::state::{use_calls, use_language};
 
 const PAGE_SIZE: u32 = 10;
 
@@ -25,7 +25,7 @@ deferred_body!(order_list => OrderList);
 
 #[component]
 fn OrderList() -> impl IntoView {
-    let api = use_api();
+    let calls = use_calls();
     let lang = use_language();
     let query = use_query_map();
     let page = Memo::new(move |_| {
@@ -39,12 +39,13 @@ fn OrderList() -> impl IntoView {
     let orders = LocalResource::new(move || {
         let page = page.get();
         async move {
-            api.reported(
-                api.orders(OrdersQuery {
-                    page,
-                    page_size: PAGE_SIZE,
-                })
-                .await,
+            calls.reported(
+                calls
+                    .orders(OrdersQuery {
+                        page,
+                        page_size: PAGE_SIZE,
+                    })
+                    .await,
             )
         }
     });

@@ -10,7 +10,7 @@ use crate::components::page_head::PageHead;
 use crate::components::panels::PanelError;
 use crate::format::date_time;
 use crate::i18n::Key;
-use crate::state::{use_api, use_language};
+use crate::state::{use_calls, use_language};
 
 #[component]
 pub(crate) fn SessionsPage() -> impl IntoView {
@@ -24,14 +24,15 @@ deferred_body!(session_list => SessionList);
 
 #[component]
 fn SessionList() -> impl IntoView {
-    let api = use_api();
+    let calls = use_calls();
     let lang = use_language();
-    let sessions = LocalResource::new(move || async move { api.reported(api.sessions().await) });
+    let sessions =
+        LocalResource::new(move || async move { calls.reported(calls.sessions().await) });
     // How many were ended by the last click, for the summary line.
     let ended = RwSignal::new(None::<u32>);
     let end_others = move |_| {
         spawn_local(async move {
-            if let Ok(result) = api.reported(api.end_other_sessions().await) {
+            if let Ok(result) = calls.reported(calls.end_other_sessions().await) {
                 ended.set(Some(result.ended));
                 sessions.refetch();
             }

@@ -42,7 +42,7 @@ fn every_refresh_errcode_asks_for_a_refresh_and_others_are_the_callers() {
         let verdict = policy.read(response(200, &RawEnvelope::error(code, "refused")));
         assert_eq!(
             verdict,
-            Verdict::RefreshAndReplay(ClientError::Api {
+            Verdict::RefreshAndReplay(ClientError::Refused {
                 code: code.code(),
                 message: "refused".into()
             })
@@ -54,7 +54,7 @@ fn every_refresh_errcode_asks_for_a_refresh_and_others_are_the_callers() {
     ));
     assert!(matches!(
         verdict,
-        Verdict::Failure(ClientError::Api { code: 40002, .. })
+        Verdict::Failure(ClientError::Refused { code: 40002, .. })
     ));
 }
 
@@ -82,7 +82,7 @@ fn the_refresh_call_grants_ends_the_session_or_fails_for_now() {
     let verdict = policy.read_refresh(response(200, &RawEnvelope::error(ErrCode::Internal, "bug")));
     assert!(matches!(
         verdict,
-        RefreshVerdict::Failed(ClientError::Api { code: 50000, .. })
+        RefreshVerdict::Failed(ClientError::Refused { code: 50000, .. })
     ));
     let verdict = policy.read_refresh(response(200, &RawEnvelope::ok(json!({"nope": 1}))));
     assert!(matches!(
@@ -100,11 +100,11 @@ fn a_503_is_unavailable_for_now_whether_an_envelope_or_a_proxy_page() {
         let unavailable = response(503, &RawEnvelope::error(code, "later"));
         assert!(matches!(
             policy.read(unavailable.clone()),
-            Verdict::Unavailable(ClientError::Api { .. })
+            Verdict::Unavailable(ClientError::Refused { .. })
         ));
         assert!(matches!(
             policy.read_refresh(unavailable),
-            RefreshVerdict::Unavailable(ClientError::Api { .. })
+            RefreshVerdict::Unavailable(ClientError::Refused { .. })
         ));
     }
     let page = Response::new(503, "<html>Service Unavailable</html>");

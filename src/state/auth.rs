@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::{Api, BootResource, Language, Toasts};
+use super::{BootResource, Calls, Language, Toasts};
 use crate::api::{AccessGrant, BootInfo, LoginRequest, User};
 use crate::i18n::Key;
 use crate::refresh::{ClientError, Event};
@@ -18,22 +18,27 @@ pub(crate) struct Auth {
     user_override: RwSignal<Option<Option<User>>>,
     /// The customer code of the last user, for the `code=` of the login redirect.
     last_customer_code: RwSignal<Option<String>>,
-    api: Api,
+    calls: Calls,
     toasts: Toasts,
     language: Language,
 }
 
 impl Auth {
-    pub(super) fn new(boot: BootResource, api: Api, toasts: Toasts, language: Language) -> Self {
+    pub(super) fn new(
+        boot: BootResource,
+        calls: Calls,
+        toasts: Toasts,
+        language: Language,
+    ) -> Self {
         let auth = Self {
             boot,
             user_override: RwSignal::new(None),
             last_customer_code: RwSignal::new(None),
-            api,
+            calls,
             toasts,
             language,
         };
-        api.subscribe(move |event| auth.observe(event));
+        calls.subscribe(move |event| auth.observe(event));
         // Remembers the customer code of whoever was signed in last, for the `code=` of the
         // login redirect once nobody is (in the browser: effects do not run on the server).
         Effect::new(move |_| {
@@ -79,17 +84,17 @@ impl Auth {
 
     /// Logs in; the other tabs of this browser follow.
     pub(crate) async fn login(&self, request: LoginRequest) -> Result<AccessGrant, ClientError> {
-        let grant = self.api.login(request).await?;
+        let grant = self.calls.login(request).await?;
         self.set_user(Some(grant.user.clone()));
         Ok(grant)
     }
 
     /// Logs out here and in the other tabs, whatever the server says.
     pub(crate) async fn logout(&self) {
-        let result = self.api.logout().await;
+        let result = self.calls.logout().await;
         self.set_user(None);
         if let Err(error) = result {
-            self.api.report(&error);
+            self.calls.report(&error);
         }
     }
 

@@ -64,7 +64,7 @@ impl Language {
     pub(crate) fn describe(&self, error: &ClientError) -> String {
         let locale = self.locale.get_untracked();
         match error {
-            ClientError::Api { code, message } => match ErrCode::from_code(*code) {
+            ClientError::Refused { code, message } => match ErrCode::from_code(*code) {
                 Some(code) => locale.errmsg(code).to_owned(),
                 None => message.clone(),
             },

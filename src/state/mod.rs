@@ -1,6 +1,6 @@
 //! The client's state layer, provided once in `App` and reached with the `use_*`
 //! functions. Each piece has one owner that writes it:
-//! - [`Api`]: the refresh coordinator, built from the server's boot information, and the
+//! - [`Calls`]: the refresh coordinator, built from the server's boot information, and the
 //!   typed calls pages make (the only path to the network);
 //! - [`Auth`]: who is signed in (boot information, login, logout, other tabs);
 //! - [`Activity`]: the coordinator's phase and in-flight count, read-only (painless-refresh's
@@ -10,17 +10,17 @@
 //!
 //! Nothing here imports a UI module.
 
-mod api;
 mod auth;
 mod calls;
+mod endpoints;
 mod language;
 mod platform;
 mod toasts;
 
 use leptos::prelude::*;
 
-pub(crate) use api::Api;
 pub(crate) use auth::Auth;
+pub(crate) use calls::Calls;
 pub(crate) use language::{use_language, Language};
 pub(crate) use painless_refresh::leptos::Activity;
 pub(crate) use platform::{reload_page, PlatformClock};
@@ -67,23 +67,23 @@ pub(crate) fn page_locale() -> crate::i18n::Locale {
 pub(crate) fn provide_state(boot: BootResource) {
     let toasts = Toasts::new();
     let language = Language::new();
-    let api = Api::new(boot, toasts, language);
+    let calls = Calls::new(boot, toasts, language);
     provide_context(language);
     provide_context(toasts);
-    provide_context(api);
-    provide_context(Auth::new(boot, api, toasts, language));
-    provide_context(Activity::follow(&api.listeners()));
+    provide_context(calls);
+    provide_context(Auth::new(boot, calls, toasts, language));
+    provide_context(Activity::follow(&calls.listeners()));
     // In the browser (effects do not run on the server), the coordinator is built and
     // listens to the other tabs as soon as the page is up, not at its first request.
     Effect::new(move |_| {
         leptos::task::spawn_local(async move {
-            api.client().await;
+            calls.coordinator().await;
         })
     });
 }
 
-pub(crate) fn use_api() -> Api {
-    expect_context::<Api>()
+pub(crate) fn use_calls() -> Calls {
+    expect_context::<Calls>()
 }
 
 pub(crate) fn use_auth() -> Auth {

@@ -103,7 +103,7 @@ mod server_side {
 
     use futures::future::LocalBoxFuture;
 
-    use crate::refresh::{ApiRequest, Clock, Response, Spawn, Transport, TransportError};
+    use crate::refresh::{Clock, Request, Response, Spawn, Transport, TransportError};
 
     /// Pages fetch their data in the browser only; on the server a call fails at once.
     pub struct OfflineTransport;
@@ -111,7 +111,7 @@ mod server_side {
     impl Transport for OfflineTransport {
         fn send(
             &self,
-            _: &ApiRequest,
+            _: &Request,
             _: Option<&str>,
         ) -> impl Future<Output = Result<Response, TransportError>> {
             std::future::ready(Err(TransportError {

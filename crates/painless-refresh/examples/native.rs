@@ -146,7 +146,7 @@ impl Policy for SeedApi {
                 message: "not an API response".into(),
             });
         };
-        let error = Error::Api {
+        let error = Error::Refused {
             code: envelope.errcode,
             message: envelope.errmsg,
         };
@@ -172,7 +172,7 @@ impl Policy for SeedApi {
                 Err(error) => RefreshVerdict::Failed(error),
             },
             Verdict::RefreshAndReplay(error) => RefreshVerdict::Refused(error.to_string()),
-            Verdict::Failure(Error::Api { code, message }) if code == SESSION_OVER => {
+            Verdict::Failure(Error::Refused { code, message }) if code == SESSION_OVER => {
                 RefreshVerdict::Refused(message)
             }
             Verdict::Unavailable(error) => RefreshVerdict::Unavailable(error),

@@ -9,7 +9,7 @@ pub enum Error {
     /// The API refused the request with a code of its own (the body's error code, or the
     /// HTTP status for an API that has none) and its message. A refused access token
     /// that is still refused after the one replay ends up here too.
-    Api {
+    Refused {
         /// The API's code for the error.
         code: i32,
         /// The API's message.
@@ -36,7 +36,7 @@ pub enum Error {
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Error::Api { code, message } => write!(f, "{message} ({code})"),
+            Error::Refused { code, message } => write!(f, "{message} ({code})"),
             Error::SessionOver => f.write_str("the refresh was refused: the session is over"),
             Error::Transport { status: 0, message } => write!(f, "no answer: {message}"),
             Error::Transport { status, message } => write!(f, "HTTP {status}: {message}"),

@@ -31,10 +31,10 @@ use crate::{Error, Request, Response};
 ///         match response.status {
 ///             200 => Verdict::Success(response.body),
 ///             status if self.triggers.matches(status, None) => {
-///                 Verdict::RefreshAndReplay(Error::Api { code: status.into(), message: response.body })
+///                 Verdict::RefreshAndReplay(Error::Refused { code: status.into(), message: response.body })
 ///             }
 ///             503 => Verdict::Unavailable(Error::Transport { status: 503, message: response.body }),
-///             status => Verdict::Failure(Error::Api { code: status.into(), message: response.body }),
+///             status => Verdict::Failure(Error::Refused { code: status.into(), message: response.body }),
 ///         }
 ///     }
 ///

@@ -115,7 +115,7 @@ impl Policy for TestPolicy {
             }
             Ok(envelope) => {
                 let refused = self.triggers.matches(status, Some(envelope.code));
-                let error = Error::Api {
+                let error = Error::Refused {
                     code: envelope.code,
                     message: envelope.message,
                 };
@@ -137,8 +137,8 @@ impl Policy for TestPolicy {
                 Ok(token) => RefreshVerdict::Granted(token.grant()),
                 Err(error) => RefreshVerdict::Failed(Error::Decode(error.to_string())),
             },
-            Verdict::RefreshAndReplay(Error::Api { message, .. })
-            | Verdict::Failure(Error::Api {
+            Verdict::RefreshAndReplay(Error::Refused { message, .. })
+            | Verdict::Failure(Error::Refused {
                 code: code::SESSION_OVER,
                 message,
             }) => RefreshVerdict::Refused(message),
@@ -153,7 +153,7 @@ impl Policy for TestPolicy {
 /// The number an error carries: the API's code, or the HTTP status (0 without one).
 fn number(error: &Error) -> i32 {
     match error {
-        Error::Api { code, .. } => *code,
+        Error::Refused { code, .. } => *code,
         Error::Transport { status, .. } => i32::from(*status),
         Error::SessionOver | Error::Decode(_) | Error::Offline => -1,
     }
@@ -1236,7 +1236,7 @@ fn a_refresh_refused_by_a_server_error_fails_the_waiters_but_not_the_session() {
     let a = h.fire("/api/a");
     let b = h.fire("/api/b");
     h.run();
-    let expected = Error::Api {
+    let expected = Error::Refused {
         code: code::INTERNAL,
         message: "internal server error".into(),
     };
@@ -1288,7 +1288,7 @@ fn a_replay_that_still_fails_hands_the_error_over_instead_of_looping() {
     h.run();
     assert_eq!(
         error_of(&outcome),
-        Error::Api {
+        Error::Refused {
             code: code::EXPIRED_TOKEN,
             message: "refused".into()
         }
@@ -1430,7 +1430,7 @@ fn business_errors_reach_the_caller_with_their_code_and_message() {
     h.run();
     assert_eq!(
         error_of(&outcome),
-        Error::Api {
+        Error::Refused {
             code: code::BAD_INPUT,
             message: "page must be at least 1".into()
         }

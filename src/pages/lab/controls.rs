@@ -8,7 +8,7 @@ use super::view_model::{BurstResult, BURST_SIZES};
 use crate::api::{ErrCode, OrdersQuery};
 use crate::i18n::Key;
 use crate::refresh::ClientError;
-use crate::state::{use_api, use_language, use_toasts, Api};
+use crate::state::{use_calls, use_language, use_toasts, Calls};
 
 /// `counters_version` is bumped after every action that changes the server's counters.
 #[component]
@@ -18,7 +18,7 @@ pub(super) fn Controls(feed: LabFeed, counters_version: RwSignal<u32>) -> impl I
     let changed = move || {
         counters_version.try_update(|v| *v += 1);
     };
-    let api = use_api();
+    let calls = use_calls();
     let toasts = use_toasts();
     let lang = use_language();
     let burst_size = RwSignal::new(10usize);
@@ -36,10 +36,10 @@ pub(super) fn Controls(feed: LabFeed, counters_version: RwSignal<u32>) -> impl I
         refreshes_at_burst.set(feed.refresh_calls.get_untracked());
         running.set(true);
         spawn_local(async move {
-            let results = futures::future::join_all((0..size).map(|i| burst_call(api, i))).await;
+            let results = futures::future::join_all((0..size).map(|i| burst_call(calls, i))).await;
             last_burst.try_set(Some(BurstResult::of(&results)));
             if let Some(error) = results.into_iter().find_map(Result::err) {
-                api.report(&error);
+                calls.report(&error);
             }
             running.try_set(false);
             changed();
@@ -47,21 +47,21 @@ pub(super) fn Controls(feed: LabFeed, counters_version: RwSignal<u32>) -> impl I
     };
     let expire = move |_| {
         spawn_local(async move {
-            match api.demo_expire().await {
+            match calls.demo_expire().await {
                 Ok(()) => toasts.success(lang.format(
                     Key::LabExpiredToast,
                     &[("errcode", &ErrCode::AccessTokenExpired.code().to_string())],
                 )),
-                Err(error) => api.report(&error),
+                Err(error) => calls.report(&error),
             }
             changed();
         })
     };
     let revoke = move |_| {
         spawn_local(async move {
-            match api.demo_revoke().await {
+            match calls.demo_revoke().await {
                 Ok(()) => toasts.success(lang.untracked(Key::LabRevokedToast)),
-                Err(error) => api.report(&error),
+                Err(error) => calls.report(&error),
             }
             changed();
         })
@@ -72,12 +72,12 @@ pub(super) fn Controls(feed: LabFeed, counters_version: RwSignal<u32>) -> impl I
             return;
         };
         spawn_local(async move {
-            match api.demo_lifetime(seconds).await {
+            match calls.demo_lifetime(seconds).await {
                 Ok(set) => toasts.success(lang.format(
                     Key::LabLifetimeToast,
                     &[("seconds", &set.seconds.to_string())],
                 )),
-                Err(error) => api.report(&error),
+                Err(error) => calls.report(&error),
             }
         })
     };
@@ -137,11 +137,11 @@ pub(super) fn Controls(feed: LabFeed, counters_version: RwSignal<u32>) -> impl I
 }
 
 /// One request of a burst; they alternate between the three protected endpoints.
-async fn burst_call(api: Api, index: usize) -> Result<(), ClientError> {
+async fn burst_call(calls: Calls, index: usize) -> Result<(), ClientError> {
     match index % 3 {
-        0 => api.me().await.map(|_| ()),
-        1 => api.stats().await.map(|_| ()),
-        _ => api
+        0 => calls.me().await.map(|_| ()),
+        1 => calls.stats().await.map(|_| ()),
+        _ => calls
             .orders(OrdersQuery {
                 page: 1 + (index as u32 % 4),
                 page_size: 5,

@@ -11,11 +11,11 @@ use super::view_model::{count, is_retry};
 use crate::api::Counters;
 use crate::i18n::Key;
 use crate::refresh::EventKind;
-use crate::state::{use_api, use_language};
+use crate::state::{use_calls, use_language};
 
 #[component]
 pub(super) fn TabCounters(feed: LabFeed) -> impl IntoView {
-    let api = use_api();
+    let calls = use_calls();
     let lang = use_language();
     // `try_`: see `token_card.rs`.
     let count = move |pick: fn(&EventKind) -> bool| {
@@ -26,7 +26,7 @@ pub(super) fn TabCounters(feed: LabFeed) -> impl IntoView {
     // Named in the browser only: the server renders the page without other tabs.
     let tab = RwSignal::new(String::new());
     Effect::new(move |_| {
-        spawn_local(async move { tab.set(api.client().await.tab_id().to_owned()) })
+        spawn_local(async move { tab.set(calls.coordinator().await.tab_id().to_owned()) })
     });
     view! {
         <h3>{lang.tr(Key::LabThisTab)} " " <span class="mono" id="tab-id">{tab}</span> " " {lang.tr(Key::LabCurrentTimeline)}</h3>
@@ -53,13 +53,13 @@ pub(super) fn TabCounters(feed: LabFeed) -> impl IntoView {
 /// `localStorage`, read twice a second).
 #[component]
 pub(super) fn BrowserCounters() -> impl IntoView {
-    let api = use_api();
+    let calls = use_calls();
     let lang = use_language();
-    let calls = RwSignal::new(0u64);
+    let refresh_calls = RwSignal::new(0u64);
     Effect::new(move |_| {
         let read = move || {
-            if let Some(client) = api.built() {
-                calls.set(client.browser_refresh_calls());
+            if let Some(coordinator) = calls.built() {
+                refresh_calls.set(coordinator.browser_refresh_calls());
             }
         };
         read();
@@ -71,7 +71,7 @@ pub(super) fn BrowserCounters() -> impl IntoView {
         <h3>{lang.tr(Key::LabThisBrowser)}</h3>
         <dl class="counter-grid" id="browser-counters">
             <dt>{lang.tr(Key::LabRefreshCalls)}</dt>
-            <dd data-counter="browser-refreshes">{calls}</dd>
+            <dd data-counter="browser-refreshes">{refresh_calls}</dd>
         </dl>
     }
 }

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::refresh::{Event, EventKind, HeldToken};
-use crate::state::Api;
+use crate::state::Calls;
 
 /// How many coordinator events the lab keeps.
 const TIMELINE_LIMIT: usize = 600;
@@ -20,13 +20,17 @@ pub(super) struct LabFeed {
 
 impl LabFeed {
     /// Starts listening now; stops when the calling component goes away.
-    pub(super) fn mount(api: Api) -> Self {
+    pub(super) fn mount(calls: Calls) -> Self {
         let feed = Self {
             timeline: RwSignal::new(Vec::new()),
-            token: RwSignal::new(api.built().and_then(|client| client.snapshot().token)),
+            token: RwSignal::new(
+                calls
+                    .built()
+                    .and_then(|coordinator| coordinator.snapshot().token),
+            ),
             refresh_calls: RwSignal::new(0),
         };
-        api.subscribe_while_mounted(move |event| feed.observe(event));
+        calls.subscribe_while_mounted(move |event| feed.observe(event));
         feed
     }
 

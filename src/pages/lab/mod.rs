@@ -16,7 +16,7 @@ use leptos::prelude::*;
 
 use crate::components::page_head::PageHead;
 use crate::i18n::Key;
-use crate::state::{use_api, use_language};
+use crate::state::{use_calls, use_language};
 use controls::Controls;
 use counters::{BrowserCounters, ServerCounters, TabCounters};
 use feed::LabFeed;
@@ -25,13 +25,13 @@ use token_card::TokenCard;
 
 #[component]
 pub(crate) fn LabPage() -> impl IntoView {
-    let api = use_api();
+    let calls = use_calls();
     let lang = use_language();
-    let feed = LabFeed::mount(api);
+    let feed = LabFeed::mount(calls);
     let counters_version = RwSignal::new(0u32);
     let counters = LocalResource::new(move || {
         counters_version.track();
-        async move { api.demo_counters().await }
+        async move { calls.demo_counters().await }
     });
 
     view! {

@@ -13,9 +13,9 @@ pub(super) struct InFlightGuard<P: Platform<A::Identity>, A: Policy> {
 impl<P: Platform<A::Identity>, A: Policy> Drop for InFlightGuard<P, A> {
     fn drop(&mut self) {
         let in_flight = {
-            let mut state = self.inner.state();
-            state.in_flight -= 1;
-            state.in_flight
+            let mut ledger = self.inner.ledger();
+            ledger.in_flight -= 1;
+            ledger.in_flight
         };
         self.inner.emit(vec![EventKind::InFlight(in_flight)]);
     }
@@ -32,7 +32,7 @@ impl<P: Platform<A::Identity>, A: Policy> Drop for CancelGuard<P, A> {
     fn drop(&mut self) {
         if self.armed {
             self.inner
-                .state()
+                .ledger()
                 .waiters
                 .retain(|(waiting, _)| *waiting != self.request);
             self.inner.emit(vec![EventKind::Cancelled {
@@ -52,9 +52,9 @@ impl<'a, P: Platform<A::Identity>, A: Policy> NetworkWaitGuard<'a, P, A> {
     /// Begins a wait, reported as `held` (a `Held` or `RefreshHeld` event).
     pub(super) fn enter(inner: &'a Inner<P, A>, held: EventKind<A::Identity>) -> Self {
         let first = {
-            let mut state = inner.state();
-            state.network_waits += 1;
-            state.network_waits == 1
+            let mut ledger = inner.ledger();
+            ledger.network_waits += 1;
+            ledger.network_waits == 1
         };
         let mut events = vec![held];
         if first {
@@ -68,9 +68,9 @@ impl<'a, P: Platform<A::Identity>, A: Policy> NetworkWaitGuard<'a, P, A> {
 impl<P: Platform<A::Identity>, A: Policy> Drop for NetworkWaitGuard<'_, P, A> {
     fn drop(&mut self) {
         let last = {
-            let mut state = self.inner.state();
-            state.network_waits -= 1;
-            state.network_waits == 0
+            let mut ledger = self.inner.ledger();
+            ledger.network_waits -= 1;
+            ledger.network_waits == 0
         };
         if last {
             self.inner.emit(vec![EventKind::NetworkWait(false)]);

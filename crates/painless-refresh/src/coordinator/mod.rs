@@ -3,25 +3,25 @@
 //!
 //! - `mod.rs`: the public face, and what the other tabs and the user change (login,
 //!   logout, messages);
-//! - `state.rs`: the state under the lock and the views of it;
+//! - `ledger.rs`: what the lock holds, and the views of it;
 //! - `request.rs`: one request's path: a usable token, the send, the one replay;
 //! - `round.rs`: one refresh round: the lock, the other tabs, the call, the outcome;
 //! - `network.rs`: waiting out a network that is gone or a server that cannot serve;
 //! - `guards.rs`: what must happen however a request ends.
 
 mod guards;
+mod ledger;
 mod network;
 mod request;
 mod round;
-mod state;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-pub use state::{HeldToken, Phase, Snapshot};
+pub use ledger::{HeldToken, Phase, Snapshot};
 
 use guards::{CancelGuard, InFlightGuard};
-use state::{millis, RefreshOutcome, State, Waiter};
+use ledger::{millis, Ledger, RefreshOutcome, Waiter};
 
 use crate::listeners::lock;
 use crate::{
@@ -89,7 +89,7 @@ struct Inner<P: Platform<A::Identity>, A: Policy> {
     platform: P,
     policy: A,
     tuning: Tuning,
-    state: Mutex<State<A::Identity>>,
+    ledger: Mutex<Ledger<A::Identity>>,
     listeners: Listeners<A::Identity>,
 }
 
@@ -133,7 +133,7 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
                 platform,
                 policy,
                 tuning,
-                state: Mutex::new(State::new(generation_seen)),
+                ledger: Mutex::new(Ledger::new(generation_seen)),
                 listeners,
             }),
         }
@@ -159,7 +159,7 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
 
     /// A consistent view of the state now.
     pub fn snapshot(&self) -> Snapshot {
-        self.inner.state().snapshot()
+        self.inner.ledger().snapshot()
     }
 
     /// This tab's name among the browser's tabs.
@@ -176,7 +176,7 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
     /// here or in another tab (from the page the server rendered, say). Tokens that other
     /// tabs refresh for someone else are ignored from then on, until a login.
     pub fn identify(&self, identity: A::Identity) {
-        self.inner.state().identity = Some(identity);
+        self.inner.ledger().identity = Some(identity);
     }
 
     /// Installs the token of a fresh login and hands it to the other tabs, with who
@@ -186,18 +186,18 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
         let inner = &self.inner;
         let mut events = Pending::new();
         let (waiters, message) = {
-            let mut state = inner.state();
-            let generation = inner.next_generation(&mut state);
-            let token = inner.install(&mut state, grant, &mut events);
-            state.identity = Some(identity.clone());
-            if state.phase != Phase::Idle {
+            let mut ledger = inner.ledger();
+            let generation = inner.next_generation(&mut ledger);
+            let token = inner.install(&mut ledger, grant, &mut events);
+            ledger.identity = Some(identity.clone());
+            if ledger.phase != Phase::Idle {
                 // A refresh still running is abandoned: its answer must not replace the
                 // token of this login.
-                state.phase = Phase::Idle;
+                ledger.phase = Phase::Idle;
                 events.push(EventKind::PhaseChanged(Phase::Idle));
             }
-            let message = inner.token_message(&state, generation, &token, Some(identity));
-            (state.end_round(), message)
+            let message = inner.token_message(&ledger, generation, &token, Some(identity));
+            (ledger.end_round(), message)
         };
         inner.platform.tabs().post(&message);
         inner.settle(events, waiters, Ok(()));
@@ -210,16 +210,16 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
         let inner = &self.inner;
         let mut events = Pending::new();
         let (waiters, message) = {
-            let mut state = inner.state();
-            let generation = inner.next_generation(&mut state);
-            drop_token(&mut state, &mut events);
-            state.phase = Phase::SignedOut;
+            let mut ledger = inner.ledger();
+            let generation = inner.next_generation(&mut ledger);
+            drop_token(&mut ledger, &mut events);
+            ledger.phase = Phase::SignedOut;
             events.push(EventKind::PhaseChanged(Phase::SignedOut));
             let message = TabMessage::SignedOut {
                 from: self.tab_id().to_owned(),
                 generation,
             };
-            (state.end_round(), message)
+            (ledger.end_round(), message)
         };
         inner.platform.tabs().post(&message);
         inner.settle(events, waiters, Err(Error::SessionOver));
@@ -234,8 +234,8 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
         let inner = &self.inner;
         let mut events = Pending::new();
         let (waiters, outcome) = {
-            let mut state = inner.state();
-            if message.generation() <= state.generation_seen
+            let mut ledger = inner.ledger();
+            if message.generation() <= ledger.generation_seen
                 || message.generation() > MAX_GENERATION
             {
                 return;
@@ -246,11 +246,11 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
                 ..
             } = &message
             {
-                if state.identity.as_ref().is_some_and(|known| known != user) {
+                if ledger.identity.as_ref().is_some_and(|known| known != user) {
                     return;
                 }
             }
-            state.generation_seen = message.generation();
+            ledger.generation_seen = message.generation();
             match message {
                 TabMessage::Token {
                     from,
@@ -261,9 +261,9 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
                     user,
                 } => {
                     let lifetime = Duration::from_millis(expires_in_ms.max(0).unsigned_abs());
-                    inner.install(&mut state, Grant::new(access_token, lifetime), &mut events);
+                    inner.install(&mut ledger, Grant::new(access_token, lifetime), &mut events);
                     if let Some(identity) = login.clone().or(user) {
-                        state.identity = Some(identity);
+                        ledger.identity = Some(identity);
                     }
                     events.push(EventKind::TokenReceived {
                         from,
@@ -272,34 +272,34 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
                     });
                     // A token from another tab proves the session alive: whatever this tab
                     // was doing, parked requests go out with it and no refresh is sent.
-                    if state.phase != Phase::Idle {
-                        state.phase = Phase::Idle;
+                    if ledger.phase != Phase::Idle {
+                        ledger.phase = Phase::Idle;
                         events.push(EventKind::PhaseChanged(Phase::Idle));
                     }
-                    (state.end_round(), Ok(()))
+                    (ledger.end_round(), Ok(()))
                 }
                 TabMessage::SignedOut { from, .. } => {
-                    if state.phase == Phase::SignedOut {
+                    if ledger.phase == Phase::SignedOut {
                         return;
                     }
-                    drop_token(&mut state, &mut events);
-                    state.phase = Phase::SignedOut;
+                    drop_token(&mut ledger, &mut events);
+                    ledger.phase = Phase::SignedOut;
                     events.push(EventKind::PhaseChanged(Phase::SignedOut));
                     events.push(EventKind::SignedOutElsewhere { from });
-                    (state.end_round(), Err(Error::SessionOver))
+                    (ledger.end_round(), Err(Error::SessionOver))
                 }
                 TabMessage::SessionOver { from, .. } => {
-                    if matches!(state.phase, Phase::Failed | Phase::SignedOut) {
+                    if matches!(ledger.phase, Phase::Failed | Phase::SignedOut) {
                         // Announced here already, or the user left on purpose.
                         return;
                     }
-                    drop_token(&mut state, &mut events);
-                    state.phase = Phase::Failed;
+                    drop_token(&mut ledger, &mut events);
+                    ledger.phase = Phase::Failed;
                     events.push(EventKind::PhaseChanged(Phase::Failed));
                     events.push(EventKind::SessionOver {
                         from_tab: Some(from),
                     });
-                    (state.end_round(), Err(Error::SessionOver))
+                    (ledger.end_round(), Err(Error::SessionOver))
                 }
             }
         };
@@ -317,15 +317,15 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
         let inner = &self.inner;
         let mut events = Pending::new();
         {
-            let mut state = inner.state();
-            let expiring = state
+            let mut ledger = inner.ledger();
+            let expiring = ledger
                 .token
                 .as_ref()
                 .is_some_and(|token| inner.expires_soon(token));
-            if state.phase != Phase::Idle || !expiring || !inner.platform.transport().is_online() {
+            if ledger.phase != Phase::Idle || !expiring || !inner.platform.transport().is_online() {
                 return false;
             }
-            inner.start_refresh(&mut state, &mut events);
+            inner.start_refresh(&mut ledger, &mut events);
         }
         inner.emit(events);
         true
@@ -336,7 +336,7 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
     /// back/forward cache, which gets no messages while it is stored. What it shows may
     /// be stale; reloading it is the safe answer.
     pub fn missed_messages(&self) -> bool {
-        self.inner.platform.tabs().generation() > self.inner.state().generation_seen
+        self.inner.platform.tabs().generation() > self.inner.ledger().generation_seen
     }
 
     /// Sends `request` with a usable access token, refreshing and replaying as needed,
@@ -363,8 +363,8 @@ impl<P: Platform<A::Identity>, A: Policy> Coordinator<P, A> {
 }
 
 impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
-    fn state(&self) -> MutexGuard<'_, State<A::Identity>> {
-        lock(&self.state)
+    fn ledger(&self) -> MutexGuard<'_, Ledger<A::Identity>> {
+        lock(&self.ledger)
     }
 
     fn emit(&self, events: Pending<A::Identity>) {
@@ -383,20 +383,20 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
     }
 
     /// Takes the next browser-wide generation for something this tab is about to announce.
-    fn next_generation(&self, state: &mut State<A::Identity>) -> u64 {
+    fn next_generation(&self, ledger: &mut Ledger<A::Identity>) -> u64 {
         let tabs = self.platform.tabs();
         // An absurd stored generation is overwritten below; none of ours comes near the bound.
         let generation =
-            (bounded(tabs.generation()).max(state.generation_seen) + 1).min(MAX_GENERATION);
+            (bounded(tabs.generation()).max(ledger.generation_seen) + 1).min(MAX_GENERATION);
         tabs.set_generation(generation);
-        state.generation_seen = generation;
+        ledger.generation_seen = generation;
         generation
     }
 
     /// The message that hands `token` to the other tabs, with what is left of its lifetime.
     fn token_message(
         &self,
-        state: &State<A::Identity>,
+        ledger: &Ledger<A::Identity>,
         generation: u64,
         token: &HeldToken,
         login: Option<A::Identity>,
@@ -407,7 +407,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
             access_token: token.value.clone(),
             expires_in_ms: (token.valid_until_ms() - self.platform.clock().now_ms()).max(0),
             login,
-            user: state.identity.clone(),
+            user: ledger.identity.clone(),
         }
     }
 
@@ -415,7 +415,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
     /// tab's clock.
     fn install(
         &self,
-        state: &mut State<A::Identity>,
+        ledger: &mut Ledger<A::Identity>,
         grant: Grant,
         events: &mut Pending<A::Identity>,
     ) -> HeldToken {
@@ -425,17 +425,17 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
             lifetime: grant.lifetime,
         };
         events.push(EventKind::TokenChanged(Some(token.clone())));
-        state.token = Some(token.clone());
-        state.token_version += 1;
+        ledger.token = Some(token.clone());
+        ledger.token_version += 1;
         token
     }
 }
 
 /// The session ended (here or in another tab): no token, and nobody's.
-fn drop_token<I>(state: &mut State<I>, events: &mut Pending<I>) {
-    state.identity = None;
-    if state.token.take().is_some() {
-        state.token_version += 1;
+fn drop_token<I>(ledger: &mut Ledger<I>, events: &mut Pending<I>) {
+    ledger.identity = None;
+    if ledger.token.take().is_some() {
+        ledger.token_version += 1;
         events.push(EventKind::TokenChanged(None));
     }
 }

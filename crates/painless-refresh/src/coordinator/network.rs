@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::future::{select, Either};
 
 use super::guards::NetworkWaitGuard;
-use super::state::millis;
+use super::ledger::millis;
 use super::Inner;
 use crate::{Clock, EventKind, HoldReason, Platform, Policy, RequestId, Transport};
 

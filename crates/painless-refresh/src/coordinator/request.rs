@@ -27,11 +27,11 @@ enum Try {
 impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
     pub(super) fn begin_request(&self) -> RequestId {
         let (id, in_flight) = {
-            let mut state = self.state();
-            let id = state.next_request;
-            state.next_request += 1;
-            state.in_flight += 1;
-            (id, state.in_flight)
+            let mut ledger = self.ledger();
+            let id = ledger.next_request;
+            ledger.next_request += 1;
+            ledger.in_flight += 1;
+            (id, ledger.in_flight)
         };
         self.emit(vec![EventKind::InFlight(in_flight)]);
         id
@@ -43,7 +43,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
         request: &Request,
     ) -> Result<A::Answer, Error> {
         if request.bypass {
-            let token = self.state().token_value();
+            let token = self.ledger().token_value();
             let response = self.transmit(id, request, token, Try::First).await?;
             return match self.policy.read(response) {
                 Verdict::Success(answer) => Ok(answer),
@@ -138,8 +138,8 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
         attempt: Try,
     ) -> Result<Response, TransportError> {
         let event = {
-            let mut state = self.state();
-            let token_version = state.token_version;
+            let mut ledger = self.ledger();
+            let token_version = ledger.token_version;
             match attempt {
                 Try::First => EventKind::Sent {
                     request: id,
@@ -151,7 +151,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
                     token_version,
                 },
                 Try::Again => {
-                    state.retries += 1;
+                    ledger.retries += 1;
                     EventKind::Retried {
                         request: id,
                         token_version,
@@ -170,9 +170,9 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
     /// it is about to expire (the proactive check), or when a refresh is already running.
     async fn usable_token(self: &Arc<Self>, id: RequestId) -> Result<(Option<String>, u64), Error> {
         let (version, reason) = {
-            let state = self.state();
-            let version = state.token_version;
-            match (state.phase, &state.token) {
+            let ledger = self.ledger();
+            let version = ledger.token_version;
+            match (ledger.phase, &ledger.token) {
                 (Phase::Failed | Phase::SignedOut, _) => return Err(Error::SessionOver),
                 (Phase::Refreshing, _) => (version, QueueReason::RefreshRunning),
                 (Phase::Idle, None) => (version, QueueReason::NoToken),
@@ -184,8 +184,8 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
         };
         self.await_fresh_token(id, version, reason).await?;
         // Whatever the refresh brought is used as it is: checking it again could loop.
-        let state = self.state();
-        Ok((state.token_value(), state.token_version))
+        let ledger = self.ledger();
+        Ok((ledger.token_value(), ledger.token_version))
     }
 
     /// Waits until a token newer than `stale_version` is installed, starting the one
@@ -200,15 +200,15 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
     ) -> Result<(), Error> {
         let mut events = Pending::new();
         let receiver = {
-            let mut state = self.state();
-            match state.phase {
+            let mut ledger = self.ledger();
+            match ledger.phase {
                 Phase::Failed | Phase::SignedOut => return Err(Error::SessionOver),
-                Phase::Idle if state.token_version != stale_version => return Ok(()),
-                Phase::Idle => self.start_refresh(&mut state, &mut events),
+                Phase::Idle if ledger.token_version != stale_version => return Ok(()),
+                Phase::Idle => self.start_refresh(&mut ledger, &mut events),
                 Phase::Refreshing => {}
             }
             let (sender, receiver) = oneshot::channel();
-            state.waiters.push((id, sender));
+            ledger.waiters.push((id, sender));
             events.insert(
                 0,
                 EventKind::Queued {

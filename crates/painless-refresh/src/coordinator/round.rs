@@ -7,8 +7,8 @@ use std::time::Duration;
 use futures::channel::oneshot;
 use futures::FutureExt;
 
+use super::ledger::Ledger;
 use super::network::Holder;
-use super::state::State;
 use super::{drop_token, Inner, Pending, Phase};
 use crate::{
     Clock, Error, EventKind, HoldReason, Platform, Policy, RefreshVerdict, Spawn, TabLink,
@@ -18,12 +18,12 @@ use crate::{
 impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
     pub(super) fn start_refresh(
         self: &Arc<Self>,
-        state: &mut State<A::Identity>,
+        ledger: &mut Ledger<A::Identity>,
         events: &mut Pending<A::Identity>,
     ) {
-        state.phase = Phase::Refreshing;
-        state.rounds += 1;
-        let round = state.rounds;
+        ledger.phase = Phase::Refreshing;
+        ledger.rounds += 1;
+        let round = ledger.rounds;
         events.push(EventKind::PhaseChanged(Phase::Refreshing));
         let inner = Arc::clone(self);
         self.platform
@@ -35,15 +35,15 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
         let tabs = self.platform.tabs();
         let guard = tabs.lock().await;
         let awaiting_message = {
-            let mut state = self.state();
-            if !state.in_round(round) {
+            let mut ledger = self.ledger();
+            if !ledger.in_round(round) {
                 // A message, a login or a logout ended the round while the lock was taken.
                 return;
             }
-            let ahead = tabs.generation() > state.generation_seen;
+            let ahead = tabs.generation() > ledger.generation_seen;
             ahead.then(|| {
                 let (sender, receiver) = oneshot::channel();
-                state.round_watch = Some(sender);
+                ledger.round_watch = Some(sender);
                 receiver
             })
         };
@@ -60,7 +60,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
             // its message is on the way. Refresh anyway only if it never comes.
             let timeout = Box::pin(self.platform.clock().sleep(self.tuning.message_wait));
             futures::future::select(round_ended, timeout).await;
-            if !self.state().in_round(round) {
+            if !self.ledger().in_round(round) {
                 return;
             }
         }
@@ -92,7 +92,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
             if out_of_tries || !self.hold_round(round, reason, pause, deadline).await {
                 break verdict;
             }
-            if !self.state().in_round(round) {
+            if !self.ledger().in_round(round) {
                 // A login, a logout or another tab's token settled the waiters meanwhile.
                 return;
             }
@@ -100,8 +100,8 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
         let mut events = Pending::new();
         let mut announce = None;
         let (waiters, outcome) = {
-            let mut state = self.state();
-            if !state.in_round(round) {
+            let mut ledger = self.ledger();
+            if !ledger.in_round(round) {
                 // A login, a logout or another tab's token settled the waiters meanwhile.
                 return;
             }
@@ -111,20 +111,20 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
                         refresh: round,
                         lifetime: grant.lifetime,
                     });
-                    let generation = self.next_generation(&mut state);
-                    let token = self.install(&mut state, grant, &mut events);
-                    announce = Some(self.token_message(&state, generation, &token, None));
-                    state.phase = Phase::Idle;
+                    let generation = self.next_generation(&mut ledger);
+                    let token = self.install(&mut ledger, grant, &mut events);
+                    announce = Some(self.token_message(&ledger, generation, &token, None));
+                    ledger.phase = Phase::Idle;
                     Ok(())
                 }
                 RefreshVerdict::Refused(reason) => {
-                    let generation = self.next_generation(&mut state);
+                    let generation = self.next_generation(&mut ledger);
                     announce = Some(TabMessage::SessionOver {
                         from: self.platform.tabs().tab_id().to_owned(),
                         generation,
                     });
-                    drop_token(&mut state, &mut events);
-                    state.phase = Phase::Failed;
+                    drop_token(&mut ledger, &mut events);
+                    ledger.phase = Phase::Failed;
                     events.push(EventKind::RefreshFailed {
                         refresh: round,
                         session_over: true,
@@ -136,7 +136,7 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
                 RefreshVerdict::Failed(error) | RefreshVerdict::Unavailable(error) => {
                     // Nothing proves the session over (network, server error): the waiters
                     // get this error, and the next request may try again.
-                    state.phase = Phase::Idle;
+                    ledger.phase = Phase::Idle;
                     events.push(EventKind::RefreshFailed {
                         refresh: round,
                         session_over: false,
@@ -145,8 +145,8 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
                     Err(error)
                 }
             };
-            events.push(EventKind::PhaseChanged(state.phase));
-            (state.end_round(), outcome)
+            events.push(EventKind::PhaseChanged(ledger.phase));
+            (ledger.end_round(), outcome)
         };
         if let Some(message) = announce {
             self.platform.tabs().post(&message);
@@ -163,10 +163,10 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
         request: &crate::Request,
     ) -> Result<RefreshVerdict, (HoldReason, Duration, RefreshVerdict)> {
         {
-            let mut state = self.state();
-            state.refresh_calls += 1;
+            let mut ledger = self.ledger();
+            ledger.refresh_calls += 1;
             if attempt > 1 {
-                state.retries += 1;
+                ledger.retries += 1;
             }
         }
         self.platform.tabs().count_refresh_call();
@@ -203,12 +203,12 @@ impl<P: Platform<A::Identity>, A: Policy> Inner<P, A> {
         deadline_ms: i64,
     ) -> bool {
         let round_ended = {
-            let mut state = self.state();
-            if !state.in_round(round) {
+            let mut ledger = self.ledger();
+            if !ledger.in_round(round) {
                 return true;
             }
             let (sender, receiver) = oneshot::channel();
-            state.round_watch = Some(sender);
+            ledger.round_watch = Some(sender);
             receiver
         };
         let ended = round_ended.map(|_| ());

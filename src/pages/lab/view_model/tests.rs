@@ -29,7 +29,7 @@ fn a_request_that_needed_a_refresh_reads_as_its_path_through_the_coordinator() {
             110,
             EventKind::TokenRefused {
                 request: 1,
-                error: ClientError::Api {
+                error: ClientError::Refused {
                     code: EXPIRED,
                     message: "expired".into(),
                 },
@@ -115,7 +115,7 @@ fn rows_come_in_order_of_first_appearance_whatever_their_ids() {
             3,
             EventKind::Delivered {
                 request: 7,
-                result: Err(ClientError::Api {
+                result: Err(ClientError::Refused {
                     code: DISABLED,
                     message: "off".into(),
                 }),

@@ -1,4 +1,5 @@
-//! The coordinator's state, and the views of it that callers get.
+//! The coordinator's ledger (what its one mutex holds: the token, the parked requests,
+//! the phase), and the views of it that callers get.
 
 use std::time::Duration;
 
@@ -87,7 +88,8 @@ pub(super) type RefreshOutcome = Result<(), Error>;
 /// A parked request: woken with the outcome of the round it waits for.
 pub(super) type Waiter = (RequestId, oneshot::Sender<RefreshOutcome>);
 
-pub(super) struct State<I> {
+/// Everything the coordinator changes, behind its one mutex.
+pub(super) struct Ledger<I> {
     pub(super) token: Option<HeldToken>,
     /// Whose session the token belongs to, when this tab knows: from a login here or in
     /// another tab, or [`Coordinator::identify`](super::Coordinator::identify).
@@ -106,7 +108,7 @@ pub(super) struct State<I> {
     pub(super) network_waits: usize,
 }
 
-impl<I> State<I> {
+impl<I> Ledger<I> {
     pub(super) fn new(generation_seen: u64) -> Self {
         Self {
             token: None,
