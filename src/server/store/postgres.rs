@@ -36,6 +36,22 @@ pub(crate) struct PgStore {
 
 mod connect; // connecting, migrating, and describing a URL without its password
 
+impl PgStore {
+    /// Runs `statement` and tells the other instances to forget what `changed` names, in
+    /// one transaction (so they hear of it only once it is true); the rows it changed.
+    async fn change(
+        &self,
+        statement: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
+        changed: Changed,
+    ) -> Result<u64, DbError> {
+        let mut transaction = self.pool.begin().await?;
+        let affected = statement.execute(&mut *transaction).await?.rows_affected();
+        announce(&mut *transaction, &changed).await?;
+        transaction.commit().await?;
+        Ok(affected)
+    }
+}
+
 #[async_trait]
 impl Backend for PgStore {
     fn name(&self) -> &'static str {
@@ -300,39 +316,24 @@ impl Backend for PgStore {
         keep: String,
         now: Timestamp,
     ) -> Result<u64, DbError> {
-        let mut transaction = self.pool.begin().await?;
-        let ended = sqlx::query(sql::REVOKE_OTHERS)
+        let statement = sqlx::query(sql::REVOKE_OTHERS)
             .bind(now.unix_ms())
             .bind(user_id)
-            .bind(keep)
-            .execute(&mut *transaction)
-            .await?
-            .rows_affected();
-        announce(&mut *transaction, &Changed::User(user_id)).await?;
-        transaction.commit().await?;
-        Ok(ended)
+            .bind(keep);
+        self.change(statement, Changed::User(user_id)).await
     }
 
     async fn supersede_access_tokens(&self, session_id: String) -> Result<(), DbError> {
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query(sql::SUPERSEDE_ACCESS_TOKENS)
-            .bind(&session_id)
-            .execute(&mut *transaction)
-            .await?;
-        announce(&mut *transaction, &Changed::Session(session_id)).await?;
-        transaction.commit().await?;
+        let statement = sqlx::query(sql::SUPERSEDE_ACCESS_TOKENS).bind(session_id.clone());
+        self.change(statement, Changed::Session(session_id)).await?;
         Ok(())
     }
 
     async fn set_access_ttl(&self, session_id: String, seconds: i64) -> Result<(), DbError> {
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query(sql::SET_ACCESS_TTL)
+        let statement = sqlx::query(sql::SET_ACCESS_TTL)
             .bind(seconds)
-            .bind(&session_id)
-            .execute(&mut *transaction)
-            .await?;
-        announce(&mut *transaction, &Changed::Session(session_id)).await?;
-        transaction.commit().await?;
+            .bind(session_id.clone());
+        self.change(statement, Changed::Session(session_id)).await?;
         Ok(())
     }
 
