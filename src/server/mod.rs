@@ -1,6 +1,6 @@
 //! Server-only code (feature `ssr`), by concern:
 //!
-//! - `http/`: the accept loop, client address, cross-site check, security headers,
+//! - `http/`: the accept loop, the requester's address, cross-site check, security headers,
 //!   language, assets, the page cache, server rendering (the [`RenderHost`](crate::render::RenderHost)
 //!   the shared code asks for) and the error envelope;
 //! - `auth/`: tokens, passwords, the throttle, the credential extractors, and the login,
@@ -17,7 +17,8 @@
 //!    `http/` (which maps every error to the envelope) — and `ops/application.rs`, the
 //!    wiring, which names every layer;
 //! 2. the shared state (`ops/state.rs`) and background work (`ops/maintenance.rs`);
-//! 3. the services: `store/`, `auth/tokens.rs`, `auth/throttle.rs`, `auth/passwords.rs`;
+//! 3. the services: `store/`, `auth/tokens.rs`, `auth/throttle.rs`, `auth/passwords.rs`,
+//!    `http/bundle.rs` (the site's files and URLs);
 //! 4. the helpers: `ops/config.rs`, `ops/timestamp.rs`, `ops/secrets.rs`, `ops/metrics.rs`.
 //!
 //! The store names nothing above it: it sees the rest of the server only through the

@@ -1,4 +1,4 @@
-//! Failed-login throttling, per account and per client address. An attempt is counted
+//! Failed-login throttling, per account and per requester address. An attempt is counted
 //! *before* the password is checked ([`LoginThrottle::begin`] reserves a failure) and given
 //! back when it succeeds, so a hundred parallel guesses cannot all pass the check before
 //! the first failure is recorded. A limit reached by failures refuses the login

@@ -3,7 +3,8 @@
 //! the cache of anonymous pages and server rendering, and the one error type every `/api`
 //! answer goes through. Uses `auth` (the visitor of a render) and `ops` (settings, state).
 
-pub(crate) mod assets; // embedded static files, their URLs and versions
+pub(crate) mod assets; // serving the static files, and the 404 page
+pub(crate) mod bundle; // the embedded site, its URLs, versions and WASM chunks
 pub(crate) mod cross_origin; // refusing cross-site state-changing requests
 pub(crate) mod error; // `ApiError` and the envelope, in one place
 pub(crate) mod language; // the language of each request

@@ -16,7 +16,7 @@ use crate::server::ops::state::AppState;
 /// Who sent a request, as far as this server can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Requester {
-    /// The client's address: the TCP peer, or what trusted proxies say it was.
+    /// The requester's address: the TCP peer, or what trusted proxies say it was.
     pub address: IpAddr,
     /// Whether the client's request came over HTTPS (to us or to a trusted proxy).
     pub https: bool,

@@ -31,7 +31,7 @@ use crate::server::http::error::{answer_in_mode, ApiError, Rejected};
 use crate::server::http::page_cache::{self, PageCache};
 use crate::server::http::serve::{serve, ConnectionLimits};
 use crate::server::http::ssr;
-use crate::server::http::{assets, language, security_headers};
+use crate::server::http::{assets, bundle, language, security_headers};
 use crate::server::ops::config::Secret;
 use crate::server::ops::config::{AccountLockout, ConfigError, Settings};
 use crate::server::ops::maintenance;
@@ -191,7 +191,7 @@ async fn prepare_state(settings: Settings) -> Result<Shared, StartupError> {
             settings.login.hash_queue,
         )),
         leptos_options: leptos_options(settings.server.site_addr),
-        bundle: assets::BundleUrls::of_site(&settings.server.site_root, OUTPUT_NAME),
+        bundle: bundle::BundleUrls::of_site(&settings.server.site_root, OUTPUT_NAME),
         dummy_password_hash: dummy_password_hash.into(),
         settings,
         store,
@@ -262,7 +262,7 @@ fn page_routes() -> &'static [AxumRouteListing] {
 
 /// The whole app: `/api`, the Leptos pages, static files; usable without a socket.
 pub(crate) fn router(state: AppState) -> Router {
-    if !assets::embedded_site_is_complete(OUTPUT_NAME) && state.settings.server.site_root.is_empty()
+    if !bundle::embedded_site_is_complete(OUTPUT_NAME) && state.settings.server.site_root.is_empty()
     {
         tracing::warn!("the site is missing (no pkg/{OUTPUT_NAME}.wasm): build with `cargo leptos build`; pages will not hydrate");
     }

@@ -157,7 +157,7 @@ pub struct TokenSettings {
 pub struct LoginSettings {
     /// Failed logins per account allowed within `failure_window_secs`.
     pub max_failures: u32,
-    /// Failed logins per client address within the same window; while an address is at
+    /// Failed logins per requester address within the same window; while an address is at
     /// its limit even the right password is refused (checking it would tell a guesser when
     /// a guess was right).
     pub max_failures_per_address: u32,

@@ -9,7 +9,7 @@ use leptos::config::LeptosOptions;
 use crate::server::auth::passwords::PasswordGate;
 use crate::server::auth::throttle::LoginThrottle;
 use crate::server::auth::tokens::AccessTokens;
-use crate::server::http::assets::BundleUrls;
+use crate::server::http::bundle::BundleUrls;
 use crate::server::ops::config::Settings;
 use crate::server::store::records::{RefreshPolicy, UserRecord};
 use crate::server::store::Store;
