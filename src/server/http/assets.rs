@@ -1,6 +1,7 @@
-//! Static files (WASM, JS, CSS, public assets), from the bundle (`bundle.rs`): embedded into the binary at build time so a
-//! release binary is the whole site, or read from `server.site_root` when one is set.
-//! Whatever is not a file is rendered by the app as its 404 page.
+//! Static files (WASM, JS, CSS, public assets), from the bundle (`bundle.rs`): embedded
+//! into the binary at build time so a release binary is the whole site, or read from
+//! `server.site_root` when one is set. Whatever is not a file is rendered by the app as
+//! its 404 page.
 
 use axum::body::Body;
 use axum::extract::{Request, State};

@@ -36,14 +36,13 @@ pub(crate) struct PgStore {
 
 mod connect; // connecting, migrating, and describing a URL without its password
 
+/// A statement with its values bound, ready to run.
+type Statement<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
 impl PgStore {
     /// Runs `statement` and tells the other instances to forget what `changed` names, in
     /// one transaction (so they hear of it only once it is true); the rows it changed.
-    async fn change(
-        &self,
-        statement: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
-        changed: Changed,
-    ) -> Result<u64, DbError> {
+    async fn change(&self, statement: Statement<'_>, changed: Changed) -> Result<u64, DbError> {
         let mut transaction = self.pool.begin().await?;
         let affected = statement.execute(&mut *transaction).await?.rows_affected();
         announce(&mut *transaction, &changed).await?;
@@ -240,7 +239,10 @@ impl Backend for PgStore {
             None
         };
         if let Some(reason) = plan.revoke {
-            revoke(&mut *transaction, &session_id, now, reason).await?;
+            revoke(&session_id, now, reason)
+                .execute(&mut *transaction)
+                .await
+                .map_err(DbError::from)?;
             announce(&mut *transaction, &Changed::Session(session_id.clone())).await?;
         }
         for name in plan.counts {
@@ -303,10 +305,9 @@ impl Backend for PgStore {
         now: Timestamp,
         reason: &'static str,
     ) -> Result<(), DbError> {
-        let mut transaction = self.pool.begin().await?;
-        revoke(&mut *transaction, &session_id, now, reason).await?;
-        announce(&mut *transaction, &Changed::Session(session_id)).await?;
-        transaction.commit().await?;
+        let statement = revoke(&session_id, now, reason);
+        self.change(statement, Changed::Session(session_id.clone()))
+            .await?;
         Ok(())
     }
 
@@ -449,22 +450,12 @@ async fn insert_token(
     Ok((token, hash))
 }
 
-async fn revoke<'e, E>(
-    executor: E,
-    session_id: &str,
-    now: Timestamp,
-    reason: &str,
-) -> Result<(), DbError>
-where
-    E: sqlx::Executor<'e, Database = Postgres>,
-{
+/// Ends the session at `now` for `reason`, unless it has ended.
+fn revoke<'q>(session_id: &'q str, now: Timestamp, reason: &'q str) -> Statement<'q> {
     sqlx::query(sql::REVOKE)
         .bind(now.unix_ms())
         .bind(reason)
         .bind(session_id)
-        .execute(executor)
-        .await?;
-    Ok(())
 }
 
 /// Tells the other instances, at commit, to forget what `changed` names.

@@ -25,7 +25,8 @@ macro_rules! statements {
         )+
         /// Every statement of this list, by name.
         #[cfg(test)]
-        pub(in crate::server::store) const $list: &[(&str, &'static str)] = &[$((stringify!($name), $name)),+];
+        pub(in crate::server::store) const $list: &[(&str, &'static str)] =
+            &[$((stringify!($name), $name)),+];
     };
 }
 
