@@ -382,8 +382,8 @@ fn rotate(
     let new_token = if plan.issue_token {
         let (token, new_hash) = insert_token(&transaction, &session_id, now)?;
         if plan.spend_family {
-            // Cached, like every statement a rotation runs: planning this one anew (three
-            // indexes to weigh) cost 12 % of the refresh row's throughput.
+            // Cached, like the rotation's other statements on its usual path: planning
+            // this one anew (three indexes to weigh) cost 12 % of the refresh row.
             transaction
                 .prepare_cached(sql::SPEND_FAMILY)
                 .and_then(|mut spend| spend.execute(params![now.unix_ms(), new_hash, session_id]))
